@@ -1,0 +1,81 @@
+//! Events and the bus that carries them to every node's real-time clients.
+//!
+//! Events are published only after the change they describe has committed.
+
+use crate::domain::{BusinessId, Message, Party, Session, SessionId};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    SessionCreated(Session),
+    SessionUpdated(Session),
+    MessageCreated {
+        business_id: BusinessId,
+        owner: Party,
+        message: Message,
+    },
+    ReadAdvanced {
+        session_id: SessionId,
+        reader: Party,
+        up_to_seq: i64,
+    },
+}
+
+/// Fans events out. In-process now; Redis or NATS when several nodes share a database.
+pub trait Bus: Send + Sync + 'static {
+    fn publish(&self, event: Event);
+    /// A receiver of every event published after this call. A receiver that falls behind
+    /// gets `Lagged` and must recover by replay from the store.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+}
+
+/// A bus within one process.
+pub struct InProcessBus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl InProcessBus {
+    pub fn new(capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity);
+        Self { tx }
+    }
+}
+
+impl Bus for InProcessBus {
+    fn publish(&self, event: Event) {
+        // No subscriber is not an error: nobody is listening right now.
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribers_get_events_published_after_they_subscribed() {
+        let bus = InProcessBus::new(8);
+        let sid = SessionId::generate();
+        let reader = Party::User(crate::domain::UserId::parse("u").unwrap());
+        bus.publish(Event::ReadAdvanced {
+            session_id: sid,
+            reader: reader.clone(),
+            up_to_seq: 1,
+        });
+        let mut rx = bus.subscribe();
+        bus.publish(Event::ReadAdvanced {
+            session_id: sid,
+            reader,
+            up_to_seq: 2,
+        });
+        match &*rx.recv().await.unwrap() {
+            Event::ReadAdvanced { up_to_seq, .. } => assert_eq!(*up_to_seq, 2),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

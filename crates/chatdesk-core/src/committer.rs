@@ -1,0 +1,148 @@
+//! The write path for messages: one task takes every queued append (up to a batch limit),
+//! commits them in one transaction, answers each caller, and only then publishes events.
+//!
+//! Batching is what makes "durable before acknowledged" fast: one fsync covers many messages.
+
+use crate::bus::{Bus, Event};
+use crate::domain::{BusinessId, Party};
+use crate::error::{ServiceError, ServiceResult};
+use crate::store::{AppendOutcome, NewMessage, Store};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Told about every committed batch (the server turns this into metrics).
+pub trait CommitObserver: Send + Sync + 'static {
+    fn batch_committed(&self, size: usize, messages_created: usize, took: Duration);
+}
+
+/// Observes nothing.
+pub struct NoObserver;
+impl CommitObserver for NoObserver {
+    fn batch_committed(&self, _: usize, _: usize, _: Duration) {}
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct CommitterConfig {
+    /// Most messages in one transaction.
+    pub max_batch: usize,
+    /// Appends waiting for the committer before senders are made to wait.
+    pub queue: usize,
+}
+
+impl Default for CommitterConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            queue: 4096,
+        }
+    }
+}
+
+/// Who to tell about a message once it is committed: the session's tenant and owner.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    pub business_id: BusinessId,
+    pub owner: Party,
+}
+
+struct Job {
+    message: NewMessage,
+    audience: Audience,
+    reply: oneshot::Sender<ServiceResult<AppendOutcome>>,
+}
+
+/// A handle to the committer task. Cloning is cheap; the task ends when every handle is
+/// dropped and the queue is drained.
+#[derive(Clone)]
+pub struct Committer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Committer {
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        observer: Arc<dyn CommitObserver>,
+        config: CommitterConfig,
+    ) -> (Self, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let task = tokio::spawn(run(rx, store, bus, observer, config.max_batch.max(1)));
+        (Self { tx }, task)
+    }
+
+    /// Queue one message and wait until it is committed (or found to be a duplicate).
+    pub async fn append(
+        &self,
+        message: NewMessage,
+        audience: Audience,
+    ) -> ServiceResult<AppendOutcome> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job {
+                message,
+                audience,
+                reply,
+            })
+            .await
+            .map_err(|_| ServiceError::Unavailable("the committer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Internal("the committer dropped a message".into()))?
+    }
+}
+
+async fn run(
+    mut rx: mpsc::Receiver<Job>,
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    observer: Arc<dyn CommitObserver>,
+    max_batch: usize,
+) {
+    let mut jobs = Vec::with_capacity(max_batch);
+    // recv_many waits for at least one job, then takes whatever else is already queued.
+    while rx.recv_many(&mut jobs, max_batch).await > 0 {
+        let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
+        let started = Instant::now();
+        let result = store.append_messages(&batch).await;
+        match result {
+            Ok(outcomes) => {
+                let created = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, AppendOutcome::Created(_)))
+                    .count();
+                observer.batch_committed(batch.len(), created, started.elapsed());
+                let mut events = Vec::with_capacity(created);
+                for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                    if let AppendOutcome::Created(m) = &outcome {
+                        events.push(Event::MessageCreated {
+                            business_id: job.audience.business_id,
+                            owner: job.audience.owner,
+                            message: m.clone(),
+                        });
+                    }
+                    let _ = job.reply.send(Ok(outcome));
+                }
+                for e in events {
+                    bus.publish(e);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, size = batch.len(), "message batch failed to commit");
+                let err = ServiceError::from(e);
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(clone_error(&err)));
+                }
+            }
+        }
+    }
+    tracing::debug!("committer drained and stopped");
+}
+
+fn clone_error(e: &ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Unavailable(why) => ServiceError::Unavailable(why.clone()),
+        other => ServiceError::Internal(other.to_string()),
+    }
+}

@@ -1,0 +1,105 @@
+//! Messages and their content.
+
+use super::{ClientMsgId, Invalid, MessageId, Party, SessionId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Message text: not blank, at most a configured number of characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Content(String);
+
+impl Content {
+    pub const DEFAULT_MAX_CHARS: usize = 10_000;
+
+    /// Content keeps its inner whitespace and newlines (they are the author's), but a message
+    /// that is only whitespace is empty.
+    pub fn parse(raw: &str, max_chars: usize) -> Result<Self, Invalid> {
+        if raw.trim().is_empty() {
+            return Err(Invalid::new(
+                "content",
+                "empty_content",
+                "content must not be empty",
+            ));
+        }
+        if raw.chars().count() > max_chars {
+            return Err(Invalid::new(
+                "content",
+                "content_too_long",
+                format!("content must be at most {max_chars} characters"),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Who wrote a message, as the conversation shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderType {
+    Customer,
+    Agent,
+    Assistant,
+    System,
+}
+
+impl SenderType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Agent => "agent",
+            Self::Assistant => "assistant",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        match raw {
+            "customer" => Ok(Self::Customer),
+            "agent" => Ok(Self::Agent),
+            "assistant" => Ok(Self::Assistant),
+            "system" => Ok(Self::System),
+            _ => Err(Invalid::new(
+                "sender_type",
+                "invalid_sender_type",
+                "unknown sender type",
+            )),
+        }
+    }
+}
+
+/// A stored message. `seq` is gap-free per session, starting at 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub session_id: SessionId,
+    pub seq: i64,
+    pub sender: Party,
+    pub sender_type: SenderType,
+    pub content: String,
+    pub client_msg_id: Option<ClientMsgId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_rules() {
+        assert_eq!(Content::parse("  ", 10).unwrap_err().code, "empty_content");
+        assert_eq!(
+            Content::parse("abcdef", 5).unwrap_err().code,
+            "content_too_long"
+        );
+        assert_eq!(Content::parse(" hi\n", 5).unwrap().as_str(), " hi\n");
+    }
+}

@@ -1,0 +1,18 @@
+//! Domain types. Each one parses raw input into a value that is valid by construction.
+
+mod email;
+mod ids;
+mod invalid;
+mod message;
+mod party;
+mod session;
+mod tenant;
+pub(crate) mod text;
+
+pub use email::Email;
+pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};
+pub use invalid::Invalid;
+pub use message::{Content, Message, SenderType};
+pub use party::Party;
+pub use session::{Priority, Session, SessionStatus, SessionType, Title, Topic};
+pub use tenant::{BusinessId, LocationId};

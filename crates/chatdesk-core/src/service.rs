@@ -1,0 +1,539 @@
+//! The session and message use cases. Every door (native API, seed doors, Socket.IO, SSE)
+//! calls these; they parse raw input into domain values, enforce the authorization rules and
+//! the status machine, and talk to the store and the committer.
+
+use crate::authz;
+use crate::bus::{Bus, Event};
+use crate::clock;
+use crate::committer::{Audience, Committer};
+use crate::domain::{
+    BusinessId, ClientMsgId, Content, Invalid, LocationId, Message, MessageId, Party, Priority,
+    SenderType, Session, SessionId, SessionStatus, SessionType, Title, Topic, UserId,
+};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::{Principal, Role};
+use crate::page;
+use crate::store::{
+    AppendOutcome, MessageRange, NewMessage, NewSession, PatchOutcome, SessionFilter, SessionPatch,
+    StatusChange, Store, UnreadCount,
+};
+use std::sync::Arc;
+
+/// Limits on what clients may send and ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_content_chars: usize,
+    pub default_page: u32,
+    pub max_page: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_content_chars: Content::DEFAULT_MAX_CHARS,
+            default_page: 50,
+            max_page: 200,
+        }
+    }
+}
+
+/// Open (resume or create) a session. Raw fields as a client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct OpenSession {
+    pub business_id: Option<String>,
+    pub location_id: Option<String>,
+    pub session_type: Option<String>,
+    pub topic: Option<String>,
+    pub title: Option<String>,
+    pub priority: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+    /// Always create, never resume.
+    pub force_new: bool,
+    /// Open it for this user instead of the caller (services and admins only).
+    pub for_user: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListSessions {
+    pub status: Option<String>,
+    pub business_id: Option<String>,
+    pub location_id: Option<String>,
+    pub user_id: Option<String>,
+    pub open_only: bool,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionPage {
+    pub sessions: Vec<Session>,
+    pub next_cursor: Option<String>,
+}
+
+/// Change a session. `None` leaves a field alone; `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateSession {
+    pub topic: Option<Option<String>>,
+    pub title: Option<Option<String>>,
+    pub location_id: Option<Option<String>>,
+    pub priority: Option<String>,
+    pub status: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SendMessage {
+    pub content: String,
+    pub client_msg_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MessageQuery {
+    pub after_seq: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadReceipt {
+    pub session_id: SessionId,
+    pub last_read_seq: i64,
+    pub unread: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnreadSummary {
+    pub sessions: Vec<UnreadCount>,
+    pub total: i64,
+}
+
+pub struct SessionService {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    committer: Committer,
+    limits: Limits,
+}
+
+impl SessionService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        committer: Committer,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            store,
+            bus,
+            committer,
+            limits,
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Resume the owner's most recently active open session in the tenant, or create one.
+    pub async fn open_session(
+        &self,
+        p: &Principal,
+        req: OpenSession,
+    ) -> ServiceResult<(Session, bool)> {
+        let business_id = match &req.business_id {
+            Some(b) => BusinessId::parse(b)?,
+            None => p.home_tenant(),
+        };
+        if !authz::can_use_tenant(p, &business_id) {
+            return Err(ServiceError::Forbidden(
+                "this credential may not open sessions in that business",
+            ));
+        }
+        let owner = match &req.for_user {
+            Some(u)
+                if !authz::can_act_for_others(p)
+                    && Some(u.as_str()) != p.party.user_id().map(UserId::as_str) =>
+            {
+                return Err(ServiceError::Forbidden(
+                    "only services and admins may open sessions for another user",
+                ));
+            }
+            Some(u) => Party::User(UserId::parse(u)?),
+            None => p.party.clone(),
+        };
+        let new = NewSession {
+            id: SessionId::generate(),
+            business_id,
+            location_id: parse_opt(req.location_id.as_deref(), LocationId::parse)?,
+            owner,
+            session_type: match req.session_type.as_deref() {
+                Some(t) => SessionType::parse(t)?,
+                None => SessionType::general(),
+            },
+            topic: parse_opt(req.topic.as_deref(), Topic::parse)?,
+            title: parse_opt(req.title.as_deref(), Title::parse)?,
+            priority: parse_opt(req.priority.as_deref(), Priority::parse)?.unwrap_or_default(),
+            metadata: metadata_object(req.metadata)?.unwrap_or_else(|| serde_json::json!({})),
+            at: clock::now(),
+        };
+        let (session, created) = self.store.open_session(new, !req.force_new).await?;
+        if created {
+            self.bus.publish(Event::SessionCreated(session.clone()));
+        }
+        Ok((session, created))
+    }
+
+    /// A session the caller may see. Others' sessions are "not found".
+    pub async fn get_session(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
+        let id = SessionId::parse(id)?;
+        self.visible(p, id).await
+    }
+
+    /// A session by its integer number, for doors whose clients use integer ids.
+    pub async fn get_session_by_number(
+        &self,
+        p: &Principal,
+        number: i64,
+    ) -> ServiceResult<Session> {
+        match self.store.get_session_by_number(number).await? {
+            Some(s) if authz::can_see(p, &s) => Ok(s),
+            _ => Err(ServiceError::NotFound("session")),
+        }
+    }
+
+    async fn visible(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+        match self.store.get_session(id).await? {
+            Some(s) if authz::can_see(p, &s) => Ok(s),
+            _ => Err(ServiceError::NotFound("session")),
+        }
+    }
+
+    pub async fn list_sessions(
+        &self,
+        p: &Principal,
+        req: ListSessions,
+    ) -> ServiceResult<SessionPage> {
+        let mut filter = SessionFilter {
+            status: parse_opt(req.status.as_deref(), SessionStatus::parse)?,
+            location_id: parse_opt(req.location_id.as_deref(), LocationId::parse)?,
+            open_only: req.open_only,
+            ..SessionFilter::default()
+        };
+        let asked_tenant = parse_opt(req.business_id.as_deref(), BusinessId::parse)?;
+        let asked_owner = parse_opt(req.user_id.as_deref(), UserId::parse)?.map(Party::User);
+        match p.role {
+            Role::Customer => {
+                // Asking for someone else's sessions looks exactly like asking for a missing one.
+                if asked_owner.as_ref().is_some_and(|o| *o != p.party) {
+                    return Err(ServiceError::NotFound("session"));
+                }
+                filter.owner = Some(p.party.clone());
+                filter.business_id = asked_tenant;
+            }
+            Role::Agent | Role::Service | Role::Admin => {
+                let tenant = match (asked_tenant, p.role) {
+                    (Some(t), _) => Some(t),
+                    (None, Role::Admin) => p.business_id.clone(),
+                    (None, _) => Some(p.home_tenant()),
+                };
+                if let Some(t) = &tenant {
+                    if !authz::can_use_tenant(p, t) {
+                        return Err(ServiceError::Forbidden(
+                            "this credential may not list that business",
+                        ));
+                    }
+                }
+                filter.business_id = tenant;
+                filter.owner = asked_owner;
+            }
+        }
+        let cursor = req.cursor.as_deref().map(page::decode).transpose()?;
+        let limit = self.page_size(req.limit)?;
+        let mut sessions = self.store.list_sessions(&filter, cursor, limit + 1).await?;
+        let next_cursor = if sessions.len() > limit as usize {
+            sessions.truncate(limit as usize);
+            sessions.last().map(|s| {
+                page::encode(&crate::store::SessionCursor {
+                    last_activity_at: s.last_activity_at,
+                    id: s.id,
+                })
+            })
+        } else {
+            None
+        };
+        Ok(SessionPage {
+            sessions,
+            next_cursor,
+        })
+    }
+
+    pub async fn update_session(
+        &self,
+        p: &Principal,
+        id: &str,
+        req: UpdateSession,
+    ) -> ServiceResult<Session> {
+        let id = SessionId::parse(id)?;
+        let session = self.visible(p, id).await?;
+        let mut patch = SessionPatch {
+            topic: parse_clearable(req.topic, Topic::parse)?,
+            title: parse_clearable(req.title, Title::parse)?,
+            location_id: parse_clearable(req.location_id, LocationId::parse)?,
+            priority: parse_opt(req.priority.as_deref(), Priority::parse)?,
+            metadata: metadata_object(req.metadata)?,
+            status: None,
+        };
+        if let Some(raw) = req.status.as_deref() {
+            let to = SessionStatus::parse(raw)?;
+            if !authz::can_manage(p, &session) {
+                return Err(ServiceError::Forbidden(
+                    "only agents and admins may change a session's status",
+                ));
+            }
+            patch.status = Some(transition(&session, to)?);
+        }
+        self.apply(session, patch).await
+    }
+
+    /// Close a session. Ending a closed session is a no-op that returns it.
+    pub async fn end_session(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
+        let id = SessionId::parse(id)?;
+        let session = self.visible(p, id).await?;
+        if session.status == SessionStatus::Closed {
+            return Ok(session);
+        }
+        let status = Some(transition(&session, SessionStatus::Closed)?);
+        self.apply(
+            session,
+            SessionPatch {
+                status,
+                ..SessionPatch::default()
+            },
+        )
+        .await
+    }
+
+    async fn apply(&self, session: Session, patch: SessionPatch) -> ServiceResult<Session> {
+        if patch.is_empty() {
+            return Ok(session);
+        }
+        match self
+            .store
+            .update_session(session.id, &patch, clock::now())
+            .await?
+        {
+            PatchOutcome::Updated(s) => {
+                self.bus.publish(Event::SessionUpdated(s.clone()));
+                Ok(s)
+            }
+            PatchOutcome::NotFound => Err(ServiceError::NotFound("session")),
+            PatchOutcome::StatusChanged(now) => Err(ServiceError::conflict(
+                "status_changed",
+                format!(
+                    "the session's status changed to {} meanwhile; nothing was written",
+                    now.status
+                ),
+            )),
+        }
+    }
+
+    /// Soft-delete a session: it disappears from every list and look-up.
+    pub async fn delete_session(&self, p: &Principal, id: &str) -> ServiceResult<()> {
+        let id = SessionId::parse(id)?;
+        self.visible(p, id).await?;
+        if self.store.delete_session(id, clock::now()).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("session"))
+        }
+    }
+
+    /// Append a message, durably. Returns the message and whether it was created now
+    /// (false: a retry of an earlier send with the same `client_msg_id`).
+    pub async fn send_message(
+        &self,
+        p: &Principal,
+        id: &str,
+        req: SendMessage,
+    ) -> ServiceResult<(Message, bool)> {
+        let id = SessionId::parse(id)?;
+        let content = Content::parse(&req.content, self.limits.max_content_chars)?;
+        let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
+        let session = self.visible(p, id).await?;
+        self.append(p, &session, content, client_msg_id).await
+    }
+
+    /// Append to a session the caller has already been shown.
+    pub async fn append(
+        &self,
+        p: &Principal,
+        session: &Session,
+        content: Content,
+        client_msg_id: Option<ClientMsgId>,
+    ) -> ServiceResult<(Message, bool)> {
+        let sender_type = match p.role {
+            Role::Customer => SenderType::Customer,
+            Role::Agent | Role::Admin => SenderType::Agent,
+            Role::Service => SenderType::Assistant,
+        };
+        // A person on staff who answers a waiting session takes it.
+        let claim_for_agent = match p.role {
+            Role::Agent | Role::Admin if session.owner != p.party => p.party.user_id().cloned(),
+            _ => None,
+        };
+        let message = NewMessage {
+            id: MessageId::generate(),
+            session_id: session.id,
+            sender: p.party.clone(),
+            sender_type,
+            content: content.into_string(),
+            client_msg_id,
+            claim_for_agent,
+            at: clock::now(),
+        };
+        let audience = Audience {
+            business_id: session.business_id.clone(),
+            owner: session.owner.clone(),
+        };
+        match self.committer.append(message, audience).await? {
+            AppendOutcome::Created(m) => Ok((m, true)),
+            AppendOutcome::Duplicate(m) => Ok((m, false)),
+            AppendOutcome::SessionMissing => Err(ServiceError::NotFound("session")),
+            AppendOutcome::SessionClosed => Err(ServiceError::conflict(
+                "session_closed",
+                "the session is closed; no more messages can be added",
+            )),
+        }
+    }
+
+    pub async fn list_messages(
+        &self,
+        p: &Principal,
+        id: &str,
+        q: MessageQuery,
+    ) -> ServiceResult<Vec<Message>> {
+        let id = SessionId::parse(id)?;
+        self.visible(p, id).await?;
+        let limit = self.page_size(q.limit)?;
+        let after = non_negative("after_seq", q.after_seq)?.unwrap_or(0);
+        let range = match non_negative("before_seq", q.before_seq)? {
+            Some(before) => MessageRange::Before {
+                before,
+                after,
+                limit,
+            },
+            None => MessageRange::After { after, limit },
+        };
+        Ok(self.store.list_messages(id, range).await?)
+    }
+
+    /// Move the caller's read cursor to `up_to_seq` (it never moves back).
+    pub async fn mark_read(
+        &self,
+        p: &Principal,
+        id: &str,
+        up_to_seq: i64,
+    ) -> ServiceResult<ReadReceipt> {
+        let id = SessionId::parse(id)?;
+        let session = self.visible(p, id).await?;
+        if up_to_seq < 0 || up_to_seq > session.last_seq {
+            return Err(Invalid::new(
+                "up_to_seq",
+                "seq_out_of_range",
+                format!("up_to_seq must be between 0 and {}", session.last_seq),
+            )
+            .into());
+        }
+        let last_read_seq = self
+            .store
+            .mark_read(id, &p.party, up_to_seq, clock::now())
+            .await?;
+        self.bus.publish(Event::ReadAdvanced {
+            session_id: id,
+            reader: p.party.clone(),
+            up_to_seq: last_read_seq,
+        });
+        let unread = self
+            .store
+            .unread_counts(&p.party)
+            .await?
+            .into_iter()
+            .find(|u| u.session_id == id)
+            .map_or(0, |u| u.unread);
+        Ok(ReadReceipt {
+            session_id: id,
+            last_read_seq,
+            unread,
+        })
+    }
+
+    pub async fn unread(&self, p: &Principal) -> ServiceResult<UnreadSummary> {
+        let sessions = self.store.unread_counts(&p.party).await?;
+        let total = sessions.iter().map(|u| u.unread).sum();
+        Ok(UnreadSummary { sessions, total })
+    }
+
+    fn page_size(&self, asked: Option<u32>) -> ServiceResult<u32> {
+        match asked {
+            None => Ok(self.limits.default_page),
+            Some(n) if (1..=self.limits.max_page).contains(&n) => Ok(n),
+            Some(_) => Err(Invalid::new(
+                "limit",
+                "invalid_limit",
+                format!("limit must be between 1 and {}", self.limits.max_page),
+            )
+            .into()),
+        }
+    }
+}
+
+fn transition(session: &Session, to: SessionStatus) -> ServiceResult<StatusChange> {
+    if session.status.can_become(to) {
+        Ok(StatusChange {
+            from: session.status,
+            to,
+        })
+    } else {
+        Err(ServiceError::conflict(
+            "invalid_transition",
+            format!("a {} session cannot become {}", session.status, to),
+        ))
+    }
+}
+
+fn parse_opt<T>(
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Result<Option<T>, Invalid> {
+    raw.map(parse).transpose()
+}
+
+fn parse_clearable<T>(
+    raw: Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Result<Option<Option<T>>, Invalid> {
+    raw.map(|inner| parse_opt(inner.as_deref(), &parse))
+        .transpose()
+}
+
+fn metadata_object(raw: Option<serde_json::Value>) -> Result<Option<serde_json::Value>, Invalid> {
+    match raw {
+        None => Ok(None),
+        Some(v @ serde_json::Value::Object(_)) => Ok(Some(v)),
+        Some(_) => Err(Invalid::new(
+            "metadata",
+            "invalid_metadata",
+            "metadata must be a JSON object",
+        )),
+    }
+}
+
+fn non_negative(field: &'static str, v: Option<i64>) -> Result<Option<i64>, Invalid> {
+    match v {
+        Some(n) if n < 0 => Err(Invalid::new(
+            field,
+            "invalid_seq",
+            format!("{field} must not be negative"),
+        )),
+        other => Ok(other),
+    }
+}

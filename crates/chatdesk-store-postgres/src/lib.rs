@@ -1,0 +1,518 @@
+//! chatdesk's `Store` on PostgreSQL, for production and for several nodes sharing one database.
+//!
+//! Cross-node ordering comes from the database itself: appends bump `sessions.last_seq` under
+//! the session's row lock, and resume-or-create holds a transaction-scoped advisory lock on
+//! the (owner, tenant) pair.
+
+mod rows;
+
+use async_trait::async_trait;
+use chatdesk_core::domain::{BusinessId, Email, Message, Party, Session, SessionId, SessionStatus};
+use chatdesk_core::store::*;
+use chrono::{DateTime, Utc};
+use rows::{MESSAGE_COLUMNS, SESSION_COLUMNS};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connect to `url` and bring the schema up to date. With `schema`, every connection
+    /// works in that schema (created if missing): tests use one per test and drop it after.
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+        if let Some(schema) = schema {
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await
+                .map_err(unavailable)?;
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                .execute(&admin)
+                .await
+                .map_err(db)?;
+            admin.close().await;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+    }
+
+    /// Drop a schema made by `connect(url, Some(schema))`, with everything in it.
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        let options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .execute(&admin)
+            .await
+            .map_err(db)?;
+        admin.close().await;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_owned())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => unavailable(e),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+async fn session_in(conn: &mut PgConnection, id: SessionId) -> StoreResult<Option<Session>> {
+    let sql =
+        format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND deleted_at IS NULL");
+    let row = sqlx::query(&sql)
+        .bind(id.as_uuid())
+        .fetch_optional(conn)
+        .await
+        .map_err(db)?;
+    row.as_ref().map(rows::session).transpose()
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db)
+    }
+
+    async fn open_session(&self, new: NewSession, resume: bool) -> StoreResult<(Session, bool)> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if resume {
+            // Serialise resume-or-create per (owner, tenant) across connections and nodes, so
+            // two concurrent calls cannot both miss the existing session and both insert.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!(
+                    "{}\u{1f}{}",
+                    new.owner.key(),
+                    new.business_id.as_str()
+                ))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions \
+                 WHERE owner = $1 AND business_id = $2 AND status <> 'closed' AND deleted_at IS NULL \
+                 ORDER BY last_activity_at DESC, id DESC LIMIT 1"
+            );
+            let found = sqlx::query(&sql)
+                .bind(new.owner.key())
+                .bind(new.business_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            if let Some(row) = found {
+                let session = rows::session(&row)?;
+                tx.commit().await.map_err(db)?;
+                return Ok((session, false));
+            }
+        }
+        let at = new.at;
+        let sql = format!(
+            "INSERT INTO sessions (id, business_id, location_id, owner, session_type, topic, title, \
+             priority, status, metadata, started_at, last_activity_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10, $10, $10, $10) RETURNING {SESSION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.id.as_uuid())
+            .bind(new.business_id.as_str())
+            .bind(new.location_id.as_ref().map(|l| l.as_str()))
+            .bind(new.owner.key())
+            .bind(new.session_type.as_str())
+            .bind(new.topic.as_ref().map(|t| t.as_str()))
+            .bind(new.title.as_ref().map(|t| t.as_str()))
+            .bind(new.priority.as_str())
+            .bind(&new.metadata)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let session = rows::session(&row)?;
+        tx.commit().await.map_err(db)?;
+        Ok((session, true))
+    }
+
+    async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        session_in(&mut conn, id).await
+    }
+
+    async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = $1 AND deleted_at IS NULL"
+        );
+        let row = sqlx::query(&sql)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn list_sessions(
+        &self,
+        filter: &SessionFilter,
+        cursor: Option<SessionCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE deleted_at IS NULL"
+        ));
+        if let Some(owner) = &filter.owner {
+            q.push(" AND owner = ").push_bind(owner.key());
+        }
+        if let Some(b) = &filter.business_id {
+            q.push(" AND business_id = ")
+                .push_bind(b.as_str().to_owned());
+        }
+        if let Some(l) = &filter.location_id {
+            q.push(" AND location_id = ")
+                .push_bind(l.as_str().to_owned());
+        }
+        match filter.status {
+            Some(s) => {
+                q.push(" AND status = ").push_bind(s.as_str());
+            }
+            None if filter.open_only => {
+                q.push(" AND status <> 'closed'");
+            }
+            None => {}
+        }
+        if let Some(c) = cursor {
+            let at = c.last_activity_at;
+            q.push(" AND (last_activity_at < ").push_bind(at);
+            q.push(" OR (last_activity_at = ").push_bind(at);
+            q.push(" AND id < ").push_bind(c.id.as_uuid()).push("))");
+        }
+        q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(rows::session).collect()
+    }
+
+    async fn update_session(
+        &self,
+        id: SessionId,
+        patch: &SessionPatch,
+        at: DateTime<Utc>,
+    ) -> StoreResult<PatchOutcome> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE sessions SET updated_at = ");
+        q.push_bind(at);
+        if let Some(topic) = &patch.topic {
+            q.push(", topic = ")
+                .push_bind(topic.as_ref().map(|t| t.as_str().to_owned()));
+        }
+        if let Some(title) = &patch.title {
+            q.push(", title = ")
+                .push_bind(title.as_ref().map(|t| t.as_str().to_owned()));
+        }
+        if let Some(loc) = &patch.location_id {
+            q.push(", location_id = ")
+                .push_bind(loc.as_ref().map(|l| l.as_str().to_owned()));
+        }
+        if let Some(p) = patch.priority {
+            q.push(", priority = ").push_bind(p.as_str());
+        }
+        if let Some(m) = &patch.metadata {
+            q.push(", metadata = ").push_bind(m.clone());
+        }
+        if let Some(change) = patch.status {
+            q.push(", status = ").push_bind(change.to.as_str());
+            if change.to == SessionStatus::Closed && change.from != SessionStatus::Closed {
+                q.push(", ended_at = ").push_bind(at);
+            }
+        }
+        q.push(" WHERE id = ")
+            .push_bind(id.as_uuid())
+            .push(" AND deleted_at IS NULL");
+        if let Some(change) = patch.status {
+            q.push(" AND status = ").push_bind(change.from.as_str());
+        }
+        q.push(format!(" RETURNING {SESSION_COLUMNS}"));
+        let updated = q.build().fetch_optional(&mut *tx).await.map_err(db)?;
+        let outcome = match updated {
+            Some(row) => PatchOutcome::Updated(rows::session(&row)?),
+            None => match session_in(&mut tx, id).await? {
+                Some(s) => PatchOutcome::StatusChanged(s),
+                None => PatchOutcome::NotFound,
+            },
+        };
+        tx.commit().await.map_err(db)?;
+        Ok(outcome)
+    }
+
+    async fn delete_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE sessions SET deleted_at = $1, updated_at = $2 WHERE id = $3 AND deleted_at IS NULL")
+            .bind(at)
+            .bind(at)
+            .bind(id.as_uuid())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let find_dup = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = $1 AND client_msg_id = $2"
+        );
+        let insert = format!(
+            "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {MESSAGE_COLUMNS}"
+        );
+        for m in batch {
+            if let Some(key) = &m.client_msg_id {
+                let dup = sqlx::query(&find_dup)
+                    .bind(m.session_id.as_uuid())
+                    .bind(key.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                if let Some(row) = dup {
+                    outcomes.push(AppendOutcome::Duplicate(rows::message(&row)?));
+                    continue;
+                }
+            }
+            let at = m.at;
+            let claim = m.claim_for_agent.as_ref().map(|a| a.as_str());
+            // The row lock taken here orders concurrent appenders, also across nodes. All SET
+            // expressions see the row's old values, so the status test is consistent.
+            let seq: Option<i64> = sqlx::query_scalar(
+                "UPDATE sessions SET last_seq = last_seq + 1, message_count = message_count + 1, \
+                 last_message_at = $1, last_activity_at = $2, updated_at = $3, \
+                 status = CASE WHEN $4::text IS NOT NULL AND status = 'waiting' THEN 'active' ELSE status END, \
+                 agent_id = COALESCE(agent_id, $5::text) \
+                 WHERE id = $6 AND deleted_at IS NULL AND status <> 'closed' RETURNING last_seq",
+            )
+            .bind(at)
+            .bind(at)
+            .bind(at)
+            .bind(claim)
+            .bind(claim)
+            .bind(m.session_id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(seq) = seq else {
+                outcomes.push(match session_in(&mut tx, m.session_id).await? {
+                    Some(_) => AppendOutcome::SessionClosed,
+                    None => AppendOutcome::SessionMissing,
+                });
+                continue;
+            };
+            let row = sqlx::query(&insert)
+                .bind(m.session_id.as_uuid())
+                .bind(seq)
+                .bind(m.id.as_uuid())
+                .bind(m.sender.key())
+                .bind(m.sender_type.as_str())
+                .bind(&m.content)
+                .bind(m.client_msg_id.as_ref().map(|c| c.as_str()))
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+            outcomes.push(AppendOutcome::Created(rows::message(&row)?));
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(outcomes)
+    }
+
+    async fn list_messages(
+        &self,
+        session: SessionId,
+        range: MessageRange,
+    ) -> StoreResult<Vec<Message>> {
+        let rows = match range {
+            MessageRange::After { after, limit } => {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                );
+                sqlx::query(&sql).bind(session.as_uuid()).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await
+            }
+            MessageRange::Before { before, after, limit } => {
+                let sql = format!(
+                    "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = $1 AND seq < $2 AND seq > $3 \
+                     ORDER BY seq DESC LIMIT $4) AS page ORDER BY seq"
+                );
+                sqlx::query(&sql)
+                    .bind(session.as_uuid())
+                    .bind(before)
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(db)?;
+        rows.iter().map(rows::message).collect()
+    }
+
+    async fn mark_read(
+        &self,
+        session: SessionId,
+        reader: &Party,
+        up_to_seq: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO read_cursors (session_id, reader, last_read_seq, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (session_id, reader) DO UPDATE SET \
+             last_read_seq = GREATEST(read_cursors.last_read_seq, excluded.last_read_seq), updated_at = excluded.updated_at \
+             RETURNING last_read_seq",
+        )
+        .bind(session.as_uuid())
+        .bind(reader.key())
+        .bind(up_to_seq)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)
+    }
+
+    async fn unread_counts(&self, reader: &Party) -> StoreResult<Vec<UnreadCount>> {
+        let key = reader.key();
+        let rows = sqlx::query(
+            "SELECT s.id, s.number, COALESCE(rc.last_read_seq, 0) AS last_read_seq, \
+               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id \
+                  AND m.seq > COALESCE(rc.last_read_seq, 0) AND m.sender <> $1) AS unread \
+             FROM sessions s LEFT JOIN read_cursors rc ON rc.session_id = s.id AND rc.reader = $2 \
+             WHERE s.deleted_at IS NULL AND (s.owner = $3 OR s.agent_id = $4 OR rc.reader IS NOT NULL) \
+             ORDER BY s.last_activity_at DESC, s.id DESC",
+        )
+        .bind(&key)
+        .bind(&key)
+        .bind(&key)
+        .bind(reader.user_id().map(|u| u.as_str()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(UnreadCount {
+                    session_id: SessionId::from_uuid(r.try_get("id").map_err(rows::corrupt)?),
+                    number: r.try_get("number").map_err(rows::corrupt)?,
+                    unread: r.try_get("unread").map_err(rows::corrupt)?,
+                    last_read_seq: r.try_get("last_read_seq").map_err(rows::corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {
+        let row = sqlx::query(
+            "INSERT INTO accounts (email, password_hash, role, business_id, name, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        )
+        .bind(new.email.as_str())
+        .bind(&new.password_hash)
+        .bind(new.role.as_str())
+        .bind(new.business_id.as_ref().map(|b| b.as_str()))
+        .bind(new.name.as_deref())
+        .bind(chatdesk_core::clock::now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        rows::account(&row)
+    }
+
+    async fn find_account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn create_api_key(
+        &self,
+        name: &str,
+        business_id: &BusinessId,
+        key_hash: &str,
+    ) -> StoreResult<ApiKey> {
+        let row = sqlx::query(
+            "INSERT INTO api_keys (name, business_id, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *",
+        )
+        .bind(name)
+        .bind(business_id.as_str())
+        .bind(key_hash)
+        .bind(chatdesk_core::clock::now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        rows::api_key(&row)
+    }
+
+    async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::api_key).transpose()
+    }
+
+    async fn server_secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> String + Sync),
+    ) -> StoreResult<String> {
+        // Insert if absent, then read back: whoever inserted first wins, everyone reads the same.
+        sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(generate())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+}

@@ -1,0 +1,668 @@
+//! The contract cases. Each takes a fresh, empty store.
+
+use chatdesk_core::clock;
+use chatdesk_core::domain::*;
+use chatdesk_core::identity::Role;
+use chatdesk_core::store::*;
+use chrono::Duration;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+fn user(id: &str) -> Party {
+    Party::User(UserId::parse(id).unwrap())
+}
+
+fn tenant(id: &str) -> BusinessId {
+    BusinessId::parse(id).unwrap()
+}
+
+fn new_session(owner: &Party, business: &str) -> NewSession {
+    NewSession {
+        id: SessionId::generate(),
+        business_id: tenant(business),
+        location_id: None,
+        owner: owner.clone(),
+        session_type: SessionType::general(),
+        topic: Some(Topic::parse("shipping").unwrap()),
+        title: None,
+        priority: Priority::Normal,
+        metadata: serde_json::json!({"source": "test"}),
+        at: clock::now(),
+    }
+}
+
+fn msg(session: SessionId, sender: &Party, content: &str) -> NewMessage {
+    NewMessage {
+        id: MessageId::generate(),
+        session_id: session,
+        sender: sender.clone(),
+        sender_type: SenderType::Customer,
+        content: content.to_owned(),
+        client_msg_id: None,
+        claim_for_agent: None,
+        at: clock::now(),
+    }
+}
+
+async fn create(store: &Arc<dyn Store>, owner: &Party, business: &str) -> Session {
+    let (s, created) = store
+        .open_session(new_session(owner, business), false)
+        .await
+        .unwrap();
+    assert!(created);
+    s
+}
+
+async fn append_one(store: &Arc<dyn Store>, m: NewMessage) -> AppendOutcome {
+    store.append_messages(&[m]).await.unwrap().pop().unwrap()
+}
+
+fn created(o: AppendOutcome) -> Message {
+    match o {
+        AppendOutcome::Created(m) => m,
+        other => panic!("expected Created, got {other:?}"),
+    }
+}
+
+pub async fn open_creates_then_resumes(store: Arc<dyn Store>) {
+    let alice = user("alice");
+    let (first, new1) = store
+        .open_session(new_session(&alice, "shop"), true)
+        .await
+        .unwrap();
+    assert!(new1);
+    assert_eq!(first.status, SessionStatus::Waiting);
+    assert_eq!(first.last_seq, 0);
+    let (again, new2) = store
+        .open_session(new_session(&alice, "shop"), true)
+        .await
+        .unwrap();
+    assert!(!new2);
+    assert_eq!(again.id, first.id);
+    // Another tenant is another session.
+    let (other, new3) = store
+        .open_session(new_session(&alice, "elsewhere"), true)
+        .await
+        .unwrap();
+    assert!(new3);
+    assert_ne!(other.id, first.id);
+    // Forced creation, then resume picks the most recently active one.
+    let (second, new4) = store
+        .open_session(new_session(&alice, "shop"), false)
+        .await
+        .unwrap();
+    assert!(new4);
+    assert!(second.number > first.number);
+    let (resumed, _) = store
+        .open_session(new_session(&alice, "shop"), true)
+        .await
+        .unwrap();
+    assert_eq!(resumed.id, second.id);
+    // Activity on the older one makes it the one to resume.
+    created(append_one(&store, msg(first.id, &alice, "back to this")).await);
+    let (resumed, _) = store
+        .open_session(new_session(&alice, "shop"), true)
+        .await
+        .unwrap();
+    assert_eq!(resumed.id, first.id);
+}
+
+pub async fn resume_skips_closed_and_deleted(store: Arc<dyn Store>) {
+    let bob = user("bob");
+    let a = create(&store, &bob, "shop").await;
+    let close = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Waiting,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    assert!(matches!(
+        store
+            .update_session(a.id, &close, clock::now())
+            .await
+            .unwrap(),
+        PatchOutcome::Updated(_)
+    ));
+    let (b, new) = store
+        .open_session(new_session(&bob, "shop"), true)
+        .await
+        .unwrap();
+    assert!(new, "a closed session is never resumed");
+    assert!(store.delete_session(b.id, clock::now()).await.unwrap());
+    let (c, new) = store
+        .open_session(new_session(&bob, "shop"), true)
+        .await
+        .unwrap();
+    assert!(new, "a deleted session is never resumed");
+    assert_ne!(c.id, b.id);
+}
+
+pub async fn concurrent_resume_creates_exactly_one(store: Arc<dyn Store>) {
+    let carol = user("carol");
+    let calls = (0..20).map(|_| {
+        let store = store.clone();
+        let carol = carol.clone();
+        tokio::spawn(async move {
+            store
+                .open_session(new_session(&carol, "shop"), true)
+                .await
+                .unwrap()
+        })
+    });
+    let results = futures::future::join_all(calls).await;
+    let ids: HashSet<_> = results.iter().map(|r| r.as_ref().unwrap().0.id).collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "twenty concurrent resume-or-create calls made {} sessions",
+        ids.len()
+    );
+    let created = results.iter().filter(|r| r.as_ref().unwrap().1).count();
+    assert_eq!(created, 1);
+}
+
+pub async fn get_by_id_and_number(store: Arc<dyn Store>) {
+    let s = create(&store, &user("dan"), "shop").await;
+    assert_eq!(store.get_session(s.id).await.unwrap().unwrap(), s);
+    assert_eq!(
+        store
+            .get_session_by_number(s.number)
+            .await
+            .unwrap()
+            .unwrap(),
+        s
+    );
+    assert!(store
+        .get_session(SessionId::generate())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .get_session_by_number(s.number + 1000)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.delete_session(s.id, clock::now()).await.unwrap());
+    assert!(
+        !store.delete_session(s.id, clock::now()).await.unwrap(),
+        "deleting twice finds nothing"
+    );
+    assert!(store.get_session(s.id).await.unwrap().is_none());
+    assert!(store
+        .get_session_by_number(s.number)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn list_filters_and_pages(store: Arc<dyn Store>) {
+    let erin = user("erin");
+    let frank = user("frank");
+    let mut erins = Vec::new();
+    for _ in 0..5 {
+        erins.push(create(&store, &erin, "shop").await);
+    }
+    create(&store, &frank, "shop").await;
+    create(&store, &frank, "other").await;
+
+    let mine = SessionFilter {
+        owner: Some(erin.clone()),
+        ..SessionFilter::default()
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_sessions(&mine, cursor, 2).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        cursor = page.last().map(|s| SessionCursor {
+            last_activity_at: s.last_activity_at,
+            id: s.id,
+        });
+        seen.extend(page.into_iter().map(|s| s.id));
+    }
+    let expected: Vec<_> = erins.iter().rev().map(|s| s.id).collect();
+    assert_eq!(seen, expected, "newest first, every session exactly once");
+
+    let shop = SessionFilter {
+        business_id: Some(tenant("shop")),
+        ..SessionFilter::default()
+    };
+    assert_eq!(
+        store.list_sessions(&shop, None, 100).await.unwrap().len(),
+        6
+    );
+    let all = SessionFilter::default();
+    assert_eq!(store.list_sessions(&all, None, 100).await.unwrap().len(), 7);
+
+    let close = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Waiting,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    store
+        .update_session(erins[0].id, &close, clock::now())
+        .await
+        .unwrap();
+    let closed = SessionFilter {
+        status: Some(SessionStatus::Closed),
+        ..SessionFilter::default()
+    };
+    let got = store.list_sessions(&closed, None, 100).await.unwrap();
+    assert_eq!(
+        got.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![erins[0].id]
+    );
+    let open = SessionFilter {
+        owner: Some(erin.clone()),
+        open_only: true,
+        ..SessionFilter::default()
+    };
+    assert_eq!(
+        store.list_sessions(&open, None, 100).await.unwrap().len(),
+        4
+    );
+}
+
+pub async fn update_patches_and_clears(store: Arc<dyn Store>) {
+    let s = create(&store, &user("gina"), "shop").await;
+    let later = s.updated_at + Duration::seconds(1);
+    let patch = SessionPatch {
+        topic: Some(None),
+        title: Some(Some(Title::parse("Hỏi về shipping").unwrap())),
+        location_id: Some(Some(LocationId::parse("L001").unwrap())),
+        priority: Some(Priority::Urgent),
+        metadata: Some(serde_json::json!({"k": [1, 2]})),
+        status: None,
+    };
+    let PatchOutcome::Updated(u) = store.update_session(s.id, &patch, later).await.unwrap() else {
+        panic!("expected an update");
+    };
+    assert_eq!(u.topic, None);
+    assert_eq!(u.title.as_ref().unwrap().as_str(), "Hỏi về shipping");
+    assert_eq!(u.location_id.as_ref().unwrap().as_str(), "L001");
+    assert_eq!(u.priority, Priority::Urgent);
+    assert_eq!(u.metadata, serde_json::json!({"k": [1, 2]}));
+    assert_eq!(u.updated_at, later);
+    assert_eq!(store.get_session(s.id).await.unwrap().unwrap(), u);
+    assert!(matches!(
+        store
+            .update_session(SessionId::generate(), &patch, later)
+            .await
+            .unwrap(),
+        PatchOutcome::NotFound
+    ));
+}
+
+pub async fn status_change_is_optimistic_and_closing_sets_ended_at(store: Arc<dyn Store>) {
+    let s = create(&store, &user("hal"), "shop").await;
+    let stale = SessionPatch {
+        title: Some(Some(Title::parse("never written").unwrap())),
+        status: Some(StatusChange {
+            from: SessionStatus::Active,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    let PatchOutcome::StatusChanged(now) = store
+        .update_session(s.id, &stale, clock::now())
+        .await
+        .unwrap()
+    else {
+        panic!("a status change from the wrong status must not apply");
+    };
+    assert_eq!(now.status, SessionStatus::Waiting);
+    assert_eq!(now.title, None, "nothing of a refused patch is written");
+    let close = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Waiting,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    let at = clock::now();
+    let PatchOutcome::Updated(closed) = store.update_session(s.id, &close, at).await.unwrap()
+    else {
+        panic!("expected close");
+    };
+    assert_eq!(closed.status, SessionStatus::Closed);
+    assert_eq!(closed.ended_at, Some(at));
+}
+
+pub async fn append_assigns_gap_free_seq(store: Arc<dyn Store>) {
+    let ivy = user("ivy");
+    let a = create(&store, &ivy, "shop").await;
+    let b = create(&store, &ivy, "shop").await;
+    let batch: Vec<_> = (0..6)
+        .map(|i| msg(if i % 2 == 0 { a.id } else { b.id }, &ivy, &format!("m{i}")))
+        .collect();
+    let out = store.append_messages(&batch).await.unwrap();
+    let seqs: Vec<_> = out
+        .into_iter()
+        .map(|o| {
+            let m = created(o);
+            (m.session_id, m.seq)
+        })
+        .collect();
+    assert_eq!(
+        seqs,
+        vec![
+            (a.id, 1),
+            (b.id, 1),
+            (a.id, 2),
+            (b.id, 2),
+            (a.id, 3),
+            (b.id, 3)
+        ]
+    );
+    let a2 = store.get_session(a.id).await.unwrap().unwrap();
+    assert_eq!(a2.last_seq, 3);
+    assert_eq!(a2.message_count, 3);
+    assert!(a2.last_message_at.is_some());
+    assert!(a2.last_activity_at >= a.last_activity_at);
+}
+
+pub async fn append_is_idempotent_by_client_msg_id(store: Arc<dyn Store>) {
+    let jo = user("jo");
+    let s = create(&store, &jo, "shop").await;
+    let mut first = msg(s.id, &jo, "hello");
+    first.client_msg_id = Some(ClientMsgId::parse("c-1").unwrap());
+    let original = created(append_one(&store, first.clone()).await);
+    let mut retry = first.clone();
+    retry.id = MessageId::generate();
+    retry.content = "hello (retried)".into();
+    match append_one(&store, retry.clone()).await {
+        AppendOutcome::Duplicate(m) => assert_eq!(m, original),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    // Twice in one batch: the second sees the first.
+    let mut x = msg(s.id, &jo, "x");
+    x.client_msg_id = Some(ClientMsgId::parse("c-2").unwrap());
+    let mut x2 = x.clone();
+    x2.id = MessageId::generate();
+    let out = store.append_messages(&[x, x2]).await.unwrap();
+    let AppendOutcome::Created(made) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(out[1], AppendOutcome::Duplicate(made.clone()));
+    let s2 = store.get_session(s.id).await.unwrap().unwrap();
+    assert_eq!(s2.last_seq, 2, "duplicates do not consume a seq");
+}
+
+pub async fn append_to_closed_or_missing_session_writes_nothing(store: Arc<dyn Store>) {
+    let kim = user("kim");
+    let s = create(&store, &kim, "shop").await;
+    let close = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Waiting,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    store
+        .update_session(s.id, &close, clock::now())
+        .await
+        .unwrap();
+    let open = create(&store, &kim, "shop").await;
+    let out = store
+        .append_messages(&[
+            msg(s.id, &kim, "late"),
+            msg(SessionId::generate(), &kim, "nowhere"),
+            msg(open.id, &kim, "ok"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out[0], AppendOutcome::SessionClosed);
+    assert_eq!(out[1], AppendOutcome::SessionMissing);
+    assert_eq!(
+        created(out[2].clone()).seq,
+        1,
+        "one bad message does not spoil the batch"
+    );
+    let closed = store.get_session(s.id).await.unwrap().unwrap();
+    assert_eq!(closed.last_seq, 0);
+    let range = MessageRange::After {
+        after: 0,
+        limit: 10,
+    };
+    assert!(store.list_messages(s.id, range).await.unwrap().is_empty());
+}
+
+pub async fn staff_reply_claims_a_waiting_session(store: Arc<dyn Store>) {
+    let lee = user("lee");
+    let agent = UserId::parse("agent-7").unwrap();
+    let s = create(&store, &lee, "shop").await;
+    let mut reply = msg(s.id, &Party::User(agent.clone()), "hi, how can I help?");
+    reply.sender_type = SenderType::Agent;
+    reply.claim_for_agent = Some(agent.clone());
+    created(append_one(&store, reply).await);
+    let s2 = store.get_session(s.id).await.unwrap().unwrap();
+    assert_eq!(s2.status, SessionStatus::Active);
+    assert_eq!(s2.agent_id, Some(agent));
+    // A second agent does not take over.
+    let other = UserId::parse("agent-8").unwrap();
+    let mut reply = msg(s.id, &Party::User(other.clone()), "me too");
+    reply.claim_for_agent = Some(other);
+    created(append_one(&store, reply).await);
+    assert_eq!(
+        store
+            .get_session(s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .agent_id
+            .unwrap()
+            .as_str(),
+        "agent-7"
+    );
+}
+
+pub async fn concurrent_appends_stay_gap_free(store: Arc<dyn Store>) {
+    let mo = user("mo");
+    let s = create(&store, &mo, "shop").await;
+    let tasks = (0..8).map(|t| {
+        let store = store.clone();
+        let mo = mo.clone();
+        tokio::spawn(async move {
+            for i in 0..10 {
+                created(append_one(&store, msg(s.id, &mo, &format!("{t}-{i}"))).await);
+            }
+        })
+    });
+    for r in futures::future::join_all(tasks).await {
+        r.unwrap();
+    }
+    let all = store
+        .list_messages(
+            s.id,
+            MessageRange::After {
+                after: 0,
+                limit: 1000,
+            },
+        )
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=80).collect::<Vec<_>>());
+}
+
+pub async fn message_ranges(store: Arc<dyn Store>) {
+    let ned = user("ned");
+    let s = create(&store, &ned, "shop").await;
+    let batch: Vec<_> = (1..=10)
+        .map(|i| msg(s.id, &ned, &format!("m{i}")))
+        .collect();
+    store.append_messages(&batch).await.unwrap();
+    let seqs = |v: Vec<Message>| v.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(s.id, MessageRange::After { after: 0, limit: 3 })
+                .await
+                .unwrap()
+        ),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(s.id, MessageRange::After { after: 8, limit: 5 })
+                .await
+                .unwrap()
+        ),
+        vec![9, 10]
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(
+                    s.id,
+                    MessageRange::Before {
+                        before: 11,
+                        after: 0,
+                        limit: 3
+                    }
+                )
+                .await
+                .unwrap()
+        ),
+        vec![8, 9, 10],
+        "before returns the newest page, oldest first"
+    );
+    assert_eq!(
+        seqs(
+            store
+                .list_messages(
+                    s.id,
+                    MessageRange::Before {
+                        before: 6,
+                        after: 3,
+                        limit: 10
+                    }
+                )
+                .await
+                .unwrap()
+        ),
+        vec![4, 5]
+    );
+    let first = &store
+        .list_messages(s.id, MessageRange::After { after: 0, limit: 1 })
+        .await
+        .unwrap()[0];
+    assert_eq!(first.content, "m1");
+    assert_eq!(first.sender, ned);
+    assert_eq!(first.sender_type, SenderType::Customer);
+}
+
+pub async fn read_cursor_is_monotonic_and_unread_excludes_own(store: Arc<dyn Store>) {
+    let owner = user("olga");
+    let agent = user("agent-1");
+    let s = create(&store, &owner, "shop").await;
+    let mut batch: Vec<_> = (0..3)
+        .map(|i| msg(s.id, &owner, &format!("q{i}")))
+        .collect();
+    batch.extend((0..2).map(|i| msg(s.id, &agent, &format!("a{i}"))));
+    store.append_messages(&batch).await.unwrap();
+
+    let counts = store.unread_counts(&owner).await.unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(
+        counts[0].unread, 2,
+        "the owner's own three messages are not unread for them"
+    );
+    assert_eq!(counts[0].number, s.number);
+
+    assert_eq!(
+        store
+            .mark_read(s.id, &owner, 4, clock::now())
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        store
+            .mark_read(s.id, &owner, 2, clock::now())
+            .await
+            .unwrap(),
+        4,
+        "never moves back"
+    );
+    let counts = store.unread_counts(&owner).await.unwrap();
+    assert_eq!((counts[0].unread, counts[0].last_read_seq), (1, 4));
+
+    // The agent has not read anything yet and is not assigned: the session appears once it reads.
+    assert!(store.unread_counts(&agent).await.unwrap().is_empty());
+    store
+        .mark_read(s.id, &agent, 1, clock::now())
+        .await
+        .unwrap();
+    let counts = store.unread_counts(&agent).await.unwrap();
+    assert_eq!(counts[0].unread, 2, "messages 2 and 3 from the owner");
+}
+
+pub async fn accounts(store: Arc<dyn Store>) {
+    let email = Email::parse("admin@example.com").unwrap();
+    let new = NewAccount {
+        email: email.clone(),
+        password_hash: "$argon2id$fake".into(),
+        role: Role::Admin,
+        business_id: Some(tenant("shop")),
+        name: Some("Ada".into()),
+    };
+    let a = store.create_account(new.clone()).await.unwrap();
+    assert!(a.id > 0);
+    let found = store.find_account_by_email(&email).await.unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.role, found.name.as_deref()),
+        (a.id, Role::Admin, Some("Ada"))
+    );
+    assert!(matches!(
+        store.create_account(new).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store
+        .find_account_by_email(&Email::parse("nobody@example.com").unwrap())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn api_keys(store: Arc<dyn Store>) {
+    let k = store
+        .create_api_key("crm", &tenant("shop"), "abc123")
+        .await
+        .unwrap();
+    let found = store.find_api_key("abc123").await.unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.name.as_str(), found.business_id.as_str()),
+        (k.id, "crm", "shop")
+    );
+    assert!(store.find_api_key("nope").await.unwrap().is_none());
+}
+
+pub async fn server_secret_is_created_once(store: Arc<dyn Store>) {
+    let a = store
+        .server_secret("jwt", &|| "first".to_owned())
+        .await
+        .unwrap();
+    let b = store
+        .server_secret("jwt", &|| "second".to_owned())
+        .await
+        .unwrap();
+    assert_eq!((a.as_str(), b.as_str()), ("first", "first"));
+}
+
+pub async fn timestamps_round_trip(store: Arc<dyn Store>) {
+    let s = create(&store, &user("pat"), "shop").await;
+    let m = created(append_one(&store, msg(s.id, &user("pat"), "t")).await);
+    let back = &store
+        .list_messages(s.id, MessageRange::After { after: 0, limit: 1 })
+        .await
+        .unwrap()[0];
+    assert_eq!(back.created_at, m.created_at);
+    assert_eq!(back, &m);
+}
