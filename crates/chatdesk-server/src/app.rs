@@ -1,0 +1,120 @@
+//! Start and stop the server: `launch` takes settings, a bound listener and a shutdown signal,
+//! so tests bind port 0 and stop cleanly, and `main` binds the configured address.
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::Authenticator;
+use crate::backend::{self, Backend};
+use crate::config::Settings;
+use crate::http;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use chatdesk_core::bus::InProcessBus;
+use chatdesk_core::committer::{Committer, CommitterConfig};
+use chatdesk_core::service::{Limits, SessionService};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The JWT keys from settings (and the database, for a generated secret).
+pub async fn jwt_keys(
+    settings: &Settings,
+    store: &dyn chatdesk_core::store::Store,
+) -> anyhow::Result<JwtKeys> {
+    let keys = JwtKeys::new(&backend::jwt_secret(settings, store).await?);
+    match (
+        &settings.jwt_public_key_file,
+        &settings.jwt_public_key_algorithm,
+    ) {
+        (Some(file), Some(alg)) => keys.with_public_key(alg, &std::fs::read(file)?),
+        (Some(_), None) => {
+            anyhow::bail!("jwt_public_key_file needs jwt_public_key_algorithm (RS256 or ES256)")
+        }
+        _ => Ok(keys),
+    }
+}
+
+/// Serve until `shutdown` resolves, then drain: in-flight requests finish, the committer
+/// writes what is queued, and the database is closed.
+pub async fn launch(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if settings.dev {
+        warn_dev_mode();
+    }
+    let backend = Backend::open(&settings).await?;
+    let store = backend.store();
+    let metrics = Arc::new(Metrics::new());
+    let bus = Arc::new(InProcessBus::new(4096));
+    let (committer, committer_task) = Committer::spawn(
+        store.clone(),
+        bus.clone(),
+        metrics.clone(),
+        CommitterConfig {
+            max_batch: settings.commit_batch_max,
+            ..CommitterConfig::default()
+        },
+    );
+    let limits = Limits {
+        max_content_chars: settings.max_message_chars,
+        ..Limits::default()
+    };
+    let keys = jwt_keys(&settings, store.as_ref()).await?;
+    let state = AppState {
+        sessions: Arc::new(SessionService::new(store.clone(), bus, committer, limits)),
+        auth: Arc::new(Authenticator::new(keys, store.clone(), settings.dev)),
+        store,
+        metrics,
+        login_ttl: Duration::from_secs(settings.login_token_ttl_secs),
+        settings: Arc::new(settings.clone()),
+    };
+    let router = http::router(state);
+    tracing::info!(addr = %listener.local_addr()?, backend = backend.name(), "chatdesk listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+
+    // Every handle to the committer was in the router, now dropped: the committer finishes
+    // what is queued and stops.
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    if tokio::time::timeout(grace, committer_task).await.is_err() {
+        tracing::warn!("the committer did not drain within the grace period");
+    }
+    backend.close().await;
+    tracing::info!("chatdesk stopped");
+    Ok(())
+}
+
+fn warn_dev_mode() {
+    let banner = "\
+!!! chatdesk is running in --dev mode. NOT FOR PRODUCTION. !!!
+!!!  - user ids asserted without proof are believed          !!!
+!!!  - requests without any identity act as `demo_user`      !!!";
+    eprintln!("{banner}");
+    tracing::warn!("dev mode: unverified identities are believed");
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received: draining");
+}

@@ -1,0 +1,104 @@
+//! Settings: built-in defaults → `chatdesk.toml` (or `--config`) → `CHATDESK_*` environment →
+//! command-line flags. No global: the settings value is passed to `launch`.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// `sqlite://path`, `sqlite::memory:` or `postgres://…`.
+    pub database_url: String,
+    /// Development mode: believes asserted user ids and lets anonymous callers in as
+    /// `demo_user`. Never in production.
+    pub dev: bool,
+    /// HS256 secret for JWTs. When unset, the server generates one and keeps it in the
+    /// database, so `chatdesk token` and `chatdesk serve` on one database agree.
+    pub jwt_secret: Option<String>,
+    /// PEM public key for verifying RS256 or ES256 tokens issued by someone else.
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// `RS256` or `ES256`: the algorithm of `jwt_public_key_file`.
+    pub jwt_public_key_algorithm: Option<String>,
+    /// Lifetime of tokens issued by `POST /v1/auth/login`, in seconds.
+    pub login_token_ttl_secs: u64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest message content accepted, in characters.
+    pub max_message_chars: usize,
+    /// SQLite only: `normal` (fast; the last commits may be lost on power failure) or `full`
+    /// (every acknowledged message survives power loss).
+    pub sqlite_durability: String,
+    /// Most messages the committer writes in one transaction.
+    pub commit_batch_max: usize,
+    /// Seconds to wait for in-flight work at shutdown.
+    pub shutdown_grace_secs: u64,
+    /// Log as JSON lines instead of text.
+    pub log_json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://chatdesk.db".into(),
+            dev: false,
+            jwt_secret: None,
+            jwt_public_key_file: None,
+            jwt_public_key_algorithm: None,
+            login_token_ttl_secs: 24 * 3600,
+            max_body_bytes: 64 * 1024,
+            max_message_chars: chatdesk_core::domain::Content::DEFAULT_MAX_CHARS,
+            sqlite_durability: "normal".into(),
+            commit_batch_max: 256,
+            shutdown_grace_secs: 10,
+            log_json: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Load from the layers above. `config_file` defaults to `chatdesk.toml` if it exists.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, figment::Error> {
+        let file = config_file.map_or_else(|| PathBuf::from("chatdesk.toml"), Path::to_path_buf);
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("CHATDESK_").ignore(&["test_pg_url", "config"]))
+            .extract()
+    }
+
+    /// Settings for tests and embedding: defaults plus a database URL, nothing from the
+    /// environment.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_merge_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "chatdesk.toml",
+                "listen = \"0.0.0.0:9000\"\nmax_body_bytes = 1024\n",
+            )?;
+            jail.set_env("CHATDESK_MAX_BODY_BYTES", "2048");
+            jail.set_env("CHATDESK_JWT_SECRET", "s3cret");
+            let s = Settings::load(None)?;
+            assert_eq!(s.listen, "0.0.0.0:9000");
+            assert_eq!(s.max_body_bytes, 2048);
+            assert_eq!(s.jwt_secret.as_deref(), Some("s3cret"));
+            assert_eq!(s.database_url, "sqlite://chatdesk.db");
+            Ok(())
+        });
+    }
+}

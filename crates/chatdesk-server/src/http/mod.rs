@@ -1,0 +1,73 @@
+//! The HTTP surface: one `router()` per module, merged here, with the cross-cutting layers
+//! (body limit, metrics, tracing, JSON 404/405).
+
+pub mod docs;
+mod extract;
+mod ops;
+pub mod v1;
+
+pub use extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
+
+use crate::error::ApiError;
+use crate::metrics::{RequestLabels, RouteLabels};
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use std::time::Instant;
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(docs::base())
+        .merge(v1::router())
+        .split_for_parts();
+    let body_limit = state.settings.max_body_bytes;
+    Router::new()
+        .merge(api)
+        .merge(ops::router())
+        .merge(docs::router(openapi))
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this path",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Count every request by route template (not raw path: ids would explode the label set).
+async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let m = &state.metrics;
+    m.latency
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    m.requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}

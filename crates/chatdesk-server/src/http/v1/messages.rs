@@ -1,0 +1,127 @@
+//! Messages of a session, read receipts, and the caller's unread counts.
+
+use super::views::{MessageList, MessageView, ReadReceiptView, UnreadView};
+use crate::auth::Caller;
+use crate::error::{ApiResult, ErrorBody};
+use crate::http::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chatdesk_core::service::{MessageQuery, SendMessage};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_message, list_messages))
+        .routes(routes!(mark_read))
+        .routes(routes!(my_unread))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageBody {
+    /// 1 to 10,000 characters (configurable), not only whitespace.
+    pub content: String,
+    /// Idempotency key: a retry with the same key returns the original message.
+    pub client_msg_id: Option<String>,
+}
+
+/// Append a message. Answered only after it is durably committed.
+#[utoipa::path(post, path = "/v1/sessions/{id}/messages", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    request_body = SendMessageBody,
+    responses(
+        (status = 201, description = "Stored", body = MessageView),
+        (status = 200, description = "A retry: the original message", body = MessageView),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The session is closed", body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn send_message(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<SendMessageBody>,
+) -> ApiResult<(StatusCode, ApiJson<MessageView>)> {
+    let req = SendMessage {
+        content: b.content,
+        client_msg_id: b.client_msg_id,
+    };
+    let (message, created) = state.sessions.send_message(&p, &id, req).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, ApiJson((&message).into())))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// Messages with a greater seq, oldest first (default 0).
+    pub after_seq: Option<i64>,
+    /// The newest messages with a smaller seq, still returned oldest first.
+    pub before_seq: Option<i64>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/sessions/{id}/messages", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)"), MessagesQuery),
+    responses((status = 200, body = MessageList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn list_messages(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> ApiResult<ApiJson<MessageList>> {
+    let q = MessageQuery {
+        after_seq: q.after_seq,
+        before_seq: q.before_seq,
+        limit: q.limit,
+    };
+    let messages = state.sessions.list_messages(&p, &id, q).await?;
+    Ok(ApiJson(MessageList {
+        messages: messages.iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    /// Everything up to and including this seq has been read.
+    pub up_to_seq: i64,
+}
+
+/// Move the caller's read cursor forward (it never moves back).
+#[utoipa::path(post, path = "/v1/sessions/{id}/read", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    request_body = ReadBody,
+    responses((status = 200, body = ReadReceiptView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn mark_read(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ReadBody>,
+) -> ApiResult<ApiJson<ReadReceiptView>> {
+    let receipt = state.sessions.mark_read(&p, &id, b.up_to_seq).await?;
+    Ok(ApiJson((&receipt).into()))
+}
+
+/// Unread messages per session and in total: sessions the caller owns, is assigned to, or
+/// has read in.
+#[utoipa::path(get, path = "/v1/me/unread", tag = "messages",
+    responses((status = 200, body = UnreadView), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn my_unread(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<ApiJson<UnreadView>> {
+    let summary = state.sessions.unread(&p).await?;
+    Ok(ApiJson((&summary).into()))
+}

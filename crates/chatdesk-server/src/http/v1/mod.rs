@@ -1,0 +1,25 @@
+//! The native API, `/v1`. JSON, snake_case, RFC 3339 UTC timestamps.
+
+mod auth;
+mod messages;
+mod sessions;
+pub mod views;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(sessions::router())
+        .merge(messages::router())
+        .merge(auth::router())
+}
+
+/// Deserialize a field that distinguishes "absent" (`None`) from `null` (`Some(None)`).
+pub(crate) fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}

@@ -1,0 +1,208 @@
+//! `/v1/sessions`: open (resume or create), list, get, change, delete, end.
+
+use super::double_option;
+use super::views::{OpenedSession, SessionList, SessionView};
+use crate::auth::Caller;
+use crate::error::{ApiResult, ErrorBody};
+use crate::http::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chatdesk_core::service::{ListSessions, OpenSession, UpdateSession};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_session, list_sessions))
+        .routes(routes!(get_session, update_session, delete_session))
+        .routes(routes!(end_session))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OpenSessionBody {
+    /// Tenant; defaults to the credential's tenant, else `default`.
+    pub business_id: Option<String>,
+    pub location_id: Option<String>,
+    /// Defaults to `general`.
+    pub session_type: Option<String>,
+    pub topic: Option<String>,
+    pub title: Option<String>,
+    /// `low`, `normal` (default), `high`, `urgent`.
+    pub priority: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// Always create a new session instead of resuming the last open one.
+    #[serde(default)]
+    pub force_new: bool,
+    /// Open the session for this user (service and admin credentials only).
+    pub user_id: Option<String>,
+}
+
+/// Resume the caller's most recently active open session in the tenant, or create one.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
+    request_body = OpenSessionBody,
+    responses(
+        (status = 201, description = "Created", body = OpenedSession),
+        (status = 200, description = "Resumed an open session", body = OpenedSession),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn open_session(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    JsonOrEmpty(b): JsonOrEmpty<OpenSessionBody>,
+) -> ApiResult<(StatusCode, ApiJson<OpenedSession>)> {
+    let req = OpenSession {
+        business_id: b.business_id,
+        location_id: b.location_id,
+        session_type: b.session_type,
+        topic: b.topic,
+        title: b.title,
+        priority: b.priority,
+        metadata: b.metadata,
+        force_new: b.force_new,
+        for_user: b.user_id,
+    };
+    let (session, is_new) = state.sessions.open_session(&p, req).await?;
+    let status = if is_new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        ApiJson(OpenedSession {
+            session: (&session).into(),
+            is_new,
+        }),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `waiting`, `active` or `closed`.
+    pub status: Option<String>,
+    pub business_id: Option<String>,
+    pub location_id: Option<String>,
+    /// Sessions owned by this user (staff only; customers see only their own).
+    pub user_id: Option<String>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+/// List sessions, most recently active first: the caller's own, or the tenant's for staff.
+#[utoipa::path(get, path = "/v1/sessions", tag = "sessions", params(ListQuery),
+    responses((status = 200, body = SessionList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<ApiJson<SessionList>> {
+    let req = ListSessions {
+        status: q.status,
+        business_id: q.business_id,
+        location_id: q.location_id,
+        user_id: q.user_id,
+        open_only: false,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = state.sessions.list_sessions(&p, req).await?;
+    Ok(ApiJson(SessionList {
+        sessions: page.sessions.iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    responses((status = 200, body = SessionView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn get_session(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<SessionView>> {
+    let s = state.sessions.get_session(&p, &id).await?;
+    Ok(ApiJson((&s).into()))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSessionBody {
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub topic: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub title: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    pub location_id: Option<Option<String>>,
+    pub priority: Option<String>,
+    /// Agents and admins only.
+    pub status: Option<String>,
+    /// Replaces the whole object.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// Change a session. Status changes follow waiting → active → closed and need staff.
+#[utoipa::path(patch, path = "/v1/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    request_body = UpdateSessionBody,
+    responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn update_session(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<UpdateSessionBody>,
+) -> ApiResult<ApiJson<SessionView>> {
+    let req = UpdateSession {
+        topic: b.topic,
+        title: b.title,
+        location_id: b.location_id,
+        priority: b.priority,
+        status: b.status,
+        metadata: b.metadata,
+    };
+    let s = state.sessions.update_session(&p, &id, req).await?;
+    Ok(ApiJson((&s).into()))
+}
+
+/// Soft-delete a session.
+#[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn delete_session(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    state.sessions.delete_session(&p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Close a session (idempotent).
+#[utoipa::path(post, path = "/v1/sessions/{id}/end", tag = "sessions",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    responses((status = 200, body = SessionView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn end_session(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<SessionView>> {
+    let s = state.sessions.end_session(&p, &id).await?;
+    Ok(ApiJson((&s).into()))
+}

@@ -1,0 +1,184 @@
+//! What the native API returns. Decoupled from the domain types so the wire format is chosen
+//! here, once.
+
+use chatdesk_core::domain::{Message, Party, Session};
+use chatdesk_core::service::{ReadReceipt, UnreadSummary};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A session's owner or a message's sender.
+#[derive(Serialize, ToSchema)]
+pub struct PartyView {
+    /// `user` or `visitor`.
+    pub kind: &'static str,
+    pub id: String,
+}
+
+impl From<&Party> for PartyView {
+    fn from(p: &Party) -> Self {
+        match p {
+            Party::User(u) => Self {
+                kind: "user",
+                id: u.to_string(),
+            },
+            Party::Visitor(v) => Self {
+                kind: "visitor",
+                id: v.to_string(),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub number: i64,
+    pub business_id: String,
+    pub location_id: Option<String>,
+    pub owner: PartyView,
+    pub session_type: String,
+    pub topic: Option<String>,
+    pub title: Option<String>,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: String,
+    /// `waiting`, `active` or `closed`.
+    pub status: String,
+    pub agent_id: Option<String>,
+    pub department_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub last_seq: i64,
+    pub message_count: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub last_activity_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Session> for SessionView {
+    fn from(s: &Session) -> Self {
+        Self {
+            id: s.id.to_string(),
+            number: s.number,
+            business_id: s.business_id.to_string(),
+            location_id: s.location_id.as_ref().map(ToString::to_string),
+            owner: (&s.owner).into(),
+            session_type: s.session_type.to_string(),
+            topic: s.topic.as_ref().map(ToString::to_string),
+            title: s.title.as_ref().map(ToString::to_string),
+            priority: s.priority.as_str().to_owned(),
+            status: s.status.as_str().to_owned(),
+            agent_id: s.agent_id.as_ref().map(ToString::to_string),
+            department_id: s.department_id.clone(),
+            metadata: s.metadata.clone(),
+            last_seq: s.last_seq,
+            message_count: s.message_count,
+            started_at: s.started_at,
+            ended_at: s.ended_at,
+            last_activity_at: s.last_activity_at,
+            last_message_at: s.last_message_at,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OpenedSession {
+    pub session: SessionView,
+    /// True when this call created the session, false when it resumed one.
+    pub is_new: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub session_id: String,
+    /// Gap-free per session, starting at 1.
+    pub seq: i64,
+    pub sender: PartyView,
+    /// `customer`, `agent`, `assistant` or `system`.
+    pub sender_type: String,
+    pub content: String,
+    pub client_msg_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Message> for MessageView {
+    fn from(m: &Message) -> Self {
+        Self {
+            id: m.id.to_string(),
+            session_id: m.session_id.to_string(),
+            seq: m.seq,
+            sender: (&m.sender).into(),
+            sender_type: m.sender_type.as_str().to_owned(),
+            content: m.content.clone(),
+            client_msg_id: m.client_msg_id.as_ref().map(ToString::to_string),
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageList {
+    pub messages: Vec<MessageView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadReceiptView {
+    pub session_id: String,
+    pub last_read_seq: i64,
+    pub unread: i64,
+}
+
+impl From<&ReadReceipt> for ReadReceiptView {
+    fn from(r: &ReadReceipt) -> Self {
+        Self {
+            session_id: r.session_id.to_string(),
+            last_read_seq: r.last_read_seq,
+            unread: r.unread,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnreadView {
+    pub total: i64,
+    pub sessions: Vec<UnreadSessionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnreadSessionView {
+    pub session_id: String,
+    pub number: i64,
+    pub unread: i64,
+    pub last_read_seq: i64,
+}
+
+impl From<&UnreadSummary> for UnreadView {
+    fn from(u: &UnreadSummary) -> Self {
+        Self {
+            total: u.total,
+            sessions: u
+                .sessions
+                .iter()
+                .map(|s| UnreadSessionView {
+                    session_id: s.session_id.to_string(),
+                    number: s.number,
+                    unread: s.unread,
+                    last_read_seq: s.last_read_seq,
+                })
+                .collect(),
+        }
+    }
+}

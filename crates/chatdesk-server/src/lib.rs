@@ -1,0 +1,15 @@
+//! The chatdesk server: configuration, identity, the HTTP API over the core, and the
+//! `launch` entry point used by `main` and by the tests.
+
+pub mod app;
+pub mod auth;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod state;
+
+pub use app::launch;
+pub use config::Settings;

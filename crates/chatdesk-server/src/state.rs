@@ -1,0 +1,19 @@
+//! What every handler can reach. Cheap to clone.
+
+use crate::auth::Authenticator;
+use crate::config::Settings;
+use crate::metrics::Metrics;
+use chatdesk_core::service::SessionService;
+use chatdesk_core::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub sessions: Arc<SessionService>,
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+    pub metrics: Arc<Metrics>,
+    pub login_ttl: Duration,
+    pub settings: Arc<Settings>,
+}
