@@ -1,0 +1,138 @@
+//! The `chatdesk` binary: migrate, user add, token, api-key add, and serve with a graceful stop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn chatdesk(db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chatdesk"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("CHATDESK_DATABASE_URL", db);
+    c
+}
+
+fn ok(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        c,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn commands_work_against_one_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    assert!(ok(chatdesk(&db).arg("migrate")).contains("migrations applied"));
+    let added = ok(chatdesk(&db).args([
+        "user",
+        "add",
+        "--email",
+        "agent@example.com",
+        "--password",
+        "password1",
+        "--role",
+        "agent",
+    ]));
+    assert!(added.contains("created agent account"), "{added}");
+    let dup = chatdesk(&db)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "agent@example.com",
+            "--password",
+            "password1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !dup.status.success(),
+        "a second account with the same email is refused"
+    );
+    let bad_role = chatdesk(&db)
+        .args(["token", "--sub", "a", "--role", "superuser"])
+        .output()
+        .unwrap();
+    assert!(!bad_role.status.success());
+    let key = ok(chatdesk(&db).args(["api-key", "add", "--name", "crm", "--business", "shop"]));
+    assert!(key.trim().starts_with("cdk_"));
+
+    // No secret configured: token and serve agree through the database's generated secret.
+    let token = ok(chatdesk(&db).args([
+        "token", "--sub", "alice", "--role", "customer", "--ttl", "10m",
+    ]))
+    .trim()
+    .to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+
+    let mut server = chatdesk(&db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server printed its address").unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let client = http1::Client::new(&addr);
+    let (status, body) = client.post("/v1/sessions", &token, r#"{"topic":"from the CLI test"}"#);
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = client.post(
+        "/v1/sessions",
+        &key.trim().replace('\n', ""),
+        r#"{"business_id":"shop","user_id":"u1"}"#,
+    );
+    assert_eq!(status, 201);
+
+    // SIGTERM: drains and exits 0.
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let status = server.wait().unwrap();
+    assert!(
+        status.success(),
+        "serve exits cleanly on SIGTERM: {status:?}"
+    );
+}
+
+/// A tiny HTTP/1.1 client over std, so this test needs no async runtime.
+mod http1 {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    pub struct Client {
+        addr: String,
+    }
+
+    impl Client {
+        pub fn new(addr: &str) -> Self {
+            Self {
+                addr: addr.to_owned(),
+            }
+        }
+
+        pub fn post(&self, path: &str, bearer: &str, body: &str) -> (u16, String) {
+            let mut s = TcpStream::connect(&self.addr).unwrap();
+            write!(
+                s,
+                "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                self.addr,
+                body.len()
+            )
+            .unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+            (status, out)
+        }
+    }
+}

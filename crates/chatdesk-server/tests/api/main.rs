@@ -1,0 +1,11 @@
+//! chatdesk's HTTP integration tests: one binary, a real server per test, on both stores.
+
+mod harness;
+
+mod authz;
+mod cli;
+mod errors;
+mod login;
+mod messages;
+mod ops;
+mod sessions;

@@ -1,0 +1,247 @@
+//! Messages: durable sends with gap-free seq, idempotent retries, ranges, read state.
+
+use crate::harness::{assert_error, on_both_stores, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both_stores!(
+    sends_get_gap_free_seq_and_list_in_ranges,
+    a_retry_with_the_same_client_msg_id_returns_the_original,
+    bad_content_is_refused_and_nothing_is_written,
+    a_closed_session_takes_no_messages,
+    an_agent_reply_activates_a_waiting_session,
+    read_cursor_and_unread_counts,
+    concurrent_sends_are_all_stored_in_order,
+);
+
+async fn sends_get_gap_free_seq_and_list_in_ranges(app: TestApp) {
+    let who = app.customer("ann");
+    let id = app.open(&who, json!({})).await;
+    for i in 1..=7 {
+        let m = app.send(&who, &id, &format!("message {i}")).await;
+        assert_eq!(m["seq"], i);
+        assert_eq!(m["session_id"], id.as_str());
+        assert_eq!(m["sender_type"], "customer");
+    }
+    let seqs = |v: &serde_json::Value| {
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (_, all) = app.get(&format!("/v1/sessions/{id}/messages"), &who).await;
+    assert_eq!(seqs(&all), (1..=7).collect::<Vec<_>>());
+    assert_eq!(all["messages"][0]["content"], "message 1");
+    let (_, after) = app
+        .get(&format!("/v1/sessions/{id}/messages?after_seq=5"), &who)
+        .await;
+    assert_eq!(seqs(&after), vec![6, 7]);
+    let (_, before) = app
+        .get(
+            &format!("/v1/sessions/{id}/messages?before_seq=6&limit=2"),
+            &who,
+        )
+        .await;
+    assert_eq!(seqs(&before), vec![4, 5]);
+    let (_, page) = app
+        .get(
+            &format!("/v1/sessions/{id}/messages?after_seq=1&limit=3"),
+            &who,
+        )
+        .await;
+    assert_eq!(seqs(&page), vec![2, 3, 4]);
+    assert_error(
+        &app.get(&format!("/v1/sessions/{id}/messages?after_seq=-1"), &who)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_seq",
+    );
+    assert_error(
+        &app.get(&format!("/v1/sessions/{id}/messages?limit=201"), &who)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_limit",
+    );
+    let (_, s) = app.get(&format!("/v1/sessions/{id}"), &who).await;
+    assert_eq!(
+        (s["last_seq"].as_i64(), s["message_count"].as_i64()),
+        (Some(7), Some(7))
+    );
+    assert!(s["last_message_at"].is_string());
+}
+
+async fn a_retry_with_the_same_client_msg_id_returns_the_original(app: TestApp) {
+    let who = app.customer("ben");
+    let id = app.open(&who, json!({})).await;
+    let path = format!("/v1/sessions/{id}/messages");
+    let (s1, m1) = app
+        .post(
+            &path,
+            &who,
+            json!({"content": "hello", "client_msg_id": "abc-1"}),
+        )
+        .await;
+    assert_eq!(s1, StatusCode::CREATED);
+    let (s2, m2) = app
+        .post(
+            &path,
+            &who,
+            json!({"content": "hello", "client_msg_id": "abc-1"}),
+        )
+        .await;
+    assert_eq!(s2, StatusCode::OK);
+    assert_eq!(m1, m2);
+    let (_, list) = app.get(&path, &who).await;
+    assert_eq!(list["messages"].as_array().unwrap().len(), 1);
+}
+
+async fn bad_content_is_refused_and_nothing_is_written(app: TestApp) {
+    let who = app.customer("cat");
+    let id = app.open(&who, json!({})).await;
+    let path = format!("/v1/sessions/{id}/messages");
+    assert_error(
+        &app.post(&path, &who, json!({"content": ""})).await,
+        StatusCode::BAD_REQUEST,
+        "empty_content",
+    );
+    assert_error(
+        &app.post(&path, &who, json!({"content": " \n\t "})).await,
+        StatusCode::BAD_REQUEST,
+        "empty_content",
+    );
+    assert_error(
+        &app.post(&path, &who, json!({"content": "x".repeat(10_001)}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "content_too_long",
+    );
+    assert_error(
+        &app.post(&path, &who, json!({"content": 5})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    );
+    assert_error(
+        &app.post(&path, &who, json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    );
+    assert_error(
+        &app.post(&path, &who, json!({"content": "hi", "client_msg_id": ""}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_client_msg_id",
+    );
+    // Exactly at the limit is fine, counted in characters.
+    let (status, _) = app
+        .post(&path, &who, json!({"content": "é".repeat(10_000)}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, s) = app.get(&format!("/v1/sessions/{id}"), &who).await;
+    assert_eq!(s["last_seq"], 1, "only the valid message was written");
+}
+
+async fn a_closed_session_takes_no_messages(app: TestApp) {
+    let who = app.customer("dot");
+    let id = app.open(&who, json!({})).await;
+    app.post(&format!("/v1/sessions/{id}/end"), &who, json!({}))
+        .await;
+    assert_error(
+        &app.post(
+            &format!("/v1/sessions/{id}/messages"),
+            &who,
+            json!({"content": "anyone?"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "session_closed",
+    );
+}
+
+async fn an_agent_reply_activates_a_waiting_session(app: TestApp) {
+    let who = app.customer("eve");
+    let id = app.open(&who, json!({})).await;
+    app.send(&who, &id, "I need help!").await;
+    let agent = app.agent("agent-9", "default");
+    let reply = app.send(&agent, &id, "How can I help you?").await;
+    assert_eq!(reply["sender_type"], "agent");
+    assert_eq!(reply["seq"], 2);
+    let (_, s) = app.get(&format!("/v1/sessions/{id}"), &who).await;
+    assert_eq!(
+        (s["status"].as_str(), s["agent_id"].as_str()),
+        (Some("active"), Some("agent-9"))
+    );
+}
+
+async fn read_cursor_and_unread_counts(app: TestApp) {
+    let who = app.customer("fox");
+    let agent = app.agent("agent-1", "default");
+    let id = app.open(&who, json!({})).await;
+    app.send(&who, &id, "q1").await;
+    app.send(&who, &id, "q2").await;
+    for i in 0..3 {
+        app.send(&agent, &id, &format!("a{i}")).await;
+    }
+    let (_, unread) = app.get("/v1/me/unread", &who).await;
+    assert_eq!(unread["total"], 3, "{unread}");
+    assert_eq!(unread["sessions"][0]["session_id"], id.as_str());
+    let (_, agent_unread) = app.get("/v1/me/unread", &agent).await;
+    assert_eq!(
+        agent_unread["total"], 2,
+        "the agent is assigned and has not read the customer's two"
+    );
+
+    let read = format!("/v1/sessions/{id}/read");
+    let (status, r) = app.post(&read, &who, json!({"up_to_seq": 4})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["last_read_seq"].as_i64(), r["unread"].as_i64()),
+        (Some(4), Some(1))
+    );
+    let (_, r) = app.post(&read, &who, json!({"up_to_seq": 2})).await;
+    assert_eq!(r["last_read_seq"], 4, "the cursor never moves back");
+    assert_error(
+        &app.post(&read, &who, json!({"up_to_seq": 6})).await,
+        StatusCode::BAD_REQUEST,
+        "seq_out_of_range",
+    );
+    assert_error(
+        &app.post(&read, &who, json!({"up_to_seq": -1})).await,
+        StatusCode::BAD_REQUEST,
+        "seq_out_of_range",
+    );
+    assert_error(
+        &app.post(&read, &who, json!({"up_to_seq": "all"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    );
+    let (_, r) = app.post(&read, &who, json!({"up_to_seq": 5})).await;
+    assert_eq!(r["unread"], 0);
+    let (_, unread) = app.get("/v1/me/unread", &who).await;
+    assert_eq!(unread["total"], 0);
+}
+
+async fn concurrent_sends_are_all_stored_in_order(app: TestApp) {
+    let who = app.customer("gil");
+    let id = app.open(&who, json!({})).await;
+    let sends = (0..40).map(|i| {
+        let (app, who, id) = (app.clone(), who.clone(), id.clone());
+        async move {
+            app.send(&who, &id, &format!("m{i}")).await["seq"]
+                .as_i64()
+                .unwrap()
+        }
+    });
+    let mut seqs = futures::future::join_all(sends).await;
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=40).collect::<Vec<_>>(),
+        "every acknowledged send has its own seq, no gaps"
+    );
+    let (_, list) = app
+        .get(&format!("/v1/sessions/{id}/messages?limit=200"), &who)
+        .await;
+    assert_eq!(list["messages"].as_array().unwrap().len(), 40);
+}
