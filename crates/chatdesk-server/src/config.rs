@@ -62,12 +62,13 @@ impl Default for Settings {
 
 impl Settings {
     /// Load from the layers above. `config_file` defaults to `chatdesk.toml` if it exists.
-    pub fn load(config_file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(config_file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let file = config_file.map_or_else(|| PathBuf::from("chatdesk.toml"), Path::to_path_buf);
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("CHATDESK_").ignore(&["test_pg_url", "config"]))
             .extract()
+            .map_err(Box::new)
     }
 
     /// Settings for tests and embedding: defaults plus a database URL, nothing from the
@@ -85,6 +86,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(
+        clippy::result_large_err,
+        reason = "figment's Jail API returns figment::Error"
+    )]
     fn layers_merge_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -93,7 +98,7 @@ mod tests {
             )?;
             jail.set_env("CHATDESK_MAX_BODY_BYTES", "2048");
             jail.set_env("CHATDESK_JWT_SECRET", "s3cret");
-            let s = Settings::load(None)?;
+            let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert_eq!(s.max_body_bytes, 2048);
             assert_eq!(s.jwt_secret.as_deref(), Some("s3cret"));
