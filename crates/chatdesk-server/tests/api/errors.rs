@@ -226,3 +226,52 @@ async fn dev_mode_lets_anonymous_callers_in_as_demo_user() {
     )
     .await;
 }
+
+/// Tokens from another issuer, verified with its public key (ES256), are accepted; the same
+/// claims signed with any other key are not.
+#[tokio::test]
+async fn tokens_signed_by_a_configured_public_key_are_accepted() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    run_with(
+        Kind::Sqlite,
+        |s| {
+            s.jwt_public_key_file = Some(format!("{fixtures}/es256-public.pem").into());
+            s.jwt_public_key_algorithm = Some("ES256".into());
+        },
+        |app| async move {
+            let private = std::fs::read(format!("{fixtures}/es256-private.pk8.pem")).unwrap();
+            let claims = Claims {
+                sub: "ext-user".into(),
+                exp: 4_000_000_000,
+                iat: None,
+                role: Some("agent".into()),
+                business_id: Some("shop".into()),
+                email: None,
+                name: None,
+            };
+            let token = jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256),
+                &claims,
+                &jsonwebtoken::EncodingKey::from_ec_pem(&private).unwrap(),
+            )
+            .unwrap();
+            let (status, list) = app.get("/v1/sessions", &As::Token(token)).await;
+            assert_eq!(status, StatusCode::OK, "{list}");
+            // Any other algorithm is refused, even signed with the server secret.
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS384);
+            header.kid = None;
+            let other = jsonwebtoken::encode(
+                &header,
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+            )
+            .unwrap();
+            assert_error(
+                &app.get("/v1/sessions", &As::Token(other)).await,
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+            );
+        },
+    )
+    .await;
+}
