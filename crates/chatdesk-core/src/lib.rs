@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod identity;
 pub mod page;
+pub mod rows;
 pub mod service;
 pub mod store;
 

@@ -104,7 +104,9 @@ async fn session_in(conn: &mut PgConnection, id: SessionId) -> StoreResult<Optio
         .fetch_optional(conn)
         .await
         .map_err(db)?;
-    row.as_ref().map(rows::session).transpose()
+    row.as_ref()
+        .map(|r| rows::session(&rows::PgRowRef(r)))
+        .transpose()
 }
 
 #[async_trait]
@@ -143,7 +145,7 @@ impl Store for PgStore {
                 .await
                 .map_err(db)?;
             if let Some(row) = found {
-                let session = rows::session(&row)?;
+                let session = rows::session(&rows::PgRowRef(&row))?;
                 tx.commit().await.map_err(db)?;
                 return Ok((session, false));
             }
@@ -168,7 +170,7 @@ impl Store for PgStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-        let session = rows::session(&row)?;
+        let session = rows::session(&rows::PgRowRef(&row))?;
         tx.commit().await.map_err(db)?;
         Ok((session, true))
     }
@@ -187,7 +189,9 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::session).transpose()
+        row.as_ref()
+            .map(|r| rows::session(&rows::PgRowRef(r)))
+            .transpose()
     }
 
     async fn list_sessions(
@@ -228,7 +232,9 @@ impl Store for PgStore {
         q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter().map(rows::session).collect()
+        rows.iter()
+            .map(|r| rows::session(&rows::PgRowRef(r)))
+            .collect()
     }
 
     async fn update_session(
@@ -273,7 +279,7 @@ impl Store for PgStore {
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let updated = q.build().fetch_optional(&mut *tx).await.map_err(db)?;
         let outcome = match updated {
-            Some(row) => PatchOutcome::Updated(rows::session(&row)?),
+            Some(row) => PatchOutcome::Updated(rows::session(&rows::PgRowRef(&row))?),
             None => match session_in(&mut tx, id).await? {
                 Some(s) => PatchOutcome::StatusChanged(s),
                 None => PatchOutcome::NotFound,
@@ -313,7 +319,9 @@ impl Store for PgStore {
                     .await
                     .map_err(db)?;
                 if let Some(row) = dup {
-                    outcomes.push(AppendOutcome::Duplicate(rows::message(&row)?));
+                    outcomes.push(AppendOutcome::Duplicate(rows::message(&rows::PgRowRef(
+                        &row,
+                    ))?));
                     continue;
                 }
             }
@@ -356,7 +364,9 @@ impl Store for PgStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db)?;
-            outcomes.push(AppendOutcome::Created(rows::message(&row)?));
+            outcomes.push(AppendOutcome::Created(rows::message(&rows::PgRowRef(
+                &row,
+            ))?));
         }
         tx.commit().await.map_err(db)?;
         Ok(outcomes)
@@ -389,7 +399,9 @@ impl Store for PgStore {
             }
         }
         .map_err(db)?;
-        rows.iter().map(rows::message).collect()
+        rows.iter()
+            .map(|r| rows::message(&rows::PgRowRef(r)))
+            .collect()
     }
 
     async fn mark_read(
@@ -434,10 +446,14 @@ impl Store for PgStore {
         rows.iter()
             .map(|r| {
                 Ok(UnreadCount {
-                    session_id: SessionId::from_uuid(r.try_get("id").map_err(rows::corrupt)?),
-                    number: r.try_get("number").map_err(rows::corrupt)?,
-                    unread: r.try_get("unread").map_err(rows::corrupt)?,
-                    last_read_seq: r.try_get("last_read_seq").map_err(rows::corrupt)?,
+                    session_id: SessionId::from_uuid(
+                        r.try_get("id").map_err(chatdesk_core::rows::corrupt)?,
+                    ),
+                    number: r.try_get("number").map_err(chatdesk_core::rows::corrupt)?,
+                    unread: r.try_get("unread").map_err(chatdesk_core::rows::corrupt)?,
+                    last_read_seq: r
+                        .try_get("last_read_seq")
+                        .map_err(chatdesk_core::rows::corrupt)?,
                 })
             })
             .collect()
@@ -457,7 +473,7 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
-        rows::account(&row)
+        rows::account(&rows::PgRowRef(&row))
     }
 
     async fn find_account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
@@ -466,7 +482,9 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::account).transpose()
+        row.as_ref()
+            .map(|r| rows::account(&rows::PgRowRef(r)))
+            .transpose()
     }
 
     async fn create_api_key(
@@ -485,7 +503,7 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db)?;
-        rows::api_key(&row)
+        rows::api_key(&rows::PgRowRef(&row))
     }
 
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
@@ -494,7 +512,9 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::api_key).transpose()
+        row.as_ref()
+            .map(|r| rows::api_key(&rows::PgRowRef(r)))
+            .transpose()
     }
 
     async fn server_secret(

@@ -134,7 +134,9 @@ async fn session_in(conn: &mut SqliteConnection, id: SessionId) -> StoreResult<O
         .fetch_optional(conn)
         .await
         .map_err(db)?;
-    row.as_ref().map(rows::session).transpose()
+    row.as_ref()
+        .map(|r| rows::session(&rows::SqliteRowRef(r)))
+        .transpose()
 }
 
 #[async_trait]
@@ -164,7 +166,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db)?;
             if let Some(row) = found {
-                let session = rows::session(&row)?;
+                let session = rows::session(&rows::SqliteRowRef(&row))?;
                 tx.commit().await.map_err(db)?;
                 return Ok((session, false));
             }
@@ -192,7 +194,7 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-        let session = rows::session(&row)?;
+        let session = rows::session(&rows::SqliteRowRef(&row))?;
         tx.commit().await.map_err(db)?;
         Ok((session, true))
     }
@@ -211,7 +213,9 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::session).transpose()
+        row.as_ref()
+            .map(|r| rows::session(&rows::SqliteRowRef(r)))
+            .transpose()
     }
 
     async fn list_sessions(
@@ -252,7 +256,9 @@ impl Store for SqliteStore {
         q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
-        rows.iter().map(rows::session).collect()
+        rows.iter()
+            .map(|r| rows::session(&rows::SqliteRowRef(r)))
+            .collect()
     }
 
     async fn update_session(
@@ -297,7 +303,7 @@ impl Store for SqliteStore {
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let updated = q.build().fetch_optional(&mut *tx).await.map_err(db)?;
         let outcome = match updated {
-            Some(row) => PatchOutcome::Updated(rows::session(&row)?),
+            Some(row) => PatchOutcome::Updated(rows::session(&rows::SqliteRowRef(&row))?),
             None => match session_in(&mut tx, id).await? {
                 Some(s) => PatchOutcome::StatusChanged(s),
                 None => PatchOutcome::NotFound,
@@ -337,7 +343,9 @@ impl Store for SqliteStore {
                     .await
                     .map_err(db)?;
                 if let Some(row) = dup {
-                    outcomes.push(AppendOutcome::Duplicate(rows::message(&row)?));
+                    outcomes.push(AppendOutcome::Duplicate(rows::message(
+                        &rows::SqliteRowRef(&row),
+                    )?));
                     continue;
                 }
             }
@@ -379,7 +387,9 @@ impl Store for SqliteStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db)?;
-            outcomes.push(AppendOutcome::Created(rows::message(&row)?));
+            outcomes.push(AppendOutcome::Created(rows::message(&rows::SqliteRowRef(
+                &row,
+            ))?));
         }
         tx.commit().await.map_err(db)?;
         Ok(outcomes)
@@ -412,7 +422,9 @@ impl Store for SqliteStore {
             }
         }
         .map_err(db)?;
-        rows.iter().map(rows::message).collect()
+        rows.iter()
+            .map(|r| rows::message(&rows::SqliteRowRef(r)))
+            .collect()
     }
 
     async fn mark_read(
@@ -457,10 +469,14 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| {
                 Ok(UnreadCount {
-                    session_id: SessionId::from_uuid(r.try_get("id").map_err(rows::corrupt)?),
-                    number: r.try_get("number").map_err(rows::corrupt)?,
-                    unread: r.try_get("unread").map_err(rows::corrupt)?,
-                    last_read_seq: r.try_get("last_read_seq").map_err(rows::corrupt)?,
+                    session_id: SessionId::from_uuid(
+                        r.try_get("id").map_err(chatdesk_core::rows::corrupt)?,
+                    ),
+                    number: r.try_get("number").map_err(chatdesk_core::rows::corrupt)?,
+                    unread: r.try_get("unread").map_err(chatdesk_core::rows::corrupt)?,
+                    last_read_seq: r
+                        .try_get("last_read_seq")
+                        .map_err(chatdesk_core::rows::corrupt)?,
                 })
             })
             .collect()
@@ -480,7 +496,7 @@ impl Store for SqliteStore {
         .fetch_one(&self.writer)
         .await
         .map_err(db)?;
-        rows::account(&row)
+        rows::account(&rows::SqliteRowRef(&row))
     }
 
     async fn find_account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
@@ -489,7 +505,9 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::account).transpose()
+        row.as_ref()
+            .map(|r| rows::account(&rows::SqliteRowRef(r)))
+            .transpose()
     }
 
     async fn create_api_key(
@@ -508,7 +526,7 @@ impl Store for SqliteStore {
         .fetch_one(&self.writer)
         .await
         .map_err(db)?;
-        rows::api_key(&row)
+        rows::api_key(&rows::SqliteRowRef(&row))
     }
 
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
@@ -517,7 +535,9 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::api_key).transpose()
+        row.as_ref()
+            .map(|r| rows::api_key(&rows::SqliteRowRef(r)))
+            .transpose()
     }
 
     async fn server_secret(

@@ -1,107 +1,44 @@
-//! Rows → domain values. A row that does not parse is `StoreError::Corrupt`.
+//! How SQLite columns read: times are INTEGER microseconds, JSON is TEXT, UUIDs are BLOBs.
+//! The parsing into domain values is shared: `chatdesk_core::rows`.
 
-use chatdesk_core::domain::*;
-use chatdesk_core::identity::Role;
-use chatdesk_core::store::{Account, ApiKey, StoreError, StoreResult};
+use chatdesk_core::rows::{corrupt, Columns};
+use chatdesk_core::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-pub const SESSION_COLUMNS: &str = "number, id, business_id, location_id, owner, session_type, \
-    topic, title, priority, status, agent_id, department_id, metadata, last_seq, message_count, \
-    started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at";
-
-pub const MESSAGE_COLUMNS: &str =
-    "session_id, seq, id, sender, sender_type, content, client_msg_id, created_at";
+pub use chatdesk_core::rows::{
+    account, api_key, message, session, MESSAGE_COLUMNS, SESSION_COLUMNS,
+};
 
 pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn time(v: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
+impl Columns for SqliteRowRef<'_> {
+    fn text(&self, col: &str) -> StoreResult<Option<String>> {
+        self.0.try_get(col).map_err(corrupt)
+    }
+    fn int(&self, col: &str) -> StoreResult<Option<i64>> {
+        self.0.try_get(col).map_err(corrupt)
+    }
+    fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        self.0.try_get(col).map_err(corrupt)
+    }
+    fn time(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        let v: Option<i64> = self.0.try_get(col).map_err(corrupt)?;
+        v.map(|m| {
+            DateTime::from_timestamp_micros(m).ok_or_else(|| corrupt(format!("{col}: time {m}")))
+        })
+        .transpose()
+    }
+    fn json(&self, col: &str) -> StoreResult<Option<serde_json::Value>> {
+        let v: Option<String> = self.0.try_get(col).map_err(corrupt)?;
+        v.map(|s| serde_json::from_str(&s).map_err(corrupt))
+            .transpose()
+    }
 }
 
-fn opt_time(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
-    v.map(time).transpose()
-}
-
-pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
-    row: &'r SqliteRow,
-    col: &str,
-) -> StoreResult<T> {
-    row.try_get(col).map_err(corrupt)
-}
-
-fn parse_opt<T>(
-    v: Option<String>,
-    parse: impl Fn(&str) -> Result<T, Invalid>,
-) -> StoreResult<Option<T>> {
-    v.as_deref().map(parse).transpose().map_err(corrupt)
-}
-
-pub fn session(row: &SqliteRow) -> StoreResult<Session> {
-    let metadata: String = get(row, "metadata")?;
-    Ok(Session {
-        id: SessionId::from_uuid(get::<Uuid>(row, "id")?),
-        number: get(row, "number")?,
-        business_id: BusinessId::parse(&get::<String>(row, "business_id")?).map_err(corrupt)?,
-        location_id: parse_opt(get(row, "location_id")?, LocationId::parse)?,
-        owner: Party::from_key(&get::<String>(row, "owner")?).map_err(corrupt)?,
-        session_type: SessionType::parse(&get::<String>(row, "session_type")?).map_err(corrupt)?,
-        topic: parse_opt(get(row, "topic")?, Topic::parse)?,
-        title: parse_opt(get(row, "title")?, Title::parse)?,
-        priority: Priority::parse(&get::<String>(row, "priority")?).map_err(corrupt)?,
-        status: SessionStatus::parse(&get::<String>(row, "status")?).map_err(corrupt)?,
-        agent_id: parse_opt(get(row, "agent_id")?, UserId::parse)?,
-        department_id: get(row, "department_id")?,
-        metadata: serde_json::from_str(&metadata).map_err(corrupt)?,
-        last_seq: get(row, "last_seq")?,
-        message_count: get(row, "message_count")?,
-        started_at: time(get(row, "started_at")?)?,
-        ended_at: opt_time(get(row, "ended_at")?)?,
-        last_activity_at: time(get(row, "last_activity_at")?)?,
-        last_message_at: opt_time(get(row, "last_message_at")?)?,
-        created_at: time(get(row, "created_at")?)?,
-        updated_at: time(get(row, "updated_at")?)?,
-    })
-}
-
-pub fn message(row: &SqliteRow) -> StoreResult<Message> {
-    Ok(Message {
-        id: MessageId::from_uuid(get::<Uuid>(row, "id")?),
-        session_id: SessionId::from_uuid(get::<Uuid>(row, "session_id")?),
-        seq: get(row, "seq")?,
-        sender: Party::from_key(&get::<String>(row, "sender")?).map_err(corrupt)?,
-        sender_type: SenderType::parse(&get::<String>(row, "sender_type")?).map_err(corrupt)?,
-        content: get(row, "content")?,
-        client_msg_id: parse_opt(get(row, "client_msg_id")?, ClientMsgId::parse)?,
-        created_at: time(get(row, "created_at")?)?,
-    })
-}
-
-pub fn account(row: &SqliteRow) -> StoreResult<Account> {
-    Ok(Account {
-        id: get(row, "id")?,
-        email: Email::parse(&get::<String>(row, "email")?).map_err(corrupt)?,
-        password_hash: get(row, "password_hash")?,
-        role: Role::parse(&get::<String>(row, "role")?).map_err(corrupt)?,
-        business_id: parse_opt(get(row, "business_id")?, BusinessId::parse)?,
-        name: get(row, "name")?,
-        created_at: time(get(row, "created_at")?)?,
-    })
-}
-
-pub fn api_key(row: &SqliteRow) -> StoreResult<ApiKey> {
-    Ok(ApiKey {
-        id: get(row, "id")?,
-        name: get(row, "name")?,
-        business_id: BusinessId::parse(&get::<String>(row, "business_id")?).map_err(corrupt)?,
-        created_at: time(get(row, "created_at")?)?,
-    })
-}
+/// A borrowed SQLite row, readable by the shared parsers.
+pub struct SqliteRowRef<'r>(pub &'r SqliteRow);

@@ -1,0 +1,125 @@
+//! Stored rows → domain values, once for every backend. A store implements [`Columns`] for
+//! its row type (how to read a text, integer, UUID, time or JSON column); the parsing into
+//! domain types, and what counts as a corrupt row, lives here.
+
+use crate::domain::*;
+use crate::identity::Role;
+use crate::store::{Account, ApiKey, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Read one column of the current row. `None` is SQL NULL.
+pub trait Columns {
+    fn text(&self, col: &str) -> StoreResult<Option<String>>;
+    fn int(&self, col: &str) -> StoreResult<Option<i64>>;
+    fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>>;
+    fn time(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>>;
+    fn json(&self, col: &str) -> StoreResult<Option<serde_json::Value>>;
+}
+
+pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn required<T>(col: &str, v: Option<T>) -> StoreResult<T> {
+    v.ok_or_else(|| corrupt(format!("{col} is NULL")))
+}
+
+fn parsed<T>(
+    r: &impl Columns,
+    col: &str,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> StoreResult<T> {
+    parse(&required(col, r.text(col)?)?).map_err(corrupt)
+}
+
+fn parsed_opt<T>(
+    r: &impl Columns,
+    col: &str,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> StoreResult<Option<T>> {
+    r.text(col)?
+        .as_deref()
+        .map(parse)
+        .transpose()
+        .map_err(corrupt)
+}
+
+fn int(r: &impl Columns, col: &str) -> StoreResult<i64> {
+    required(col, r.int(col)?)
+}
+
+fn time(r: &impl Columns, col: &str) -> StoreResult<DateTime<Utc>> {
+    required(col, r.time(col)?)
+}
+
+fn uuid(r: &impl Columns, col: &str) -> StoreResult<Uuid> {
+    required(col, r.uuid(col)?)
+}
+
+pub const SESSION_COLUMNS: &str = "number, id, business_id, location_id, owner, session_type, \
+    topic, title, priority, status, agent_id, department_id, metadata, last_seq, message_count, \
+    started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at";
+
+pub const MESSAGE_COLUMNS: &str =
+    "session_id, seq, id, sender, sender_type, content, client_msg_id, created_at";
+
+pub fn session(r: &impl Columns) -> StoreResult<Session> {
+    Ok(Session {
+        id: SessionId::from_uuid(uuid(r, "id")?),
+        number: int(r, "number")?,
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        location_id: parsed_opt(r, "location_id", LocationId::parse)?,
+        owner: parsed(r, "owner", Party::from_key)?,
+        session_type: parsed(r, "session_type", SessionType::parse)?,
+        topic: parsed_opt(r, "topic", Topic::parse)?,
+        title: parsed_opt(r, "title", Title::parse)?,
+        priority: parsed(r, "priority", Priority::parse)?,
+        status: parsed(r, "status", SessionStatus::parse)?,
+        agent_id: parsed_opt(r, "agent_id", UserId::parse)?,
+        department_id: r.text("department_id")?,
+        metadata: required("metadata", r.json("metadata")?)?,
+        last_seq: int(r, "last_seq")?,
+        message_count: int(r, "message_count")?,
+        started_at: time(r, "started_at")?,
+        ended_at: r.time("ended_at")?,
+        last_activity_at: time(r, "last_activity_at")?,
+        last_message_at: r.time("last_message_at")?,
+        created_at: time(r, "created_at")?,
+        updated_at: time(r, "updated_at")?,
+    })
+}
+
+pub fn message(r: &impl Columns) -> StoreResult<Message> {
+    Ok(Message {
+        id: MessageId::from_uuid(uuid(r, "id")?),
+        session_id: SessionId::from_uuid(uuid(r, "session_id")?),
+        seq: int(r, "seq")?,
+        sender: parsed(r, "sender", Party::from_key)?,
+        sender_type: parsed(r, "sender_type", SenderType::parse)?,
+        content: required("content", r.text("content")?)?,
+        client_msg_id: parsed_opt(r, "client_msg_id", ClientMsgId::parse)?,
+        created_at: time(r, "created_at")?,
+    })
+}
+
+pub fn account(r: &impl Columns) -> StoreResult<Account> {
+    Ok(Account {
+        id: int(r, "id")?,
+        email: parsed(r, "email", Email::parse)?,
+        password_hash: required("password_hash", r.text("password_hash")?)?,
+        role: parsed(r, "role", Role::parse)?,
+        business_id: parsed_opt(r, "business_id", BusinessId::parse)?,
+        name: r.text("name")?,
+        created_at: time(r, "created_at")?,
+    })
+}
+
+pub fn api_key(r: &impl Columns) -> StoreResult<ApiKey> {
+    Ok(ApiKey {
+        id: int(r, "id")?,
+        name: required("name", r.text("name")?)?,
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        created_at: time(r, "created_at")?,
+    })
+}
