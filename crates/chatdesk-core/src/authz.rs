@@ -65,6 +65,7 @@ mod tests {
             metadata: serde_json::json!({}),
             last_seq: 0,
             message_count: 0,
+            activity: ActivityCounters::default(),
             started_at: now,
             ended_at: None,
             last_activity_at: now,

@@ -59,7 +59,8 @@ fn uuid(r: &impl Columns, col: &str) -> StoreResult<Uuid> {
 
 pub const SESSION_COLUMNS: &str = "number, id, business_id, location_id, owner, session_type, \
     topic, title, priority, status, agent_id, department_id, metadata, last_seq, message_count, \
-    started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at";
+    started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at, \
+    activity_messages_sent, activity_conversations, response_time_total_ms, response_count";
 
 pub const MESSAGE_COLUMNS: &str =
     "session_id, seq, id, sender, sender_type, content, client_msg_id, created_at";
@@ -81,6 +82,12 @@ pub fn session(r: &impl Columns) -> StoreResult<Session> {
         metadata: required("metadata", r.json("metadata")?)?,
         last_seq: int(r, "last_seq")?,
         message_count: int(r, "message_count")?,
+        activity: ActivityCounters {
+            messages_sent: int(r, "activity_messages_sent")?,
+            conversations: int(r, "activity_conversations")?,
+            response_time_total_ms: int(r, "response_time_total_ms")?,
+            response_count: int(r, "response_count")?,
+        },
         started_at: time(r, "started_at")?,
         ended_at: r.time("ended_at")?,
         last_activity_at: time(r, "last_activity_at")?,
@@ -122,4 +129,23 @@ pub fn api_key(r: &impl Columns) -> StoreResult<ApiKey> {
         business_id: parsed(r, "business_id", BusinessId::parse)?,
         created_at: time(r, "created_at")?,
     })
+}
+
+pub const CONTACT_COLUMNS: &str =
+    "session_id, id, contact_name, contact_email, contact_phone, position, company_name, created_at, updated_at";
+
+pub fn contact(r: &impl Columns) -> StoreResult<(SessionId, Contact)> {
+    Ok((
+        SessionId::from_uuid(uuid(r, "session_id")?),
+        Contact {
+            id: uuid(r, "id")?,
+            name: parsed(r, "contact_name", ContactText::parse)?,
+            email: parsed(r, "contact_email", Email::parse)?,
+            phone: parsed_opt(r, "contact_phone", Phone::parse)?,
+            position: parsed_opt(r, "position", ContactText::parse)?,
+            company_name: parsed_opt(r, "company_name", ContactText::parse)?,
+            created_at: time(r, "created_at")?,
+            updated_at: time(r, "updated_at")?,
+        },
+    ))
 }

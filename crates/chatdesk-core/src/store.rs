@@ -5,8 +5,9 @@
 //! cursors.
 
 use crate::domain::{
-    BusinessId, ClientMsgId, Email, LocationId, Message, MessageId, Party, Priority, SenderType,
-    Session, SessionId, SessionStatus, SessionType, Title, Topic, UserId,
+    ActivityKind, BusinessId, ClientMsgId, Contact, ContactText, Email, LocationId, Message,
+    MessageId, Party, Phone, Priority, SenderType, Session, SessionId, SessionStatus, SessionType,
+    Title, Topic, UserId, VisitorId,
 };
 use crate::identity::Role;
 use async_trait::async_trait;
@@ -170,6 +171,24 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
 }
 
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub id: uuid::Uuid,
+    pub name: ContactText,
+    pub email: Email,
+    pub phone: Option<Phone>,
+    pub position: Option<ContactText>,
+    pub company_name: Option<ContactText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// The visitor is (now) linked to this account; `sessions_moved` were moved by this call.
+    Linked { sessions_moved: u64 },
+    /// The visitor was linked to another account before; nothing was changed.
+    LinkedToOther(UserId),
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Is the database reachable?
@@ -193,6 +212,36 @@ pub trait Store: Send + Sync + 'static {
         cursor: Option<SessionCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Session>>;
+
+    /// How many sessions match (for offset-paged doors that report a total).
+    async fn count_sessions(&self, filter: &SessionFilter) -> StoreResult<i64>;
+
+    /// Sessions newest activity first, skipping `offset`.
+    async fn list_sessions_offset(
+        &self,
+        filter: &SessionFilter,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>>;
+
+    /// Close open sessions matching `filter` whose last activity is before `idle_before`.
+    /// Returns the sessions as closed.
+    async fn close_idle_sessions(
+        &self,
+        filter: &SessionFilter,
+        idle_before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<Session>>;
+
+    /// Add one reported activity to an open session's counters. `None` if the session is
+    /// missing, deleted or closed.
+    async fn record_activity(
+        &self,
+        id: SessionId,
+        kind: ActivityKind,
+        response_time_ms: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>>;
 
     async fn update_session(
         &self,
@@ -227,6 +276,34 @@ pub trait Store: Send + Sync + 'static {
     /// messages after its read cursor written by someone else. Sessions with zero are included.
     async fn unread_counts(&self, reader: &Party) -> StoreResult<Vec<UnreadCount>>;
 
+    /// Every reader's cursor in a session.
+    async fn read_cursors(&self, session: SessionId) -> StoreResult<Vec<(Party, i64)>>;
+
+    /// Set (or replace) a session's contact. The id of a first contact is kept on replace.
+    async fn upsert_contact(
+        &self,
+        session: SessionId,
+        contact: NewContact,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Contact>;
+
+    /// The contacts of these sessions (sessions without one are left out).
+    async fn contacts(&self, sessions: &[SessionId]) -> StoreResult<Vec<(SessionId, Contact)>>;
+
+    /// Link a visitor to an account, in one transaction: record the link and move the
+    /// visitor's sessions, messages and read cursors to the account. Idempotent.
+    async fn link_visitor(
+        &self,
+        visitor: VisitorId,
+        user: &UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<LinkOutcome>;
+
+    /// The account a visitor was linked to, if any.
+    async fn visitor_link(&self, visitor: VisitorId) -> StoreResult<Option<UserId>>;
+
+    async fn find_account(&self, id: i64) -> StoreResult<Option<Account>>;
+
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account>;
     async fn find_account_by_email(&self, email: &Email) -> StoreResult<Option<Account>>;
 
@@ -246,4 +323,14 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         generate: &(dyn Fn() -> String + Sync),
     ) -> StoreResult<String>;
+}
+
+/// How one reported activity moves a session's counters: (messages sent, conversations,
+/// measured responses). A `response_received` without a time counts nothing.
+pub fn activity_increments(kind: ActivityKind, response_time_ms: Option<i64>) -> (i64, i64, i64) {
+    match kind {
+        ActivityKind::MessageSent => (1, 0, 0),
+        ActivityKind::ConversationStarted => (0, 1, 0),
+        ActivityKind::ResponseReceived => (0, 0, i64::from(response_time_ms.is_some())),
+    }
 }

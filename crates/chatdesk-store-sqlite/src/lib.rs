@@ -8,10 +8,14 @@
 mod rows;
 
 use async_trait::async_trait;
-use chatdesk_core::domain::{BusinessId, Email, Message, Party, Session, SessionId, SessionStatus};
+use chatdesk_core::domain::{
+    ActivityKind, BusinessId, Contact, Email, Message, Party, Session, SessionId, SessionStatus,
+    UserId, VisitorId,
+};
+use chatdesk_core::rows::corrupt;
 use chatdesk_core::store::*;
 use chrono::{DateTime, Utc};
-use rows::{micros, MESSAGE_COLUMNS, SESSION_COLUMNS};
+use rows::{micros, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -127,6 +131,30 @@ fn db(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// `AND …` for each condition of `filter`.
+fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, filter: &SessionFilter) {
+    if let Some(owner) = &filter.owner {
+        q.push(" AND owner = ").push_bind(owner.key());
+    }
+    if let Some(b) = &filter.business_id {
+        q.push(" AND business_id = ")
+            .push_bind(b.as_str().to_owned());
+    }
+    if let Some(l) = &filter.location_id {
+        q.push(" AND location_id = ")
+            .push_bind(l.as_str().to_owned());
+    }
+    match filter.status {
+        Some(s) => {
+            q.push(" AND status = ").push_bind(s.as_str());
+        }
+        None if filter.open_only => {
+            q.push(" AND status <> 'closed'");
+        }
+        None => {}
+    }
+}
+
 async fn session_in(conn: &mut SqliteConnection, id: SessionId) -> StoreResult<Option<Session>> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ? AND deleted_at IS NULL");
     let row = sqlx::query(&sql)
@@ -227,26 +255,7 @@ impl Store for SqliteStore {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE deleted_at IS NULL"
         ));
-        if let Some(owner) = &filter.owner {
-            q.push(" AND owner = ").push_bind(owner.key());
-        }
-        if let Some(b) = &filter.business_id {
-            q.push(" AND business_id = ")
-                .push_bind(b.as_str().to_owned());
-        }
-        if let Some(l) = &filter.location_id {
-            q.push(" AND location_id = ")
-                .push_bind(l.as_str().to_owned());
-        }
-        match filter.status {
-            Some(s) => {
-                q.push(" AND status = ").push_bind(s.as_str());
-            }
-            None if filter.open_only => {
-                q.push(" AND status <> 'closed'");
-            }
-            None => {}
-        }
+        push_filter(&mut q, filter);
         if let Some(c) = cursor {
             let at = micros(c.last_activity_at);
             q.push(" AND (last_activity_at < ").push_bind(at);
@@ -259,6 +268,87 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| rows::session(&rows::SqliteRowRef(r)))
             .collect()
+    }
+
+    async fn count_sessions(&self, filter: &SessionFilter) -> StoreResult<i64> {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT COUNT(*) FROM sessions WHERE deleted_at IS NULL");
+        push_filter(&mut q, filter);
+        q.build_query_scalar()
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)
+    }
+
+    async fn list_sessions_offset(
+        &self,
+        filter: &SessionFilter,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE deleted_at IS NULL"
+        ));
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        q.push(" OFFSET ").push_bind(i64::from(offset));
+        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter()
+            .map(|r| rows::session(&rows::SqliteRowRef(r)))
+            .collect()
+    }
+
+    async fn close_idle_sessions(
+        &self,
+        filter: &SessionFilter,
+        idle_before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<Session>> {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("UPDATE sessions SET status = 'closed', ended_at = ");
+        q.push_bind(micros(at))
+            .push(", updated_at = ")
+            .push_bind(micros(at));
+        q.push(" WHERE deleted_at IS NULL AND status <> 'closed' AND last_activity_at < ")
+            .push_bind(micros(idle_before));
+        push_filter(&mut q, filter);
+        q.push(format!(" RETURNING {SESSION_COLUMNS}"));
+        let rows = q.build().fetch_all(&self.writer).await.map_err(db)?;
+        rows.iter()
+            .map(|r| rows::session(&rows::SqliteRowRef(r)))
+            .collect()
+    }
+
+    async fn record_activity(
+        &self,
+        id: SessionId,
+        kind: ActivityKind,
+        response_time_ms: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>> {
+        let (sent, conversations, responses) = activity_increments(kind, response_time_ms);
+        let sql = format!(
+            "UPDATE sessions SET activity_messages_sent = activity_messages_sent + ?, \
+             activity_conversations = activity_conversations + ?, \
+             response_time_total_ms = response_time_total_ms + ?, response_count = response_count + ?, \
+             last_activity_at = ?, updated_at = ? \
+             WHERE id = ? AND deleted_at IS NULL AND status <> 'closed' RETURNING {SESSION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(sent)
+            .bind(conversations)
+            .bind(response_time_ms.unwrap_or(0))
+            .bind(responses)
+            .bind(micros(at))
+            .bind(micros(at))
+            .bind(id.as_uuid())
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db)?;
+        row.as_ref()
+            .map(|r| rows::session(&rows::SqliteRowRef(r)))
+            .transpose()
     }
 
     async fn update_session(
@@ -469,17 +559,170 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| {
                 Ok(UnreadCount {
-                    session_id: SessionId::from_uuid(
-                        r.try_get("id").map_err(chatdesk_core::rows::corrupt)?,
-                    ),
-                    number: r.try_get("number").map_err(chatdesk_core::rows::corrupt)?,
-                    unread: r.try_get("unread").map_err(chatdesk_core::rows::corrupt)?,
-                    last_read_seq: r
-                        .try_get("last_read_seq")
-                        .map_err(chatdesk_core::rows::corrupt)?,
+                    session_id: SessionId::from_uuid(r.try_get("id").map_err(corrupt)?),
+                    number: r.try_get("number").map_err(corrupt)?,
+                    unread: r.try_get("unread").map_err(corrupt)?,
+                    last_read_seq: r.try_get("last_read_seq").map_err(corrupt)?,
                 })
             })
             .collect()
+    }
+
+    async fn read_cursors(&self, session: SessionId) -> StoreResult<Vec<(Party, i64)>> {
+        let rows =
+            sqlx::query("SELECT reader, last_read_seq FROM read_cursors WHERE session_id = ?")
+                .bind(session.as_uuid())
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let reader: String = r.try_get("reader").map_err(corrupt)?;
+                let seq: i64 = r.try_get("last_read_seq").map_err(corrupt)?;
+                Ok((Party::from_key(&reader).map_err(corrupt)?, seq))
+            })
+            .collect()
+    }
+
+    async fn upsert_contact(
+        &self,
+        session: SessionId,
+        c: NewContact,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Contact> {
+        let sql = format!(
+            "INSERT INTO session_contacts (session_id, id, contact_name, contact_email, contact_phone, position, \
+             company_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (session_id) DO UPDATE SET contact_name = excluded.contact_name, \
+             contact_email = excluded.contact_email, contact_phone = excluded.contact_phone, \
+             position = excluded.position, company_name = excluded.company_name, updated_at = excluded.updated_at \
+             RETURNING {CONTACT_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(session.as_uuid())
+            .bind(c.id)
+            .bind(c.name.as_str())
+            .bind(c.email.as_str())
+            .bind(c.phone.as_ref().map(|p| p.as_str()))
+            .bind(c.position.as_ref().map(|p| p.as_str()))
+            .bind(c.company_name.as_ref().map(|p| p.as_str()))
+            .bind(micros(at))
+            .bind(micros(at))
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(rows::contact(&rows::SqliteRowRef(&row))?.1)
+    }
+
+    async fn contacts(&self, sessions: &[SessionId]) -> StoreResult<Vec<(SessionId, Contact)>> {
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {CONTACT_COLUMNS} FROM session_contacts WHERE session_id IN ("
+        ));
+        let mut list = q.separated(", ");
+        for s in sessions {
+            list.push_bind(s.as_uuid());
+        }
+        q.push(")");
+        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter()
+            .map(|r| rows::contact(&rows::SqliteRowRef(r)))
+            .collect()
+    }
+
+    async fn link_visitor(
+        &self,
+        visitor: VisitorId,
+        user: &UserId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<LinkOutcome> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT user_id FROM visitor_links WHERE visitor_id = ?")
+                .bind(visitor.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        match existing {
+            Some(other) if other != user.as_str() => {
+                return Ok(LinkOutcome::LinkedToOther(
+                    UserId::parse(&other).map_err(corrupt)?,
+                ));
+            }
+            Some(_) => {}
+            None => {
+                sqlx::query(
+                    "INSERT INTO visitor_links (visitor_id, user_id, linked_at) VALUES (?, ?, ?)",
+                )
+                .bind(visitor.as_uuid())
+                .bind(user.as_str())
+                .bind(micros(at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+        }
+        let (from, to) = (
+            Party::Visitor(visitor).key(),
+            Party::User(user.clone()).key(),
+        );
+        let moved = sqlx::query("UPDATE sessions SET owner = ?, updated_at = ? WHERE owner = ?")
+            .bind(&to)
+            .bind(micros(at))
+            .bind(&from)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        sqlx::query("UPDATE messages SET sender = ? WHERE sender = ? AND session_id IN (SELECT id FROM sessions WHERE owner = ?)")
+            .bind(&to)
+            .bind(&from)
+            .bind(&to)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        // A cursor the account already has in a session wins over the visitor's.
+        sqlx::query("UPDATE OR IGNORE read_cursors SET reader = ? WHERE reader = ?")
+            .bind(&to)
+            .bind(&from)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("DELETE FROM read_cursors WHERE reader = ?")
+            .bind(&from)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(LinkOutcome::Linked {
+            sessions_moved: moved,
+        })
+    }
+
+    async fn visitor_link(&self, visitor: VisitorId) -> StoreResult<Option<UserId>> {
+        let user: Option<String> =
+            sqlx::query_scalar("SELECT user_id FROM visitor_links WHERE visitor_id = ?")
+                .bind(visitor.as_uuid())
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(db)?;
+        user.as_deref()
+            .map(UserId::parse)
+            .transpose()
+            .map_err(corrupt)
+    }
+
+    async fn find_account(&self, id: i64) -> StoreResult<Option<Account>> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db)?;
+        row.as_ref()
+            .map(|r| rows::account(&rows::SqliteRowRef(r)))
+            .transpose()
     }
 
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {

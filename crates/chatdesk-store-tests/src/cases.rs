@@ -666,3 +666,321 @@ pub async fn timestamps_round_trip(store: Arc<dyn Store>) {
     assert_eq!(back.created_at, m.created_at);
     assert_eq!(back, &m);
 }
+
+pub async fn counts_and_offset_pages(store: Arc<dyn Store>) {
+    let owner = user("quinn");
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(create(&store, &owner, "shop").await.id);
+    }
+    create(&store, &user("other"), "shop").await;
+    let mine = SessionFilter {
+        owner: Some(owner.clone()),
+        ..SessionFilter::default()
+    };
+    assert_eq!(store.count_sessions(&mine).await.unwrap(), 5);
+    made.reverse();
+    let page: Vec<_> = store
+        .list_sessions_offset(&mine, 1, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(page, made[1..3].to_vec());
+    assert!(store
+        .list_sessions_offset(&mine, 5, 2)
+        .await
+        .unwrap()
+        .is_empty());
+    store.delete_session(made[0], clock::now()).await.unwrap();
+    assert_eq!(
+        store.count_sessions(&mine).await.unwrap(),
+        4,
+        "deleted sessions are not counted"
+    );
+}
+
+pub async fn idle_sessions_are_closed(store: Arc<dyn Store>) {
+    let owner = user("rae");
+    let old = {
+        let mut n = new_session(&owner, "shop");
+        n.at = clock::now() - Duration::hours(2);
+        store.open_session(n, false).await.unwrap().0
+    };
+    let fresh = create(&store, &owner, "shop").await;
+    let other_tenant = {
+        let mut n = new_session(&owner, "elsewhere");
+        n.at = clock::now() - Duration::hours(2);
+        store.open_session(n, false).await.unwrap().0
+    };
+    let at = clock::now();
+    let shop = SessionFilter {
+        business_id: Some(tenant("shop")),
+        ..SessionFilter::default()
+    };
+    let closed = store
+        .close_idle_sessions(&shop, at - Duration::hours(1), at)
+        .await
+        .unwrap();
+    assert_eq!(
+        closed.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![old.id]
+    );
+    assert_eq!(closed[0].status, SessionStatus::Closed);
+    assert_eq!(closed[0].ended_at, Some(at));
+    assert_eq!(
+        store.get_session(fresh.id).await.unwrap().unwrap().status,
+        SessionStatus::Waiting
+    );
+    assert_eq!(
+        store
+            .get_session(other_tenant.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        SessionStatus::Waiting
+    );
+    assert!(
+        store
+            .close_idle_sessions(&shop, at - Duration::hours(1), at)
+            .await
+            .unwrap()
+            .is_empty(),
+        "closing twice closes nothing"
+    );
+}
+
+pub async fn activity_counters_accumulate(store: Arc<dyn Store>) {
+    let s = create(&store, &user("sam"), "shop").await;
+    for _ in 0..3 {
+        store
+            .record_activity(s.id, ActivityKind::MessageSent, None, clock::now())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    store
+        .record_activity(s.id, ActivityKind::ConversationStarted, None, clock::now())
+        .await
+        .unwrap();
+    store
+        .record_activity(
+            s.id,
+            ActivityKind::ResponseReceived,
+            Some(1000),
+            clock::now(),
+        )
+        .await
+        .unwrap();
+    let after = store
+        .record_activity(
+            s.id,
+            ActivityKind::ResponseReceived,
+            Some(2000),
+            clock::now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.activity,
+        ActivityCounters {
+            messages_sent: 3,
+            conversations: 1,
+            response_time_total_ms: 3000,
+            response_count: 2
+        }
+    );
+    assert!((after.activity.average_response_secs() - 1.5).abs() < 1e-9);
+    assert_eq!(
+        store.get_session(s.id).await.unwrap().unwrap().activity,
+        after.activity
+    );
+    let close = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Waiting,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    store
+        .update_session(s.id, &close, clock::now())
+        .await
+        .unwrap();
+    assert!(store
+        .record_activity(s.id, ActivityKind::MessageSent, None, clock::now())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .record_activity(
+            SessionId::generate(),
+            ActivityKind::MessageSent,
+            None,
+            clock::now()
+        )
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
+    let s = create(&store, &user("tia"), "shop").await;
+    let other = create(&store, &user("tia"), "shop").await;
+    let first = NewContact {
+        id: uuid::Uuid::now_v7(),
+        name: ContactText::parse("John Doe").unwrap(),
+        email: Email::parse("john@company.com").unwrap(),
+        phone: Some(Phone::parse("+6281234567890").unwrap()),
+        position: Some(ContactText::parse("Manager").unwrap()),
+        company_name: Some(ContactText::parse("PT. Example").unwrap()),
+    };
+    let c1 = store
+        .upsert_contact(s.id, first.clone(), clock::now())
+        .await
+        .unwrap();
+    assert_eq!(c1.name.as_str(), "John Doe");
+    let mut second = first.clone();
+    second.id = uuid::Uuid::now_v7();
+    second.phone = None;
+    second.email = Email::parse("jd@company.com").unwrap();
+    let c2 = store
+        .upsert_contact(s.id, second, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(c2.id, c1.id, "the contact keeps its id when replaced");
+    assert_eq!(
+        (c2.email.as_str(), c2.phone.as_ref()),
+        ("jd@company.com", None)
+    );
+    let all = store
+        .contacts(&[s.id, other.id, SessionId::generate()])
+        .await
+        .unwrap();
+    assert_eq!(all, vec![(s.id, c2)]);
+    assert!(store.contacts(&[]).await.unwrap().is_empty());
+}
+
+pub async fn linking_a_visitor_moves_its_sessions(store: Arc<dyn Store>) {
+    let visitor = VisitorId::parse("550e8400-e29b-41d4-a716-446655440000").unwrap();
+    let as_visitor = Party::Visitor(visitor);
+    let account = UserId::parse("USER123").unwrap();
+    let as_user = Party::User(account.clone());
+    let s = create(&store, &as_visitor, "shop").await;
+    let agent = user("agent-1");
+    store
+        .append_messages(&[msg(s.id, &as_visitor, "hi"), msg(s.id, &agent, "hello")])
+        .await
+        .unwrap();
+    store
+        .mark_read(s.id, &as_visitor, 1, clock::now())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store
+            .link_visitor(visitor, &account, clock::now())
+            .await
+            .unwrap(),
+        LinkOutcome::Linked { sessions_moved: 1 }
+    );
+    let moved = store.get_session(s.id).await.unwrap().unwrap();
+    assert_eq!(moved.owner, as_user);
+    let msgs = store
+        .list_messages(
+            s.id,
+            MessageRange::After {
+                after: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        msgs[0].sender, as_user,
+        "the visitor's messages are the account's now"
+    );
+    assert_eq!(msgs[1].sender, agent);
+    let unread = store.unread_counts(&as_user).await.unwrap();
+    assert_eq!(
+        (unread[0].last_read_seq, unread[0].unread),
+        (1, 1),
+        "the read cursor moved too"
+    );
+    assert!(store.unread_counts(&as_visitor).await.unwrap().is_empty());
+
+    // Idempotent; later visitor sessions move on the next link call.
+    assert_eq!(
+        store
+            .link_visitor(visitor, &account, clock::now())
+            .await
+            .unwrap(),
+        LinkOutcome::Linked { sessions_moved: 0 }
+    );
+    create(&store, &as_visitor, "shop").await;
+    assert_eq!(
+        store
+            .link_visitor(visitor, &account, clock::now())
+            .await
+            .unwrap(),
+        LinkOutcome::Linked { sessions_moved: 1 }
+    );
+    assert_eq!(
+        store.visitor_link(visitor).await.unwrap(),
+        Some(account.clone())
+    );
+
+    // Never to a second account.
+    let other = UserId::parse("USER999").unwrap();
+    assert_eq!(
+        store
+            .link_visitor(visitor, &other, clock::now())
+            .await
+            .unwrap(),
+        LinkOutcome::LinkedToOther(account)
+    );
+    let theirs = SessionFilter {
+        owner: Some(Party::User(other)),
+        ..SessionFilter::default()
+    };
+    assert_eq!(store.count_sessions(&theirs).await.unwrap(), 0);
+}
+
+pub async fn read_cursors_and_accounts_by_id(store: Arc<dyn Store>) {
+    let a = user("uri");
+    let b = user("agent-2");
+    let s = create(&store, &a, "shop").await;
+    store
+        .append_messages(&[msg(s.id, &a, "1"), msg(s.id, &a, "2")])
+        .await
+        .unwrap();
+    store.mark_read(s.id, &a, 2, clock::now()).await.unwrap();
+    store.mark_read(s.id, &b, 1, clock::now()).await.unwrap();
+    let mut cursors = store.read_cursors(s.id).await.unwrap();
+    cursors.sort_by_key(|(_, seq)| *seq);
+    assert_eq!(cursors, vec![(b, 1), (a, 2)]);
+
+    let acct = store
+        .create_account(NewAccount {
+            email: Email::parse("agent@example.com").unwrap(),
+            password_hash: "x".into(),
+            role: Role::Agent,
+            business_id: None,
+            name: Some("Agent Smith".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .find_account(acct.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("Agent Smith")
+    );
+    assert!(store.find_account(acct.id + 100).await.unwrap().is_none());
+}

@@ -68,6 +68,12 @@ macro_rules! contract_tests {
             api_keys,
             server_secret_is_created_once,
             timestamps_round_trip,
+            counts_and_offset_pages,
+            idle_sessions_are_closed,
+            activity_counters_accumulate,
+            contacts_are_upserted,
+            linking_a_visitor_moves_its_sessions,
+            read_cursors_and_accounts_by_id,
         );
     };
     (@each $make:path; $($case:ident),* $(,)?) => {

@@ -1,5 +1,7 @@
 //! Domain types. Each one parses raw input into a value that is valid by construction.
 
+mod activity;
+mod contact;
 mod email;
 mod ids;
 mod invalid;
@@ -9,6 +11,8 @@ mod session;
 mod tenant;
 pub(crate) mod text;
 
+pub use activity::{response_time_ms, ActivityCounters, ActivityKind};
+pub use contact::{Contact, ContactText, Phone};
 pub use email::Email;
 pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};
 pub use invalid::Invalid;

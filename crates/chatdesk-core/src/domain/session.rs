@@ -1,7 +1,7 @@
 //! The session (= conversation) and the values that describe it.
 
 use super::text::line_newtype;
-use super::{BusinessId, Invalid, LocationId, Party, SessionId, UserId};
+use super::{ActivityCounters, BusinessId, Invalid, LocationId, Party, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::fmt;
@@ -141,6 +141,8 @@ pub struct Session {
     /// The seq of the newest message; 0 when there is none.
     pub last_seq: i64,
     pub message_count: i64,
+    /// What clients reported through seed 003's activity updates.
+    pub activity: ActivityCounters,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub last_activity_at: DateTime<Utc>,
