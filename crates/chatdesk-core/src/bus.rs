@@ -2,7 +2,7 @@
 //!
 //! Events are published only after the change they describe has committed.
 
-use crate::domain::{BusinessId, Message, Party, Session, SessionId};
+use crate::domain::{BusinessId, Message, Party, Session, SessionId, UserId, VisitorId};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -19,6 +19,11 @@ pub enum Event {
         session_id: SessionId,
         reader: Party,
         up_to_seq: i64,
+    },
+    /// A visitor's sessions now belong to this account: open clients switch identity.
+    VisitorLinked {
+        visitor: VisitorId,
+        user: UserId,
     },
 }
 

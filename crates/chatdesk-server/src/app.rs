@@ -70,11 +70,17 @@ pub async fn launch(
         login_ttl: Duration::from_secs(settings.login_token_ttl_secs),
         settings: Arc::new(settings.clone()),
     };
+    let sweeper = spawn_idle_sweeper(&state);
     let router = http::router(state);
     tracing::info!(addr = %listener.local_addr()?, backend = backend.name(), "chatdesk listening");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;
+    // The sweeper holds a handle to the service (and so to the committer): stop it first.
+    if let Some(task) = sweeper {
+        task.abort();
+        let _ = task.await;
+    }
 
     // Every handle to the committer was in the router, now dropped: the committer finishes
     // what is queued and stops.
@@ -85,6 +91,32 @@ pub async fn launch(
     backend.close().await;
     tracing::info!("chatdesk stopped");
     Ok(())
+}
+
+/// The scheduled half of seed 003's cleanup: end sessions idle past the timeout, everywhere.
+fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let every = state.settings.idle_sweep_interval_secs;
+    if every == 0 {
+        return None;
+    }
+    let (sessions, idle) = (
+        state.sessions.clone(),
+        Duration::from_secs(state.settings.idle_timeout_secs),
+    );
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(every));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match sessions.close_idle_everywhere(idle).await {
+                Ok(closed) if !closed.is_empty() => {
+                    tracing::info!(count = closed.len(), "closed idle sessions")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "idle-session sweep failed"),
+            }
+        }
+    }))
 }
 
 fn warn_dev_mode() {

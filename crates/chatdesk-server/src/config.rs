@@ -38,6 +38,21 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     /// Log as JSON lines instead of text.
     pub log_json: bool,
+    /// Secret for seed 002's `user_hash = hex(HMAC-SHA256(identity_secret, user_id))`.
+    pub identity_secret: Option<String>,
+    /// Believe user ids sent without proof (seed 002's `oss_user_id`, seed 001's `userId`).
+    /// Off by default; on in `--dev`.
+    pub trust_unverified_user_ids: bool,
+    /// Seed 003: sessions idle longer than this are ended by cleanup and by the job.
+    pub idle_timeout_secs: u64,
+    /// How often the idle-session job runs; 0 turns it off.
+    pub idle_sweep_interval_secs: u64,
+    /// Each seed door can be switched off.
+    pub door_storefront: bool,
+    pub door_assistant: bool,
+    pub door_livechat: bool,
+    pub door_activity: bool,
+    pub door_support: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +71,15 @@ impl Default for Settings {
             commit_batch_max: 256,
             shutdown_grace_secs: 10,
             log_json: false,
+            identity_secret: None,
+            trust_unverified_user_ids: false,
+            idle_timeout_secs: 3600,
+            idle_sweep_interval_secs: 300,
+            door_storefront: true,
+            door_assistant: true,
+            door_livechat: true,
+            door_activity: true,
+            door_support: true,
         }
     }
 }
@@ -69,6 +93,11 @@ impl Settings {
             .merge(Env::prefixed("CHATDESK_").ignore(&["test_pg_url", "config"]))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// Are unproven user ids believed? (`--dev` implies it.)
+    pub fn trusts_user_ids(&self) -> bool {
+        self.dev || self.trust_unverified_user_ids
     }
 
     /// Settings for tests and embedding: defaults plus a database URL, nothing from the

@@ -83,6 +83,12 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl From<chatdesk_core::domain::Invalid> for ApiError {
+    fn from(i: chatdesk_core::domain::Invalid) -> Self {
+        Self::bad_request(i.code, i.message)
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {

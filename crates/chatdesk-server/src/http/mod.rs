@@ -2,6 +2,7 @@
 //! (body limit, metrics, tracing, JSON 404/405).
 
 pub mod docs;
+pub mod doors;
 mod extract;
 mod ops;
 pub mod v1;
@@ -23,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(docs::base())
         .merge(v1::router())
+        .merge(doors::router(&state.settings))
         .split_for_parts();
     let body_limit = state.settings.max_body_bytes;
     Router::new()

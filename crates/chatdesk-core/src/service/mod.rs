@@ -19,6 +19,11 @@ use crate::store::{
 };
 use std::sync::Arc;
 
+mod activity;
+mod contacts;
+
+pub use contacts::SetContact;
+
 /// Limits on what clients may send and ask for.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -212,42 +217,8 @@ impl SessionService {
         p: &Principal,
         req: ListSessions,
     ) -> ServiceResult<SessionPage> {
-        let mut filter = SessionFilter {
-            status: parse_opt(req.status.as_deref(), SessionStatus::parse)?,
-            location_id: parse_opt(req.location_id.as_deref(), LocationId::parse)?,
-            open_only: req.open_only,
-            ..SessionFilter::default()
-        };
-        let asked_tenant = parse_opt(req.business_id.as_deref(), BusinessId::parse)?;
-        let asked_owner = parse_opt(req.user_id.as_deref(), UserId::parse)?.map(Party::User);
-        match p.role {
-            Role::Customer => {
-                // Asking for someone else's sessions looks exactly like asking for a missing one.
-                if asked_owner.as_ref().is_some_and(|o| *o != p.party) {
-                    return Err(ServiceError::NotFound("session"));
-                }
-                filter.owner = Some(p.party.clone());
-                filter.business_id = asked_tenant;
-            }
-            Role::Agent | Role::Service | Role::Admin => {
-                let tenant = match (asked_tenant, p.role) {
-                    (Some(t), _) => Some(t),
-                    (None, Role::Admin) => p.business_id.clone(),
-                    (None, _) => Some(p.home_tenant()),
-                };
-                if let Some(t) = &tenant {
-                    if !authz::can_use_tenant(p, t) {
-                        return Err(ServiceError::Forbidden(
-                            "this credential may not list that business",
-                        ));
-                    }
-                }
-                filter.business_id = tenant;
-                filter.owner = asked_owner;
-            }
-        }
+        let (filter, limit) = self.filter_for(p, &req)?;
         let cursor = req.cursor.as_deref().map(page::decode).transpose()?;
-        let limit = self.page_size(req.limit)?;
         let mut sessions = self.store.list_sessions(&filter, cursor, limit + 1).await?;
         let next_cursor = if sessions.len() > limit as usize {
             sessions.truncate(limit as usize);
@@ -264,6 +235,45 @@ impl SessionService {
             sessions,
             next_cursor,
         })
+    }
+
+    /// Like `list_sessions`, paged by offset, with the total: for doors that page that way.
+    pub async fn list_sessions_offset(
+        &self,
+        p: &Principal,
+        req: ListSessions,
+        offset: u32,
+    ) -> ServiceResult<(Vec<Session>, i64)> {
+        let (filter, limit) = self.filter_for(p, &req)?;
+        let sessions = self
+            .store
+            .list_sessions_offset(&filter, offset, limit)
+            .await?;
+        let total = self.store.count_sessions(&filter).await?;
+        Ok((sessions, total))
+    }
+
+    /// The newest message of a session the caller has already been shown.
+    pub async fn last_message(&self, session: &Session) -> ServiceResult<Option<Message>> {
+        let range = MessageRange::Before {
+            before: session.last_seq + 1,
+            after: 0,
+            limit: 1,
+        };
+        Ok(self.store.list_messages(session.id, range).await?.pop())
+    }
+
+    /// Every reader's cursor in a session the caller has already been shown.
+    pub async fn read_cursors(&self, session: &Session) -> ServiceResult<Vec<(Party, i64)>> {
+        Ok(self.store.read_cursors(session.id).await?)
+    }
+
+    /// A staff member's name and email, when they are a built-in account (numeric id).
+    pub async fn staff_account(&self, id: &UserId) -> ServiceResult<Option<crate::store::Account>> {
+        match id.as_str().parse::<i64>() {
+            Ok(n) => Ok(self.store.find_account(n).await?),
+            Err(_) => Ok(None),
+        }
     }
 
     pub async fn update_session(
@@ -470,6 +480,46 @@ impl SessionService {
         let sessions = self.store.unread_counts(&p.party).await?;
         let total = sessions.iter().map(|u| u.unread).sum();
         Ok(UnreadSummary { sessions, total })
+    }
+
+    /// What a caller may list, narrowed by what it asked for, and the page size. The one
+    /// place that decides whose sessions a list can contain.
+    fn filter_for(&self, p: &Principal, req: &ListSessions) -> ServiceResult<(SessionFilter, u32)> {
+        let mut filter = SessionFilter {
+            status: parse_opt(req.status.as_deref(), SessionStatus::parse)?,
+            location_id: parse_opt(req.location_id.as_deref(), LocationId::parse)?,
+            open_only: req.open_only,
+            ..SessionFilter::default()
+        };
+        let asked_tenant = parse_opt(req.business_id.as_deref(), BusinessId::parse)?;
+        let asked_owner = parse_opt(req.user_id.as_deref(), UserId::parse)?.map(Party::User);
+        match p.role {
+            Role::Customer => {
+                // Asking for someone else's sessions looks exactly like asking for a missing one.
+                if asked_owner.as_ref().is_some_and(|o| *o != p.party) {
+                    return Err(ServiceError::NotFound("session"));
+                }
+                filter.owner = Some(p.party.clone());
+                filter.business_id = asked_tenant;
+            }
+            Role::Agent | Role::Service | Role::Admin => {
+                let tenant = match (asked_tenant, p.role) {
+                    (Some(t), _) => Some(t),
+                    (None, Role::Admin) => p.business_id.clone(),
+                    (None, _) => Some(p.home_tenant()),
+                };
+                if let Some(t) = &tenant {
+                    if !authz::can_use_tenant(p, t) {
+                        return Err(ServiceError::Forbidden(
+                            "this credential may not list that business",
+                        ));
+                    }
+                }
+                filter.business_id = tenant;
+                filter.owner = asked_owner;
+            }
+        }
+        Ok((filter, self.page_size(req.limit)?))
     }
 
     fn page_size(&self, asked: Option<u32>) -> ServiceResult<u32> {

@@ -1,0 +1,106 @@
+//! Reported activity (seed 003) and closing idle sessions (seed 003's cleanup, and the
+//! background job).
+
+use super::SessionService;
+use crate::bus::Event;
+use crate::clock;
+use crate::domain::{response_time_ms, ActivityKind, Party, Session, SessionId, SessionStatus};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::{Principal, Role};
+use crate::store::SessionFilter;
+use std::time::Duration;
+
+impl SessionService {
+    /// Count one reported activity on an open session the caller may see.
+    pub async fn record_activity(
+        &self,
+        p: &Principal,
+        id: &str,
+        activity_type: &str,
+        response_time_secs: Option<f64>,
+    ) -> ServiceResult<Session> {
+        let id = SessionId::parse(id)?;
+        let kind = ActivityKind::parse(activity_type)?;
+        let response_ms = response_time_secs.map(response_time_ms).transpose()?;
+        let session = self.visible(p, id).await?;
+        if session.status == SessionStatus::Closed {
+            return Err(closed());
+        }
+        match self
+            .store
+            .record_activity(id, kind, response_ms, clock::now())
+            .await?
+        {
+            Some(s) => Ok(s),
+            // Closed or deleted between the look-up and the update.
+            None => Err(closed()),
+        }
+    }
+
+    /// Close the caller's open sessions idle for longer than `idle` (staff: their tenant's).
+    pub async fn close_idle_sessions(
+        &self,
+        p: &Principal,
+        idle: Duration,
+    ) -> ServiceResult<Vec<Session>> {
+        let filter = match p.role {
+            Role::Customer => SessionFilter {
+                owner: Some(p.party.clone()),
+                ..SessionFilter::default()
+            },
+            Role::Admin if p.business_id.is_none() => SessionFilter::default(),
+            _ => SessionFilter {
+                business_id: Some(p.home_tenant()),
+                ..SessionFilter::default()
+            },
+        };
+        self.close_idle(&filter, idle).await
+    }
+
+    /// Close every open session idle for longer than `idle`: the scheduled job.
+    pub async fn close_idle_everywhere(&self, idle: Duration) -> ServiceResult<Vec<Session>> {
+        self.close_idle(&SessionFilter::default(), idle).await
+    }
+
+    async fn close_idle(
+        &self,
+        filter: &SessionFilter,
+        idle: Duration,
+    ) -> ServiceResult<Vec<Session>> {
+        let now = clock::now();
+        let idle =
+            chrono::Duration::from_std(idle).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let closed = self
+            .store
+            .close_idle_sessions(filter, now - idle, now)
+            .await?;
+        for s in &closed {
+            self.bus.publish(Event::SessionUpdated(s.clone()));
+        }
+        Ok(closed)
+    }
+
+    /// The owner's most recently active open session in the caller's tenant, if any.
+    pub async fn current_session(
+        &self,
+        p: &Principal,
+        owner: &Party,
+    ) -> ServiceResult<Option<Session>> {
+        let page = self
+            .list_sessions(
+                p,
+                super::ListSessions {
+                    user_id: owner.user_id().map(|u| u.to_string()),
+                    open_only: true,
+                    limit: Some(1),
+                    ..super::ListSessions::default()
+                },
+            )
+            .await?;
+        Ok(page.sessions.into_iter().next())
+    }
+}
+
+fn closed() -> ServiceError {
+    ServiceError::conflict("session_closed", "the session has ended")
+}

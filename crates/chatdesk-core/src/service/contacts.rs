@@ -1,0 +1,94 @@
+//! A session's contact person, and linking an anonymous visitor to an account at login.
+
+use super::SessionService;
+use crate::bus::Event;
+use crate::clock;
+use crate::domain::{Contact, ContactText, Email, Invalid, Phone, SessionId, UserId, VisitorId};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::Principal;
+use crate::store::{LinkOutcome, NewContact};
+
+/// Contact fields as a client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct SetContact {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub position: Option<String>,
+    pub company_name: Option<String>,
+}
+
+fn text(field: &'static str, raw: &str) -> Result<ContactText, Invalid> {
+    ContactText::parse(raw).map_err(|e| Invalid {
+        field,
+        code: "invalid_contact",
+        message: e.message.replace("contact", field),
+    })
+}
+
+fn blank_is_none(raw: Option<String>) -> Option<String> {
+    raw.filter(|s| !s.trim().is_empty())
+}
+
+impl SessionService {
+    pub async fn set_contact(
+        &self,
+        p: &Principal,
+        id: &str,
+        req: SetContact,
+    ) -> ServiceResult<Contact> {
+        let id = SessionId::parse(id)?;
+        let new = NewContact {
+            id: uuid::Uuid::now_v7(),
+            name: text("contact_name", &req.name)?,
+            email: Email::parse(&req.email).map_err(|e| Invalid {
+                field: "contact_email",
+                ..e
+            })?,
+            phone: blank_is_none(req.phone)
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()?,
+            position: blank_is_none(req.position)
+                .as_deref()
+                .map(|s| text("position", s))
+                .transpose()?,
+            company_name: blank_is_none(req.company_name)
+                .as_deref()
+                .map(|s| text("company_name", s))
+                .transpose()?,
+        };
+        self.visible(p, id).await?;
+        Ok(self.store.upsert_contact(id, new, clock::now()).await?)
+    }
+
+    /// The contacts of sessions the caller has already been shown.
+    pub async fn contacts(
+        &self,
+        sessions: &[SessionId],
+    ) -> ServiceResult<Vec<(SessionId, Contact)>> {
+        Ok(self.store.contacts(sessions).await?)
+    }
+
+    /// Move a visitor's sessions to an account, in one transaction. The caller must have
+    /// proved both identities (the visitor id is a bearer secret; the account by token,
+    /// identity hash, or a deployment that trusts user ids). Idempotent; a visitor linked to
+    /// another account is refused.
+    pub async fn link_visitor(&self, visitor: VisitorId, user: &UserId) -> ServiceResult<u64> {
+        match self.store.link_visitor(visitor, user, clock::now()).await? {
+            LinkOutcome::Linked { sessions_moved } => {
+                if sessions_moved > 0 {
+                    self.bus.publish(Event::VisitorLinked {
+                        visitor,
+                        user: user.clone(),
+                    });
+                }
+                Ok(sessions_moved)
+            }
+            LinkOutcome::LinkedToOther(_) => Err(ServiceError::conflict(
+                "visitor_already_linked",
+                "this visitor is already linked to another account",
+            )),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The five seed APIs, each a thin door over the core: it parses what its document's clients
+//! send, calls the core, and answers in its document's shapes. No business rule and no SQL.
+
+mod activity;
+mod assistant;
+mod identity;
+mod livechat;
+mod storefront;
+mod style;
+mod support;
+
+use crate::config::Settings;
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use identity::UserHash;
+
+/// Every door that is switched on in `settings`.
+pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
+    let mut r = OpenApiRouter::new();
+    if settings.door_storefront {
+        r = r.merge(storefront::router());
+    }
+    if settings.door_assistant {
+        r = r.merge(assistant::router());
+    }
+    if settings.door_livechat {
+        r = r.merge(livechat::router());
+    }
+    if settings.door_activity {
+        r = r.merge(activity::router());
+    }
+    if settings.door_support {
+        r = r.merge(support::router());
+    }
+    r
+}
+
+/// A number as the seed documents show ids: integers where the id is numeric, else a string.
+pub(crate) fn id_value(id: &str) -> serde_json::Value {
+    id.parse::<i64>().map_or_else(
+        |_| serde_json::Value::String(id.to_owned()),
+        serde_json::Value::from,
+    )
+}

@@ -1,0 +1,462 @@
+//! Seed 004, support chat over REST: login, messages, conversations (integer ids = session
+//! numbers), read receipts and unread counts. Users see their own conversations; admins (and
+//! agents) see their tenant's, and only they change a conversation's status.
+
+use super::style::{restyle_errors, ErrorStyle};
+use crate::auth::accounts;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use chatdesk_core::domain::{Message, Party, Session, SessionStatus};
+use chatdesk_core::identity::{Principal, Role};
+use chatdesk_core::service::{ListSessions, MessageQuery, OpenSession, SendMessage, UpdateSession};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(send_message))
+        .routes(routes!(list_conversations))
+        .routes(routes!(get_conversation, update_conversation))
+        .routes(routes!(conversation_messages))
+        .routes(routes!(mark_read))
+        .routes(routes!(unread_count))
+        .layer(restyle_errors!(ErrorStyle::Nest))
+}
+
+/// The document's two roles.
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Customer => "USER",
+        Role::Agent | Role::Admin | Role::Service => "ADMIN",
+    }
+}
+
+fn party_id(p: &Party) -> Value {
+    match p {
+        Party::User(u) => super::id_value(u.as_str()),
+        Party::Visitor(v) => Value::String(v.to_string()),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginUser {
+    #[schema(value_type = Object)]
+    pub id: Value,
+    pub email: String,
+    /// `USER` or `ADMIN`.
+    pub role: &'static str,
+    pub name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    pub access_token: String,
+    pub user: LoginUser,
+}
+
+#[utoipa::path(post, path = "/auth/login", tag = "support (seed 004)", request_body = LoginBody,
+    responses((status = 201, body = LoggedIn), (status = 401)))]
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> ApiResult<(StatusCode, ApiJson<LoggedIn>)> {
+    let account = accounts::login(state.store.as_ref(), &b.email, &b.password)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("invalid_credentials", "Invalid credentials"))?;
+    let id = account.id.to_string();
+    let token = state.auth.keys.issue(
+        &id,
+        account.role,
+        account.business_id.as_ref().map(|b| b.as_str()),
+        state.login_ttl,
+    );
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(LoggedIn {
+            access_token: token,
+            user: LoginUser {
+                id: account.id.into(),
+                email: account.email.as_str().to_owned(),
+                role: role_name(account.role),
+                name: account.name,
+            },
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub id: String,
+    pub conversation_id: i64,
+    pub session_id: String,
+    pub seq: i64,
+    #[schema(value_type = Object)]
+    pub sender_id: Value,
+    /// `customer`, `agent`, `assistant` or `system`.
+    pub sender_type: &'static str,
+    pub content: String,
+    /// Read by the other side.
+    pub is_read: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A message as the document shows it; `is_read` when someone other than its sender has read
+/// up to it.
+fn chat_message(s: &Session, m: &Message, cursors: &[(Party, i64)]) -> ChatMessage {
+    ChatMessage {
+        id: m.id.to_string(),
+        conversation_id: s.number,
+        session_id: s.id.to_string(),
+        seq: m.seq,
+        sender_id: party_id(&m.sender),
+        sender_type: m.sender_type.as_str(),
+        content: m.content.clone(),
+        is_read: cursors
+            .iter()
+            .any(|(reader, seq)| *reader != m.sender && *seq >= m.seq),
+        created_at: m.created_at,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendBody {
+    /// Leave out for the first message: a conversation is started (or the open one reused).
+    pub conversation_id: Option<i64>,
+    pub content: String,
+    /// Admins starting a conversation with a user.
+    #[schema(value_type = Option<Object>)]
+    pub user_id: Option<Value>,
+}
+
+/// The conversation a send goes to: the one named, or (for a first message) the user's open
+/// one, started if there is none.
+async fn target(state: &AppState, p: &Principal, b: &SendBody) -> ApiResult<Session> {
+    if let Some(n) = b.conversation_id {
+        return Ok(state.sessions.get_session_by_number(p, n).await?);
+    }
+    let for_user = match (&b.user_id, p.is_staff()) {
+        (Some(Value::Number(n)), true) => Some(n.to_string()),
+        (Some(Value::String(s)), true) => Some(s.clone()),
+        (Some(_), true) => {
+            return Err(ApiError::bad_request(
+                "invalid_user_id",
+                "userId must be a number or a string",
+            ))
+        }
+        (None, true) => {
+            return Err(ApiError::bad_request(
+                "missing_field",
+                "userId is required to start a conversation with a user",
+            ))
+        }
+        // A user's own messages go to their own conversation; a userId they send is not believed.
+        (_, false) => None,
+    };
+    let (s, _) = state
+        .sessions
+        .open_session(
+            p,
+            OpenSession {
+                for_user,
+                session_type: Some("support".into()),
+                ..OpenSession::default()
+            },
+        )
+        .await?;
+    Ok(s)
+}
+
+#[utoipa::path(post, path = "/chat/messages", tag = "support (seed 004)", request_body = SendBody,
+    responses((status = 201, body = ChatMessage), (status = 400), (status = 403), (status = 404)))]
+async fn send_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<SendBody>,
+) -> ApiResult<(StatusCode, ApiJson<ChatMessage>)> {
+    let p = state.auth.require(&headers).await?;
+    // Validate content before a conversation is started for it.
+    chatdesk_core::domain::Content::parse(&b.content, state.sessions.limits().max_content_chars)?;
+    let s = target(&state, &p, &b).await?;
+    let (m, _) = state
+        .sessions
+        .send_message(
+            &p,
+            &s.id.to_string(),
+            SendMessage {
+                content: b.content,
+                client_msg_id: None,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(chat_message(&s, &m, &[]))))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: i64,
+    pub session_id: String,
+    #[schema(value_type = Object)]
+    pub user_id: Value,
+    /// `ACTIVE` or `CLOSED`.
+    pub status: &'static str,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Messages from others the caller has not read.
+    pub unread_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<ChatMessage>>,
+}
+
+fn conversation(s: &Session, unread: i64, messages: Option<Vec<ChatMessage>>) -> Conversation {
+    Conversation {
+        id: s.number,
+        session_id: s.id.to_string(),
+        user_id: party_id(&s.owner),
+        status: if s.status == SessionStatus::Closed {
+            "CLOSED"
+        } else {
+            "ACTIVE"
+        },
+        last_message_at: s.last_message_at,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+        unread_count: unread,
+        messages,
+    }
+}
+
+async fn unread_by_session(state: &AppState, p: &Principal) -> ApiResult<HashMap<i64, i64>> {
+    Ok(state
+        .sessions
+        .unread(p)
+        .await?
+        .sessions
+        .into_iter()
+        .map(|u| (u.number, u.unread))
+        .collect())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
+    /// `ACTIVE` or `CLOSED`.
+    pub status: Option<String>,
+    /// Default 50, at most 200.
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/chat/conversations", tag = "support (seed 004)", params(ConversationQuery),
+    responses((status = 200, body = [Conversation]), (status = 400)))]
+async fn list_conversations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ConversationQuery>,
+) -> ApiResult<ApiJson<Vec<Conversation>>> {
+    let p = state.auth.require(&headers).await?;
+    let mut req = ListSessions {
+        limit: q.limit,
+        ..ListSessions::default()
+    };
+    match q.status.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None => {}
+        Some("ACTIVE") => req.open_only = true,
+        Some("CLOSED") => req.status = Some("closed".into()),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_status",
+                "status must be ACTIVE or CLOSED",
+            ))
+        }
+    }
+    let sessions = state.sessions.list_sessions(&p, req).await?.sessions;
+    let unread = unread_by_session(&state, &p).await?;
+    Ok(ApiJson(
+        sessions
+            .iter()
+            .map(|s| conversation(s, unread.get(&s.number).copied().unwrap_or(0), None))
+            .collect(),
+    ))
+}
+
+fn number(id: &str) -> ApiResult<i64> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request("invalid_id", "conversation id must be a number"))
+}
+
+async fn messages_of(state: &AppState, p: &Principal, s: &Session) -> ApiResult<Vec<ChatMessage>> {
+    let messages = state
+        .sessions
+        .list_messages(
+            p,
+            &s.id.to_string(),
+            MessageQuery {
+                limit: Some(200),
+                ..MessageQuery::default()
+            },
+        )
+        .await?;
+    let cursors = state.sessions.read_cursors(s).await?;
+    Ok(messages
+        .iter()
+        .map(|m| chat_message(s, m, &cursors))
+        .collect())
+}
+
+/// One conversation with its messages.
+#[utoipa::path(get, path = "/chat/conversations/{id}", tag = "support (seed 004)",
+    params(("id" = i64, Path)), responses((status = 200, body = Conversation), (status = 404)))]
+async fn get_conversation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<Conversation>> {
+    let p = state.auth.require(&headers).await?;
+    let s = state
+        .sessions
+        .get_session_by_number(&p, number(&id)?)
+        .await?;
+    let messages = messages_of(&state, &p, &s).await?;
+    let unread = unread_by_session(&state, &p).await?;
+    Ok(ApiJson(conversation(
+        &s,
+        unread.get(&s.number).copied().unwrap_or(0),
+        Some(messages),
+    )))
+}
+
+#[utoipa::path(get, path = "/chat/conversations/{id}/messages", tag = "support (seed 004)",
+    params(("id" = i64, Path)), responses((status = 200, body = [ChatMessage]), (status = 404)))]
+async fn conversation_messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<Vec<ChatMessage>>> {
+    let p = state.auth.require(&headers).await?;
+    let s = state
+        .sessions
+        .get_session_by_number(&p, number(&id)?)
+        .await?;
+    Ok(ApiJson(messages_of(&state, &p, &s).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadDone {
+    pub success: bool,
+    pub conversation_id: i64,
+    pub last_read_seq: i64,
+    pub unread_count: i64,
+}
+
+/// Mark every message of the conversation as read by the caller.
+#[utoipa::path(post, path = "/chat/conversations/{id}/read", tag = "support (seed 004)",
+    params(("id" = i64, Path)), responses((status = 201, body = ReadDone), (status = 404)))]
+async fn mark_read(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<(StatusCode, ApiJson<ReadDone>)> {
+    let p = state.auth.require(&headers).await?;
+    let s = state
+        .sessions
+        .get_session_by_number(&p, number(&id)?)
+        .await?;
+    let r = state
+        .sessions
+        .mark_read(&p, &s.id.to_string(), s.last_seq)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(ReadDone {
+            success: true,
+            conversation_id: s.number,
+            last_read_seq: r.last_read_seq,
+            unread_count: r.unread,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateBody {
+    /// `ACTIVE` or `CLOSED`.
+    pub status: String,
+}
+
+/// Change a conversation's status (admins only).
+#[utoipa::path(patch, path = "/chat/conversations/{id}", tag = "support (seed 004)", params(("id" = i64, Path)),
+    request_body = UpdateBody, responses((status = 200, body = Conversation), (status = 403), (status = 404)))]
+async fn update_conversation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<UpdateBody>,
+) -> ApiResult<ApiJson<Conversation>> {
+    let p = state.auth.require(&headers).await?;
+    let s = state
+        .sessions
+        .get_session_by_number(&p, number(&id)?)
+        .await?;
+    let status = match b.status.to_ascii_uppercase().as_str() {
+        "CLOSED" => "closed",
+        "ACTIVE" => "active",
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_status",
+                "status must be ACTIVE or CLOSED",
+            ))
+        }
+    };
+    let req = UpdateSession {
+        status: Some(status.into()),
+        ..UpdateSession::default()
+    };
+    let s = state
+        .sessions
+        .update_session(&p, &s.id.to_string(), req)
+        .await?;
+    let unread = unread_by_session(&state, &p).await?;
+    Ok(ApiJson(conversation(
+        &s,
+        unread.get(&s.number).copied().unwrap_or(0),
+        None,
+    )))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadCount {
+    pub count: i64,
+    pub unread_count: i64,
+}
+
+#[utoipa::path(get, path = "/chat/unread-count", tag = "support (seed 004)", responses((status = 200, body = UnreadCount)))]
+async fn unread_count(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<ApiJson<UnreadCount>> {
+    let p = state.auth.require(&headers).await?;
+    let total = state.sessions.unread(&p).await?.total;
+    Ok(ApiJson(UnreadCount {
+        count: total,
+        unread_count: total,
+    }))
+}
