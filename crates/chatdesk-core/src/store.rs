@@ -304,6 +304,13 @@ pub trait Store: Send + Sync + 'static {
 
     async fn find_account(&self, id: i64) -> StoreResult<Option<Account>>;
 
+    /// Unread counts of `reader` in exactly these sessions (whether or not it took part).
+    async fn unread_in(
+        &self,
+        reader: &Party,
+        sessions: &[SessionId],
+    ) -> StoreResult<Vec<UnreadCount>>;
+
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account>;
     async fn find_account_by_email(&self, email: &Email) -> StoreResult<Option<Account>>;
 

@@ -124,6 +124,15 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &SessionFilter) {
     }
 }
 
+fn unread_row(r: &sqlx::postgres::PgRow) -> StoreResult<UnreadCount> {
+    Ok(UnreadCount {
+        session_id: SessionId::from_uuid(r.try_get("id").map_err(corrupt)?),
+        number: r.try_get("number").map_err(corrupt)?,
+        unread: r.try_get("unread").map_err(corrupt)?,
+        last_read_seq: r.try_get("last_read_seq").map_err(corrupt)?,
+    })
+}
+
 async fn session_in(conn: &mut PgConnection, id: SessionId) -> StoreResult<Option<Session>> {
     let sql =
         format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1 AND deleted_at IS NULL");
@@ -531,16 +540,7 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok(UnreadCount {
-                    session_id: SessionId::from_uuid(r.try_get("id").map_err(corrupt)?),
-                    number: r.try_get("number").map_err(corrupt)?,
-                    unread: r.try_get("unread").map_err(corrupt)?,
-                    last_read_seq: r.try_get("last_read_seq").map_err(corrupt)?,
-                })
-            })
-            .collect()
+        rows.iter().map(unread_row).collect()
     }
 
     async fn read_cursors(&self, session: SessionId) -> StoreResult<Vec<(Party, i64)>> {
@@ -706,6 +706,32 @@ impl Store for PgStore {
         row.as_ref()
             .map(|r| rows::account(&rows::PgRowRef(r)))
             .transpose()
+    }
+
+    async fn unread_in(
+        &self,
+        reader: &Party,
+        sessions: &[SessionId],
+    ) -> StoreResult<Vec<UnreadCount>> {
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = reader.key();
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT s.id, s.number, COALESCE(rc.last_read_seq, 0) AS last_read_seq, \
+               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id \
+                  AND m.seq > COALESCE(rc.last_read_seq, 0) AND m.sender <> ",
+        );
+        q.push_bind(key.clone()).push(") AS unread FROM sessions s LEFT JOIN read_cursors rc ON rc.session_id = s.id AND rc.reader = ");
+        q.push_bind(key)
+            .push(" WHERE s.deleted_at IS NULL AND s.id IN (");
+        let mut list = q.separated(", ");
+        for id in sessions {
+            list.push_bind(id.as_uuid());
+        }
+        q.push(")");
+        let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(unread_row).collect()
     }
 
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {

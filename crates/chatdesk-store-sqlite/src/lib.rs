@@ -155,6 +155,15 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, filter: &SessionFilter) {
     }
 }
 
+fn unread_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UnreadCount> {
+    Ok(UnreadCount {
+        session_id: SessionId::from_uuid(r.try_get("id").map_err(corrupt)?),
+        number: r.try_get("number").map_err(corrupt)?,
+        unread: r.try_get("unread").map_err(corrupt)?,
+        last_read_seq: r.try_get("last_read_seq").map_err(corrupt)?,
+    })
+}
+
 async fn session_in(conn: &mut SqliteConnection, id: SessionId) -> StoreResult<Option<Session>> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ? AND deleted_at IS NULL");
     let row = sqlx::query(&sql)
@@ -556,16 +565,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok(UnreadCount {
-                    session_id: SessionId::from_uuid(r.try_get("id").map_err(corrupt)?),
-                    number: r.try_get("number").map_err(corrupt)?,
-                    unread: r.try_get("unread").map_err(corrupt)?,
-                    last_read_seq: r.try_get("last_read_seq").map_err(corrupt)?,
-                })
-            })
-            .collect()
+        rows.iter().map(unread_row).collect()
     }
 
     async fn read_cursors(&self, session: SessionId) -> StoreResult<Vec<(Party, i64)>> {
@@ -723,6 +723,32 @@ impl Store for SqliteStore {
         row.as_ref()
             .map(|r| rows::account(&rows::SqliteRowRef(r)))
             .transpose()
+    }
+
+    async fn unread_in(
+        &self,
+        reader: &Party,
+        sessions: &[SessionId],
+    ) -> StoreResult<Vec<UnreadCount>> {
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = reader.key();
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT s.id, s.number, COALESCE(rc.last_read_seq, 0) AS last_read_seq, \
+               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id \
+                  AND m.seq > COALESCE(rc.last_read_seq, 0) AND m.sender <> ",
+        );
+        q.push_bind(key.clone()).push(") AS unread FROM sessions s LEFT JOIN read_cursors rc ON rc.session_id = s.id AND rc.reader = ");
+        q.push_bind(key)
+            .push(" WHERE s.deleted_at IS NULL AND s.id IN (");
+        let mut list = q.separated(", ");
+        for id in sessions {
+            list.push_bind(id.as_uuid());
+        }
+        q.push(")");
+        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter().map(unread_row).collect()
     }
 
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {

@@ -984,3 +984,29 @@ pub async fn read_cursors_and_accounts_by_id(store: Arc<dyn Store>) {
     );
     assert!(store.find_account(acct.id + 100).await.unwrap().is_none());
 }
+
+pub async fn unread_in_named_sessions_counts_for_any_reader(store: Arc<dyn Store>) {
+    let owner = user("vic");
+    let admin = user("admin-1");
+    let s = create(&store, &owner, "shop").await;
+    let quiet = create(&store, &owner, "shop").await;
+    store
+        .append_messages(&[msg(s.id, &owner, "help"), msg(s.id, &owner, "anyone?")])
+        .await
+        .unwrap();
+    // The admin never took part, yet sees what waits for it in the sessions it looks at.
+    let counts = store.unread_in(&admin, &[s.id, quiet.id]).await.unwrap();
+    let of = |id: SessionId| counts.iter().find(|u| u.session_id == id).map(|u| u.unread);
+    assert_eq!((of(s.id), of(quiet.id)), (Some(2), Some(0)));
+    store
+        .mark_read(s.id, &admin, 1, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(store.unread_in(&admin, &[s.id]).await.unwrap()[0].unread, 1);
+    assert_eq!(
+        store.unread_in(&owner, &[s.id]).await.unwrap()[0].unread,
+        0,
+        "own messages are never unread"
+    );
+    assert!(store.unread_in(&admin, &[]).await.unwrap().is_empty());
+}

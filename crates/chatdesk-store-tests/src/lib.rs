@@ -74,6 +74,7 @@ macro_rules! contract_tests {
             contacts_are_upserted,
             linking_a_visitor_moves_its_sessions,
             read_cursors_and_accounts_by_id,
+            unread_in_named_sessions_counts_for_any_reader,
         );
     };
     (@each $make:path; $($case:ident),* $(,)?) => {

@@ -37,7 +37,7 @@ impl ActivityKind {
 
 /// A response time in milliseconds, from seconds as a client reports them.
 pub fn response_time_ms(seconds: f64) -> Result<i64, Invalid> {
-    if !seconds.is_finite() || seconds < 0.0 || seconds > 86_400.0 {
+    if !(0.0..=86_400.0).contains(&seconds) {
         return Err(Invalid::new(
             "response_time",
             "invalid_response_time",

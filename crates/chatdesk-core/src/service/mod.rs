@@ -268,6 +268,16 @@ impl SessionService {
         Ok(self.store.read_cursors(session.id).await?)
     }
 
+    /// The caller's unread count in each of these sessions (already shown to it).
+    pub async fn unread_in(
+        &self,
+        p: &Principal,
+        sessions: &[Session],
+    ) -> ServiceResult<Vec<UnreadCount>> {
+        let ids: Vec<SessionId> = sessions.iter().map(|s| s.id).collect();
+        Ok(self.store.unread_in(&p.party, &ids).await?)
+    }
+
     /// A staff member's name and email, when they are a built-in account (numeric id).
     pub async fn staff_account(&self, id: &UserId) -> ServiceResult<Option<crate::store::Account>> {
         match id.as_str().parse::<i64>() {

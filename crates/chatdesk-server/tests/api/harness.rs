@@ -143,8 +143,23 @@ where
     run_with(kind, |_| {}, case).await;
 }
 
-/// One `#[tokio::test]` per store for each listed test function.
+/// One `#[tokio::test]` per store for each listed test function; `@with f;` first applies
+/// `f` to the settings.
 macro_rules! on_both_stores {
+    (@with $configure:ident; $($case:ident),* $(,)?) => {
+        $(
+            mod $case {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    crate::harness::run_with(crate::harness::Kind::Sqlite, super::$configure, super::$case).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    crate::harness::run_with(crate::harness::Kind::Postgres, super::$configure, super::$case).await;
+                }
+            }
+        )*
+    };
     ($($case:ident),* $(,)?) => {
         $(
             mod $case {
@@ -262,6 +277,23 @@ impl TestApp {
         let (status, b) = self.post("/v1/sessions", who, body).await;
         assert!(status.is_success(), "open session: {status} {b}");
         b["session"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A built-in account, created directly in the server's database.
+    pub async fn account(&self, email: &str, role: &str) -> i64 {
+        let backend = self.backend().await;
+        let a = chatdesk_server::auth::accounts::add(
+            backend.store().as_ref(),
+            email,
+            "password",
+            role,
+            None,
+            Some("Agent Smith"),
+        )
+        .await
+        .unwrap();
+        backend.close().await;
+        a.id
     }
 
     pub async fn send(&self, who: &As, session: &str, content: &str) -> Value {

@@ -4,6 +4,7 @@ mod harness;
 
 mod authz;
 mod cli;
+mod doors;
 mod errors;
 mod login;
 mod messages;

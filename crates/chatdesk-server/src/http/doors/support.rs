@@ -244,12 +244,16 @@ fn conversation(s: &Session, unread: i64, messages: Option<Vec<ChatMessage>>) ->
     }
 }
 
-async fn unread_by_session(state: &AppState, p: &Principal) -> ApiResult<HashMap<i64, i64>> {
+/// The caller's unread count in each of these conversations, by number.
+async fn unread_by_session(
+    state: &AppState,
+    p: &Principal,
+    sessions: &[Session],
+) -> ApiResult<HashMap<i64, i64>> {
     Ok(state
         .sessions
-        .unread(p)
+        .unread_in(p, sessions)
         .await?
-        .sessions
         .into_iter()
         .map(|u| (u.number, u.unread))
         .collect())
@@ -288,7 +292,7 @@ async fn list_conversations(
         }
     }
     let sessions = state.sessions.list_sessions(&p, req).await?.sessions;
-    let unread = unread_by_session(&state, &p).await?;
+    let unread = unread_by_session(&state, &p, &sessions).await?;
     Ok(ApiJson(
         sessions
             .iter()
@@ -335,7 +339,7 @@ async fn get_conversation(
         .get_session_by_number(&p, number(&id)?)
         .await?;
     let messages = messages_of(&state, &p, &s).await?;
-    let unread = unread_by_session(&state, &p).await?;
+    let unread = unread_by_session(&state, &p, std::slice::from_ref(&s)).await?;
     Ok(ApiJson(conversation(
         &s,
         unread.get(&s.number).copied().unwrap_or(0),
@@ -433,7 +437,7 @@ async fn update_conversation(
         .sessions
         .update_session(&p, &s.id.to_string(), req)
         .await?;
-    let unread = unread_by_session(&state, &p).await?;
+    let unread = unread_by_session(&state, &p, std::slice::from_ref(&s)).await?;
     Ok(ApiJson(conversation(
         &s,
         unread.get(&s.number).copied().unwrap_or(0),
