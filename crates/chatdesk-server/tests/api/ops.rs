@@ -64,6 +64,22 @@ async fn openapi_and_docs_page(app: TestApp) {
             "{p} missing from the OpenAPI document"
         );
     }
+    for p in [
+        "/api/v1/chat/session",
+        "/api/sessions",
+        "/api/sessions/business/{businessId}/user/{userId}/active",
+        "/api/chat/start",
+        "/api/v1/oss-chat/history",
+        "/api/chat/sessions/start/",
+        "/chat/messages",
+        "/chat/conversations/{id}/read",
+        "/auth/login",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "door path {p} missing from the OpenAPI document"
+        );
+    }
     assert!(doc["paths"]["/v1/sessions"]["post"]["requestBody"].is_object());
     assert!(doc["components"]["schemas"]["SessionView"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
@@ -135,4 +151,28 @@ async fn shutdown_drains_and_loses_no_acknowledged_message() {
         assert!(stored.contains(seq), "acknowledged message {seq} was lost");
     }
     let _ = Kind::Sqlite;
+}
+
+/// Each door can be switched off; the others and the native API stay.
+#[tokio::test]
+async fn doors_can_be_switched_off() {
+    crate::harness::run_with(
+        Kind::Sqlite,
+        |s| {
+            s.door_storefront = false;
+            s.door_support = false;
+        },
+        |app| async move {
+            let who = app.customer("1");
+            let (status, _) = app.post("/api/v1/chat/session", &who, json!({})).await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+            let (status, _) = app.get("/chat/conversations", &who).await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+            let (status, _) = app.post("/api/chat/sessions/start/", &who, json!({})).await;
+            assert_eq!(status, StatusCode::CREATED, "the activity door is still on");
+            let (_, doc) = app.get("/openapi.json", &As::Nobody).await;
+            assert!(doc["paths"].get("/api/v1/chat/session").is_none());
+        },
+    )
+    .await;
 }
