@@ -250,9 +250,7 @@ impl Store for PgStore {
         q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter()
-            .map(|r| rows::session(&rows::PgRowRef(r)))
-            .collect()
+        rows::sessions(&rows)
     }
 
     async fn count_sessions(&self, filter: &SessionFilter) -> StoreResult<i64> {
@@ -279,9 +277,7 @@ impl Store for PgStore {
             .push_bind(i64::from(limit));
         q.push(" OFFSET ").push_bind(i64::from(offset));
         let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter()
-            .map(|r| rows::session(&rows::PgRowRef(r)))
-            .collect()
+        rows::sessions(&rows)
     }
 
     async fn close_idle_sessions(
@@ -298,9 +294,7 @@ impl Store for PgStore {
         push_filter(&mut q, filter);
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter()
-            .map(|r| rows::session(&rows::PgRowRef(r)))
-            .collect()
+        rows::sessions(&rows)
     }
 
     async fn record_activity(
@@ -496,9 +490,7 @@ impl Store for PgStore {
             }
         }
         .map_err(db)?;
-        rows.iter()
-            .map(|r| rows::message(&rows::PgRowRef(r)))
-            .collect()
+        rows::messages(&rows)
     }
 
     async fn mark_read(

@@ -32,3 +32,13 @@ impl Columns for PgRowRef<'_> {
         self.0.try_get(col).map_err(corrupt)
     }
 }
+
+/// Every row of a result as a session.
+pub fn sessions(rows: &[PgRow]) -> StoreResult<Vec<chatdesk_core::domain::Session>> {
+    rows.iter().map(|r| session(&PgRowRef(r))).collect()
+}
+
+/// Every row of a result as a message.
+pub fn messages(rows: &[PgRow]) -> StoreResult<Vec<chatdesk_core::domain::Message>> {
+    rows.iter().map(|r| message(&PgRowRef(r))).collect()
+}

@@ -274,9 +274,7 @@ impl Store for SqliteStore {
         q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
-        rows.iter()
-            .map(|r| rows::session(&rows::SqliteRowRef(r)))
-            .collect()
+        rows::sessions(&rows)
     }
 
     async fn count_sessions(&self, filter: &SessionFilter) -> StoreResult<i64> {
@@ -303,9 +301,7 @@ impl Store for SqliteStore {
             .push_bind(i64::from(limit));
         q.push(" OFFSET ").push_bind(i64::from(offset));
         let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
-        rows.iter()
-            .map(|r| rows::session(&rows::SqliteRowRef(r)))
-            .collect()
+        rows::sessions(&rows)
     }
 
     async fn close_idle_sessions(
@@ -324,9 +320,7 @@ impl Store for SqliteStore {
         push_filter(&mut q, filter);
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let rows = q.build().fetch_all(&self.writer).await.map_err(db)?;
-        rows.iter()
-            .map(|r| rows::session(&rows::SqliteRowRef(r)))
-            .collect()
+        rows::sessions(&rows)
     }
 
     async fn record_activity(
@@ -521,9 +515,7 @@ impl Store for SqliteStore {
             }
         }
         .map_err(db)?;
-        rows.iter()
-            .map(|r| rows::message(&rows::SqliteRowRef(r)))
-            .collect()
+        rows::messages(&rows)
     }
 
     async fn mark_read(

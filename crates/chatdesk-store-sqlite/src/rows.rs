@@ -42,3 +42,13 @@ impl Columns for SqliteRowRef<'_> {
 
 /// A borrowed SQLite row, readable by the shared parsers.
 pub struct SqliteRowRef<'r>(pub &'r SqliteRow);
+
+/// Every row of a result as a session.
+pub fn sessions(rows: &[SqliteRow]) -> StoreResult<Vec<chatdesk_core::domain::Session>> {
+    rows.iter().map(|r| session(&SqliteRowRef(r))).collect()
+}
+
+/// Every row of a result as a message.
+pub fn messages(rows: &[SqliteRow]) -> StoreResult<Vec<chatdesk_core::domain::Message>> {
+    rows.iter().map(|r| message(&SqliteRowRef(r))).collect()
+}

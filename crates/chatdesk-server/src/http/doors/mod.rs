@@ -36,6 +36,15 @@ pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
     r
 }
 
+/// A participant as the seed documents show ids: a user id (a number when numeric), or a
+/// visitor's UUID.
+pub(crate) fn party_id(p: &chatdesk_core::domain::Party) -> serde_json::Value {
+    match p {
+        chatdesk_core::domain::Party::User(u) => id_value(u.as_str()),
+        chatdesk_core::domain::Party::Visitor(v) => serde_json::Value::String(v.to_string()),
+    }
+}
+
 /// A number as the seed documents show ids: integers where the id is numeric, else a string.
 pub(crate) fn id_value(id: &str) -> serde_json::Value {
     id.parse::<i64>().map_or_else(

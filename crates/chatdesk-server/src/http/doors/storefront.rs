@@ -11,7 +11,7 @@ use crate::http::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chatdesk_core::domain::{Message, Party, Session, SessionStatus};
+use chatdesk_core::domain::{Message, Session, SessionStatus};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{ListSessions, MessageQuery, OpenSession, SendMessage};
 use chrono::{DateTime, Utc};
@@ -240,10 +240,7 @@ fn message(session: &Session, m: &Message) -> StorefrontMessage {
         session_id: session.number.to_string(),
         seq: m.seq,
         sender_type: m.sender_type.as_str(),
-        sender_id: match &m.sender {
-            Party::User(u) => super::id_value(u.as_str()),
-            Party::Visitor(v) => Value::String(v.to_string()),
-        },
+        sender_id: super::party_id(&m.sender),
         content: m.content.clone(),
         created_at: m.created_at,
     }

@@ -40,13 +40,6 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-fn party_id(p: &Party) -> Value {
-    match p {
-        Party::User(u) => super::id_value(u.as_str()),
-        Party::Visitor(v) => Value::String(v.to_string()),
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
     pub email: String,
@@ -124,7 +117,7 @@ fn chat_message(s: &Session, m: &Message, cursors: &[(Party, i64)]) -> ChatMessa
         conversation_id: s.number,
         session_id: s.id.to_string(),
         seq: m.seq,
-        sender_id: party_id(&m.sender),
+        sender_id: super::party_id(&m.sender),
         sender_type: m.sender_type.as_str(),
         content: m.content.clone(),
         is_read: cursors
@@ -230,7 +223,7 @@ fn conversation(s: &Session, unread: i64, messages: Option<Vec<ChatMessage>>) ->
     Conversation {
         id: s.number,
         session_id: s.id.to_string(),
-        user_id: party_id(&s.owner),
+        user_id: super::party_id(&s.owner),
         status: if s.status == SessionStatus::Closed {
             "CLOSED"
         } else {
