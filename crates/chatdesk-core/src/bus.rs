@@ -13,12 +13,25 @@ pub enum Event {
     MessageCreated {
         business_id: BusinessId,
         owner: Party,
+        session_number: i64,
         message: Message,
     },
     ReadAdvanced {
+        business_id: BusinessId,
+        owner: Party,
         session_id: SessionId,
+        session_number: i64,
         reader: Party,
         up_to_seq: i64,
+    },
+    /// Someone is typing (or stopped). Ephemeral: never stored.
+    Typing {
+        business_id: BusinessId,
+        owner: Party,
+        session_id: SessionId,
+        session_number: i64,
+        who: Party,
+        is_typing: bool,
     },
     /// A visitor's sessions now belong to this account: open clients switch identity.
     VisitorLinked {
@@ -65,19 +78,17 @@ mod tests {
     #[tokio::test]
     async fn subscribers_get_events_published_after_they_subscribed() {
         let bus = InProcessBus::new(8);
-        let sid = SessionId::generate();
-        let reader = Party::User(crate::domain::UserId::parse("u").unwrap());
-        bus.publish(Event::ReadAdvanced {
-            session_id: sid,
-            reader: reader.clone(),
-            up_to_seq: 1,
-        });
+        let read = |up_to_seq| Event::ReadAdvanced {
+            business_id: BusinessId::default_tenant(),
+            owner: Party::User(crate::domain::UserId::parse("o").unwrap()),
+            session_id: SessionId::generate(),
+            session_number: 1,
+            reader: Party::User(crate::domain::UserId::parse("u").unwrap()),
+            up_to_seq,
+        };
+        bus.publish(read(1));
         let mut rx = bus.subscribe();
-        bus.publish(Event::ReadAdvanced {
-            session_id: sid,
-            reader,
-            up_to_seq: 2,
-        });
+        bus.publish(read(2));
         match &*rx.recv().await.unwrap() {
             Event::ReadAdvanced { up_to_seq, .. } => assert_eq!(*up_to_seq, 2),
             other => panic!("unexpected {other:?}"),

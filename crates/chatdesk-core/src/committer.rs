@@ -45,6 +45,7 @@ impl Default for CommitterConfig {
 pub struct Audience {
     pub business_id: BusinessId,
     pub owner: Party,
+    pub session_number: i64,
 }
 
 struct Job {
@@ -119,6 +120,7 @@ async fn run(
                         events.push(Event::MessageCreated {
                             business_id: job.audience.business_id,
                             owner: job.audience.owner,
+                            session_number: job.audience.session_number,
                             message: m.clone(),
                         });
                     }

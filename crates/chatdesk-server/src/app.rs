@@ -7,10 +7,13 @@ use crate::backend::{self, Backend};
 use crate::config::Settings;
 use crate::http;
 use crate::metrics::Metrics;
+use crate::realtime::hub::Hub;
+use crate::realtime::socketio::{self, Realtime};
 use crate::state::AppState;
 use chatdesk_core::bus::InProcessBus;
 use chatdesk_core::committer::{Committer, CommitterConfig};
 use chatdesk_core::service::{Limits, SessionService};
+use socketioxide::SocketIo;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,20 +65,48 @@ pub async fn launch(
         ..Limits::default()
     };
     let keys = jwt_keys(&settings, store.as_ref()).await?;
+    let hub = Hub::new(settings.realtime_queue);
+    let hub_task = hub.clone().run(bus.as_ref());
     let state = AppState {
         sessions: Arc::new(SessionService::new(store.clone(), bus, committer, limits)),
         auth: Arc::new(Authenticator::new(keys, store.clone(), settings.dev)),
         store,
         metrics,
+        hub: hub.clone(),
         login_ttl: Duration::from_secs(settings.login_token_ttl_secs),
         settings: Arc::new(settings.clone()),
     };
     let sweeper = spawn_idle_sweeper(&state);
-    let router = http::router(state);
+    let realtime = Realtime {
+        sessions: state.sessions.clone(),
+        auth: state.auth.clone(),
+        hub: hub.clone(),
+        trust_user_ids: settings.trusts_user_ids(),
+    };
+    // Small WebSocket read buffers keep an idle connection cheap; a client that cannot take
+    // its packets fast enough fills its bounded buffer and is disconnected.
+    let (io_layer, io) = SocketIo::builder()
+        .with_state(realtime)
+        .ws_read_buffer_size(4 * 1024)
+        .max_buffer_size(256)
+        .build_layer();
+    socketio::register(&io);
+    let router = http::router(state).layer(io_layer);
     tracing::info!(addr = %listener.local_addr()?, backend = backend.name(), "chatdesk listening");
+    let stop_realtime = {
+        let hub = hub.clone();
+        async move {
+            shutdown.await;
+            // Long-lived streams would hold a graceful shutdown open forever: end every feed
+            // (SSE streams finish; clients reconnect and replay) and close the sockets.
+            hub.close_all();
+            io.close().await;
+        }
+    };
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(stop_realtime)
         .await?;
+    hub_task.abort();
     // The sweeper holds a handle to the service (and so to the committer): stop it first.
     if let Some(task) = sweeper {
         task.abort();

@@ -47,6 +47,9 @@ pub struct Settings {
     pub idle_timeout_secs: u64,
     /// How often the idle-session job runs; 0 turns it off.
     pub idle_sweep_interval_secs: u64,
+    /// Events queued per real-time client (socket or SSE stream) before it counts as too slow
+    /// and is disconnected (it then reconnects and replays).
+    pub realtime_queue: usize,
     /// Each seed door can be switched off.
     pub door_storefront: bool,
     pub door_assistant: bool,
@@ -75,6 +78,7 @@ impl Default for Settings {
             trust_unverified_user_ids: false,
             idle_timeout_secs: 3600,
             idle_sweep_interval_secs: 300,
+            realtime_queue: 1024,
             door_storefront: true,
             door_assistant: true,
             door_livechat: true,

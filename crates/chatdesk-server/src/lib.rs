@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod realtime;
 pub mod state;
 
 pub use app::launch;

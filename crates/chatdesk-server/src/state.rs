@@ -3,6 +3,7 @@
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::realtime::hub::Hub;
 use chatdesk_core::service::SessionService;
 use chatdesk_core::store::Store;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub metrics: Arc<Metrics>,
+    pub hub: Arc<Hub>,
     pub login_ttl: Duration,
     pub settings: Arc<Settings>,
 }

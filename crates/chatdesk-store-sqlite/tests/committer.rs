@@ -60,6 +60,7 @@ async fn concurrent_sends_share_transactions_and_events_follow_commits() {
         let audience = Audience {
             business_id: BusinessId::default_tenant(),
             owner: owner.clone(),
+            session_number: session.number,
         };
         tokio::spawn(async move {
             let m = NewMessage {

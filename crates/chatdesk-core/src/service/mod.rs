@@ -21,8 +21,10 @@ use std::sync::Arc;
 
 mod activity;
 mod contacts;
+mod conversation;
 
 pub use contacts::SetContact;
+pub use conversation::{Conversation, PostMessage};
 
 /// Limits on what clients may send and ask for.
 #[derive(Debug, Clone, Copy)]
@@ -413,6 +415,7 @@ impl SessionService {
         let audience = Audience {
             business_id: session.business_id.clone(),
             owner: session.owner.clone(),
+            session_number: session.number,
         };
         match self.committer.append(message, audience).await? {
             AppendOutcome::Created(m) => Ok((m, true)),
@@ -468,7 +471,10 @@ impl SessionService {
             .mark_read(id, &p.party, up_to_seq, clock::now())
             .await?;
         self.bus.publish(Event::ReadAdvanced {
+            business_id: session.business_id.clone(),
+            owner: session.owner.clone(),
             session_id: id,
+            session_number: session.number,
             reader: p.party.clone(),
             up_to_seq: last_read_seq,
         });

@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(docs::base())
         .merge(v1::router())
         .merge(doors::router(&state.settings))
+        .merge(crate::realtime::sse::router())
         .split_for_parts();
     let body_limit = state.settings.max_body_bytes;
     Router::new()

@@ -38,7 +38,7 @@ pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
 
 /// A participant as the seed documents show ids: a user id (a number when numeric), or a
 /// visitor's UUID.
-pub(crate) fn party_id(p: &chatdesk_core::domain::Party) -> serde_json::Value {
+pub fn party_id(p: &chatdesk_core::domain::Party) -> serde_json::Value {
     match p {
         chatdesk_core::domain::Party::User(u) => id_value(u.as_str()),
         chatdesk_core::domain::Party::Visitor(v) => serde_json::Value::String(v.to_string()),

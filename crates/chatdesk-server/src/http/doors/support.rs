@@ -11,7 +11,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chatdesk_core::domain::{Message, Party, Session, SessionStatus};
 use chatdesk_core::identity::{Principal, Role};
-use chatdesk_core::service::{ListSessions, MessageQuery, OpenSession, SendMessage, UpdateSession};
+use chatdesk_core::service::{
+    Conversation as To, ListSessions, MessageQuery, PostMessage, UpdateSession,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -138,42 +140,27 @@ pub struct SendBody {
     pub user_id: Option<Value>,
 }
 
-/// The conversation a send goes to: the one named, or (for a first message) the user's open
-/// one, started if there is none.
-async fn target(state: &AppState, p: &Principal, b: &SendBody) -> ApiResult<Session> {
+/// Where a send goes: the conversation named, else (a first message) the sender's own, or
+/// for staff the `userId`'s. A `userId` from a user is not believed: it goes nowhere.
+fn destination(p: &Principal, b: &SendBody) -> ApiResult<To> {
     if let Some(n) = b.conversation_id {
-        return Ok(state.sessions.get_session_by_number(p, n).await?);
+        return Ok(To::Number(n));
     }
-    let for_user = match (&b.user_id, p.is_staff()) {
-        (Some(Value::Number(n)), true) => Some(n.to_string()),
-        (Some(Value::String(s)), true) => Some(s.clone()),
-        (Some(_), true) => {
-            return Err(ApiError::bad_request(
-                "invalid_user_id",
-                "userId must be a number or a string",
-            ))
-        }
-        (None, true) => {
-            return Err(ApiError::bad_request(
-                "missing_field",
-                "userId is required to start a conversation with a user",
-            ))
-        }
-        // A user's own messages go to their own conversation; a userId they send is not believed.
-        (_, false) => None,
-    };
-    let (s, _) = state
-        .sessions
-        .open_session(
-            p,
-            OpenSession {
-                for_user,
-                session_type: Some("support".into()),
-                ..OpenSession::default()
-            },
-        )
-        .await?;
-    Ok(s)
+    if !p.is_staff() {
+        return Ok(To::Mine);
+    }
+    match &b.user_id {
+        Some(Value::Number(n)) => Ok(To::WithUser(n.to_string())),
+        Some(Value::String(s)) => Ok(To::WithUser(s.clone())),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_user_id",
+            "userId must be a number or a string",
+        )),
+        None => Err(ApiError::bad_request(
+            "missing_field",
+            "userId is required to start a conversation with a user",
+        )),
+    }
 }
 
 #[utoipa::path(post, path = "/chat/messages", tag = "support (seed 004)", request_body = SendBody,
@@ -184,20 +171,13 @@ async fn send_message(
     ApiJson(b): ApiJson<SendBody>,
 ) -> ApiResult<(StatusCode, ApiJson<ChatMessage>)> {
     let p = state.auth.require(&headers).await?;
-    // Validate content before a conversation is started for it.
-    chatdesk_core::domain::Content::parse(&b.content, state.sessions.limits().max_content_chars)?;
-    let s = target(&state, &p, &b).await?;
-    let (m, _) = state
-        .sessions
-        .send_message(
-            &p,
-            &s.id.to_string(),
-            SendMessage {
-                content: b.content,
-                client_msg_id: None,
-            },
-        )
-        .await?;
+    let req = PostMessage {
+        to: destination(&p, &b)?,
+        content: b.content,
+        client_msg_id: None,
+        session_type: Some("support".into()),
+    };
+    let (s, m, _) = state.sessions.post_message(&p, req).await?;
     Ok((StatusCode::CREATED, ApiJson(chat_message(&s, &m, &[]))))
 }
 

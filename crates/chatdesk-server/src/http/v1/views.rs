@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// A session's owner or a message's sender.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct PartyView {
     /// `user` or `visitor`.
     pub kind: &'static str,
@@ -30,7 +30,7 @@ impl From<&Party> for PartyView {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct SessionView {
     pub id: String,
     pub number: i64,

@@ -1,0 +1,112 @@
+//! Conversation-style sending (seed 004's REST and Socket.IO): a message names its session,
+//! or, for a first message, the session is the sender's open one (started if there is none),
+//! or for staff, the named user's. And typing, which is never stored.
+
+use super::{OpenSession, SessionService};
+use crate::bus::Event;
+use crate::domain::{Content, Invalid, Message, Session};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::Principal;
+
+/// Which session a conversation-style request means.
+#[derive(Debug, Clone)]
+pub enum Conversation {
+    /// A session by its UUID.
+    Id(String),
+    /// A session by its integer number (seed 004's `conversationId`).
+    Number(i64),
+    /// The sender's own open conversation, started if there is none.
+    Mine,
+    /// Staff: the named user's open conversation, started if there is none.
+    WithUser(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct PostMessage {
+    pub to: Conversation,
+    pub content: String,
+    pub client_msg_id: Option<String>,
+    /// The kind of session to start, if one is started.
+    pub session_type: Option<String>,
+}
+
+impl SessionService {
+    /// The session a conversation-style request means, opened if it is a first message.
+    pub async fn conversation(
+        &self,
+        p: &Principal,
+        to: Conversation,
+        session_type: Option<String>,
+    ) -> ServiceResult<Session> {
+        match to {
+            Conversation::Id(id) => self.get_session(p, &id).await,
+            Conversation::Number(n) => self.get_session_by_number(p, n).await,
+            Conversation::Mine => Ok(self
+                .open_session(
+                    p,
+                    OpenSession {
+                        session_type,
+                        ..OpenSession::default()
+                    },
+                )
+                .await?
+                .0),
+            Conversation::WithUser(_) if !p.is_staff() => Err(ServiceError::Forbidden(
+                "only staff start conversations with other users",
+            )),
+            Conversation::WithUser(user) => {
+                let req = OpenSession {
+                    for_user: Some(user),
+                    session_type,
+                    ..OpenSession::default()
+                };
+                Ok(self.open_session(p, req).await?.0)
+            }
+        }
+    }
+
+    /// Send to a conversation. The content is checked before any conversation is started
+    /// for it, so a refused first message leaves nothing behind.
+    pub async fn post_message(
+        &self,
+        p: &Principal,
+        req: PostMessage,
+    ) -> ServiceResult<(Session, Message, bool)> {
+        let content = Content::parse(&req.content, self.limits.max_content_chars)?;
+        let client_msg_id = req
+            .client_msg_id
+            .as_deref()
+            .map(crate::domain::ClientMsgId::parse)
+            .transpose()?;
+        let session = self.conversation(p, req.to, req.session_type).await?;
+        let (message, created) = self.append(p, &session, content, client_msg_id).await?;
+        Ok((session, message, created))
+    }
+
+    /// Tell the session's other participants that `p` is (or stopped) typing.
+    pub async fn typing(
+        &self,
+        p: &Principal,
+        to: Conversation,
+        is_typing: bool,
+    ) -> ServiceResult<Session> {
+        if matches!(to, Conversation::Mine | Conversation::WithUser(_)) {
+            return Err(Invalid::new(
+                "conversationId",
+                "missing_field",
+                "typing needs a conversation",
+            )
+            .into());
+        }
+        let session = self.conversation(p, to, None).await?;
+        self.bus.publish(Event::Typing {
+            business_id: session.business_id.clone(),
+            owner: session.owner.clone(),
+            session_id: session.id,
+            session_number: session.number,
+            who: p.party.clone(),
+            is_typing,
+        });
+        Ok(session)
+    }
+}

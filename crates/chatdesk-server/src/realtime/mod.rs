@@ -1,0 +1,8 @@
+//! Real time: the hub that routes committed events, the per-client feed with gap-free
+//! catch-up, and the two ways out: Socket.IO (`/chat`) and Server-Sent Events.
+
+pub mod feed;
+pub mod hub;
+pub mod payload;
+pub mod socketio;
+pub mod sse;
