@@ -9,4 +9,5 @@ mod errors;
 mod login;
 mod messages;
 mod ops;
+mod realtime;
 mod sessions;

@@ -1,0 +1,65 @@
+// Helpers for driving chatdesk with the official socket.io-client. Every wait has a deadline,
+// so a broken server fails the test instead of hanging it.
+import { io } from 'socket.io-client';
+import assert from 'node:assert/strict';
+
+export const BASE = process.env.CHATDESK_URL;
+
+export function connect(opts = {}) {
+  return io(`${BASE}/chat`, { transports: ['websocket'], reconnection: false, ...opts });
+}
+
+export function once(socket, event, { timeout = 5000, where = () => true } = {}) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, handler);
+      reject(new Error(`timed out waiting for ${event}`));
+    }, timeout);
+    function handler(data) {
+      if (!where(data)) return;
+      clearTimeout(timer);
+      socket.off(event, handler);
+      resolve(data);
+    }
+    socket.on(event, handler);
+  });
+}
+
+export function connected(socket) {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+}
+
+export function ask(socket, event, data) {
+  return socket.timeout(5000).emitWithAck(event, data);
+}
+
+export async function rest(method, path, token, body) {
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Collect every event of one name until stopped. */
+export function collect(socket, event) {
+  const got = [];
+  socket.on(event, (d) => got.push(d));
+  return got;
+}
+
+export async function main(fn) {
+  try {
+    const report = await fn(assert);
+    console.log(JSON.stringify(report ?? { ok: true }));
+    process.exit(0);
+  } catch (e) {
+    console.error(e);
+    process.exit(1);
+  }
+}

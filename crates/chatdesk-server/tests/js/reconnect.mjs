@@ -1,0 +1,50 @@
+// A client that drops and reconnects with `sinceSeq` gets exactly what it missed, then live
+// messages, with no gap and no duplicate, even while messages keep being sent.
+import { connect, connected, ask, rest, collect, main } from './lib.mjs';
+
+main(async (assert) => {
+  const token = process.env.USER_TOKEN;
+  const agent = process.env.AGENT_TOKEN;
+  const { body: opened } = await rest('POST', '/v1/sessions', token, { force_new: true });
+  const sid = opened.session.id;
+  const send = (who, i) => rest('POST', `/v1/sessions/${sid}/messages`, who, { content: `m${i}` });
+  for (let i = 1; i <= 5; i++) await send(token, i);
+
+  // First connection: catch up from 0, then go away at seq 5.
+  let s = connect({ auth: { token } });
+  await connected(s);
+  let got = collect(s, 'newMessage');
+  const joined = await ask(s, 'joinSession', { sessionId: sid, sinceSeq: 0 });
+  assert.equal(joined.replayed, 5);
+  assert.deepEqual(got.map((m) => m.seq), [1, 2, 3, 4, 5]);
+  s.close();
+
+  // Missed while away.
+  for (let i = 6; i <= 15; i++) await send(agent, i);
+
+  // Reconnect from seq 5 while an agent keeps sending.
+  s = connect({ auth: { token } });
+  await connected(s);
+  got = collect(s, 'newMessage');
+  const sending = (async () => {
+    for (let i = 16; i <= 40; i++) await send(agent, i);
+  })();
+  const rejoin = await ask(s, 'joinSession', { sessionId: sid, sinceSeq: 5 });
+  assert.equal(rejoin.ok, true);
+  await sending;
+  const deadline = Date.now() + 5000;
+  while (got.filter((m) => m.sessionId === sid).length < 35 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const seqs = got.filter((m) => m.sessionId === sid).map((m) => m.seq);
+  assert.deepEqual(seqs, Array.from({ length: 35 }, (_, i) => i + 6), `got ${JSON.stringify(seqs)}`);
+  s.close();
+
+  // A session that is not yours cannot be joined.
+  const other = connect({ auth: { token: process.env.STRANGER_TOKEN } });
+  await connected(other);
+  const refused = await ask(other, 'joinSession', { sessionId: sid, sinceSeq: 0 });
+  assert.equal(refused.error.code, 'not_found');
+  other.close();
+  return { replayedAfterReconnect: seqs.length };
+});

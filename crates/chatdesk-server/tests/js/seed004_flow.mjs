@@ -1,0 +1,68 @@
+// Seed 004's React flow with the official client: a user and an admin connect and
+// authenticate (handshake token, and the `authenticate` event), the user's first message
+// reaches the admin, the admin replies, typing goes both ways, markAsRead -> messagesRead.
+import { connect, connected, once, ask, main } from './lib.mjs';
+
+main(async (assert) => {
+  const user = connect({ auth: { token: process.env.USER_TOKEN } });
+  const admin = connect();
+  await Promise.all([connected(user), connected(admin)]);
+
+  // Nothing but authenticate works before identity is proved.
+  const early = await ask(admin, 'sendMessage', { content: 'not yet' });
+  assert.equal(early.error.code, 'unauthenticated');
+  const who = await ask(admin, 'authenticate', { token: process.env.ADMIN_TOKEN });
+  assert.equal(who.ok, true);
+  assert.equal(who.role, 'admin');
+
+  // Scenario 1: the user's first message starts a conversation and reaches the admin.
+  const adminSees = once(admin, 'newMessage');
+  const first = await ask(user, 'sendMessage', { content: 'I need help!' });
+  assert.ok(first.conversationId, JSON.stringify(first));
+  assert.equal(first.seq, 1);
+  const seen = await adminSees;
+  for (const f of ['id', 'conversationId', 'senderId', 'content', 'isRead', 'createdAt', 'seq', 'sessionId']) {
+    assert.ok(f in seen, `newMessage lacks ${f}`);
+  }
+  assert.equal(seen.content, 'I need help!');
+  assert.equal(seen.conversationId, first.conversationId);
+
+  // The admin replies; the user receives it.
+  const userSees = once(user, 'newMessage', { where: (m) => m.seq === 2 });
+  const reply = await ask(admin, 'sendMessage', { conversationId: first.conversationId, content: 'How can I help you?' });
+  assert.equal(reply.seq, 2);
+  assert.equal((await userSees).content, 'How can I help you?');
+
+  // Typing both ways; never to oneself.
+  const adminTyping = once(admin, 'userTyping');
+  user.emit('typing', { conversationId: first.conversationId, isTyping: true });
+  const t1 = await adminTyping;
+  assert.equal(t1.isTyping, true);
+  assert.equal(t1.conversationId, first.conversationId);
+  const userTyping = once(user, 'userTyping');
+  admin.emit('typing', { conversationId: first.conversationId, isTyping: true });
+  assert.equal((await userTyping).isTyping, true);
+  const adminStopped = once(admin, 'userTyping', { where: (t) => t.isTyping === false });
+  user.emit('typing', { conversationId: first.conversationId, isTyping: false });
+  await adminStopped;
+
+  // markAsRead moves the cursor, tells the other side, and pushes the reader's unread count.
+  const readSeen = once(admin, 'messagesRead');
+  const unread = once(user, 'unreadCount');
+  const receipt = await ask(user, 'markAsRead', { conversationId: first.conversationId });
+  assert.equal(receipt.lastReadSeq, 2);
+  const read = await readSeen;
+  assert.equal(read.conversationId, first.conversationId);
+  assert.equal(read.upToSeq, 2);
+  assert.equal((await unread).unreadCount, 0);
+
+  // Errors come back as {error: {code, message}}.
+  const empty = await ask(user, 'sendMessage', { conversationId: first.conversationId, content: '   ' });
+  assert.equal(empty.error.code, 'empty_content');
+  const foreign = await ask(user, 'sendMessage', { conversationId: 999999, content: 'hello?' });
+  assert.equal(foreign.error.code, 'not_found');
+
+  user.close();
+  admin.close();
+  return { conversationId: first.conversationId, typing: t1, read };
+});
