@@ -9,7 +9,7 @@ export function connect(opts = {}) {
   return io(`${BASE}/chat`, { transports: ['websocket'], reconnection: false, ...opts });
 }
 
-export function once(socket, event, { timeout = 5000, where = () => true } = {}) {
+export function once(socket, event, { timeout = 20000, where = () => true } = {}) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, handler);
@@ -33,7 +33,7 @@ export function connected(socket) {
 }
 
 export function ask(socket, event, data) {
-  return socket.timeout(5000).emitWithAck(event, data);
+  return socket.timeout(20000).emitWithAck(event, data);
 }
 
 export async function rest(method, path, token, body) {
