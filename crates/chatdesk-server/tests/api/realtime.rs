@@ -56,6 +56,8 @@ async fn seed_004_react_flow(app: TestApp) {
         "seed004_flow.mjs",
         &[
             ("USER_TOKEN", token(&app, "7", Role::Customer, None)),
+            ("USER2_TOKEN", token(&app, "8", Role::Customer, None)),
+            ("USER2_ID", "8".into()),
             ("ADMIN_TOKEN", token(&app, "1", Role::Admin, None)),
         ],
     )

@@ -1,7 +1,7 @@
 // Seed 004's React flow with the official client: a user and an admin connect and
 // authenticate (handshake token, and the `authenticate` event), the user's first message
 // reaches the admin, the admin replies, typing goes both ways, markAsRead -> messagesRead.
-import { connect, connected, once, ask, main } from './lib.mjs';
+import { connect, connected, once, ask, collect, main } from './lib.mjs';
 
 main(async (assert) => {
   const user = connect({ auth: { token: process.env.USER_TOKEN } });
@@ -33,18 +33,27 @@ main(async (assert) => {
   assert.equal(reply.seq, 2);
   assert.equal((await userSees).content, 'How can I help you?');
 
-  // Typing both ways; never to oneself.
+  // Typing both ways; never to oneself; throttled per client.
+  const adminTypingEvents = collect(admin, 'userTyping');
+  const userOwnTyping = collect(user, 'userTyping');
   const adminTyping = once(admin, 'userTyping');
-  user.emit('typing', { conversationId: first.conversationId, isTyping: true });
+  for (let i = 0; i < 5; i++) user.emit('typing', { conversationId: first.conversationId, isTyping: true });
   const t1 = await adminTyping;
   assert.equal(t1.isTyping, true);
   assert.equal(t1.conversationId, first.conversationId);
-  const userTyping = once(user, 'userTyping');
-  admin.emit('typing', { conversationId: first.conversationId, isTyping: true });
-  assert.equal((await userTyping).isTyping, true);
   const adminStopped = once(admin, 'userTyping', { where: (t) => t.isTyping === false });
   user.emit('typing', { conversationId: first.conversationId, isTyping: false });
   await adminStopped;
+  assert.equal(adminTypingEvents.filter((t) => t.isTyping).length, 1, 'five quick typing events arrive as one');
+  assert.equal(userOwnTyping.length, 0, 'nobody is told about their own typing');
+  // The admin types and then goes quiet: typing stops by itself after a few seconds.
+  const userTyping = once(user, 'userTyping', { where: (t) => t.isTyping === true });
+  admin.emit('typing', { conversationId: first.conversationId, isTyping: true });
+  assert.equal((await userTyping).isTyping, true);
+  const started = Date.now();
+  await once(user, 'userTyping', { where: (t) => t.isTyping === false, timeout: 10000 });
+  const autoStopMs = Date.now() - started;
+  assert.ok(autoStopMs >= 4000, `stopped after ${autoStopMs} ms`);
 
   // markAsRead moves the cursor, tells the other side, and pushes the reader's unread count.
   const readSeen = once(admin, 'messagesRead');
@@ -62,7 +71,21 @@ main(async (assert) => {
   const foreign = await ask(user, 'sendMessage', { conversationId: 999999, content: 'hello?' });
   assert.equal(foreign.error.code, 'not_found');
 
+  // Scenario 2: the admin starts a conversation with another user, who is told at once.
+  const other = connect({ auth: { token: process.env.USER2_TOKEN } });
+  await connected(other);
+  const otherSees = once(other, 'newMessage');
+  const opened = await ask(admin, 'sendMessage', { userId: Number(process.env.USER2_ID), content: 'Hello from support' });
+  assert.ok(opened.conversationId, JSON.stringify(opened));
+  assert.notEqual(opened.conversationId, first.conversationId);
+  const got = await otherSees;
+  assert.equal(got.content, 'Hello from support');
+  assert.equal(got.conversationId, opened.conversationId);
+  const noUser = await ask(admin, 'sendMessage', { content: 'to whom?' });
+  assert.equal(noUser.error.code, 'missing_field');
+
   user.close();
   admin.close();
-  return { conversationId: first.conversationId, typing: t1, read };
+  other.close();
+  return { conversationId: first.conversationId, typing: t1, read, autoStopMs };
 });
