@@ -274,6 +274,20 @@ async fn list_conversations(
     ))
 }
 
+/// The caller, and the conversation `id` (a number) if they may see it.
+async fn caller_and_conversation(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> ApiResult<(Principal, Session)> {
+    let p = state.auth.require(headers).await?;
+    let s = state
+        .sessions
+        .get_session_by_number(&p, number(id)?)
+        .await?;
+    Ok((p, s))
+}
+
 fn number(id: &str) -> ApiResult<i64> {
     id.parse()
         .map_err(|_| ApiError::bad_request("invalid_id", "conversation id must be a number"))
@@ -306,11 +320,7 @@ async fn get_conversation(
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<Conversation>> {
-    let p = state.auth.require(&headers).await?;
-    let s = state
-        .sessions
-        .get_session_by_number(&p, number(&id)?)
-        .await?;
+    let (p, s) = caller_and_conversation(&state, &headers, &id).await?;
     let messages = messages_of(&state, &p, &s).await?;
     let unread = unread_by_session(&state, &p, std::slice::from_ref(&s)).await?;
     Ok(ApiJson(conversation(
@@ -327,11 +337,7 @@ async fn conversation_messages(
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<Vec<ChatMessage>>> {
-    let p = state.auth.require(&headers).await?;
-    let s = state
-        .sessions
-        .get_session_by_number(&p, number(&id)?)
-        .await?;
+    let (p, s) = caller_and_conversation(&state, &headers, &id).await?;
     Ok(ApiJson(messages_of(&state, &p, &s).await?))
 }
 
@@ -352,11 +358,7 @@ async fn mark_read(
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<(StatusCode, ApiJson<ReadDone>)> {
-    let p = state.auth.require(&headers).await?;
-    let s = state
-        .sessions
-        .get_session_by_number(&p, number(&id)?)
-        .await?;
+    let (p, s) = caller_and_conversation(&state, &headers, &id).await?;
     let r = state
         .sessions
         .mark_read(&p, &s.id.to_string(), s.last_seq)
@@ -387,11 +389,7 @@ async fn update_conversation(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<UpdateBody>,
 ) -> ApiResult<ApiJson<Conversation>> {
-    let p = state.auth.require(&headers).await?;
-    let s = state
-        .sessions
-        .get_session_by_number(&p, number(&id)?)
-        .await?;
+    let (p, s) = caller_and_conversation(&state, &headers, &id).await?;
     let status = match b.status.to_ascii_uppercase().as_str() {
         "CLOSED" => "closed",
         "ACTIVE" => "active",
