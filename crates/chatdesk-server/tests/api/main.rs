@@ -4,6 +4,7 @@ mod harness;
 
 mod authz;
 mod cli;
+mod contacts;
 mod doors;
 mod errors;
 mod login;

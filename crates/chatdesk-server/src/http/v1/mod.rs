@@ -1,6 +1,7 @@
 //! The native API, `/v1`. JSON, snake_case, RFC 3339 UTC timestamps.
 
 mod auth;
+pub mod contacts;
 mod messages;
 mod sessions;
 pub mod views;
@@ -13,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(messages::router())
         .merge(auth::router())
+        .merge(contacts::router())
 }
 
 /// Deserialize a field that distinguishes "absent" (`None`) from `null` (`Some(None)`).

@@ -115,8 +115,17 @@ async fn list_sessions(
         limit: q.limit,
     };
     let page = state.sessions.list_sessions(&p, req).await?;
+    let ids: Vec<_> = page.sessions.iter().map(|s| s.id).collect();
+    let contacts = state.sessions.contacts(&ids).await?;
+    let contact_of = |s: &chatdesk_core::domain::Session| {
+        contacts.iter().find(|(id, _)| *id == s.id).map(|(_, c)| c)
+    };
     Ok(ApiJson(SessionList {
-        sessions: page.sessions.iter().map(Into::into).collect(),
+        sessions: page
+            .sessions
+            .iter()
+            .map(|s| SessionView::from(s).with_contact(contact_of(s)))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -131,7 +140,15 @@ async fn get_session(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<SessionView>> {
     let s = state.sessions.get_session(&p, &id).await?;
-    Ok(ApiJson((&s).into()))
+    let contact = state
+        .sessions
+        .contacts(&[s.id])
+        .await?
+        .pop()
+        .map(|(_, c)| c);
+    Ok(ApiJson(
+        SessionView::from(&s).with_contact(contact.as_ref()),
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]

@@ -56,6 +56,16 @@ pub struct SessionView {
     pub last_message_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The contact person, where the response has looked it up (one session, and lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<super::contacts::ContactView>,
+}
+
+impl SessionView {
+    pub fn with_contact(mut self, contact: Option<&chatdesk_core::domain::Contact>) -> Self {
+        self.contact = contact.map(Into::into);
+        self
+    }
 }
 
 impl From<&Session> for SessionView {
@@ -82,6 +92,7 @@ impl From<&Session> for SessionView {
             last_message_at: s.last_message_at,
             created_at: s.created_at,
             updated_at: s.updated_at,
+            contact: None,
         }
     }
 }
