@@ -149,3 +149,12 @@ pub fn contact(r: &impl Columns) -> StoreResult<(SessionId, Contact)> {
         },
     ))
 }
+
+/// A column list with every column prefixed by a table name or alias.
+pub fn qualified(columns: &str, table: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -304,6 +304,22 @@ pub trait Store: Send + Sync + 'static {
 
     async fn find_account(&self, id: i64) -> StoreResult<Option<Account>>;
 
+    /// Messages containing every word of `query`, newest first, in sessions matching `filter`.
+    async fn search_messages(
+        &self,
+        filter: &SessionFilter,
+        query: &crate::domain::SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+
+    /// Sessions whose topic or title contains every word of `query`, most recently active first.
+    async fn search_sessions(
+        &self,
+        filter: &SessionFilter,
+        query: &crate::domain::SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>>;
+
     /// Unread counts of `reader` in exactly these sessions (whether or not it took part).
     async fn unread_in(
         &self,

@@ -8,10 +8,10 @@ mod rows;
 
 use async_trait::async_trait;
 use chatdesk_core::domain::{
-    ActivityKind, BusinessId, Contact, Email, Message, Party, Session, SessionId, SessionStatus,
-    UserId, VisitorId,
+    ActivityKind, BusinessId, Contact, Email, Message, Party, SearchQuery, Session, SessionId,
+    SessionStatus, UserId, VisitorId,
 };
-use chatdesk_core::rows::corrupt;
+use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
 use chrono::{DateTime, Utc};
 use rows::{CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
@@ -698,6 +698,46 @@ impl Store for PgStore {
         row.as_ref()
             .map(|r| rows::account(&rows::PgRowRef(r)))
             .transpose()
+    }
+
+    async fn search_messages(
+        &self,
+        filter: &SessionFilter,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {} FROM messages m JOIN sessions ON sessions.id = m.session_id \
+             WHERE to_tsvector('simple', m.content) @@ plainto_tsquery('simple', ",
+            qualified(MESSAGE_COLUMNS, "m")
+        ));
+        q.push_bind(query.terms().join(" "))
+            .push(") AND sessions.deleted_at IS NULL");
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY m.created_at DESC, m.seq DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
+        rows::messages(&rows)
+    }
+
+    async fn search_sessions(
+        &self,
+        filter: &SessionFilter,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {} FROM sessions WHERE to_tsvector('simple', coalesce(topic, '') || ' ' || coalesce(title, '')) \
+             @@ plainto_tsquery('simple', ",
+            qualified(SESSION_COLUMNS, "sessions")
+        ));
+        q.push_bind(query.terms().join(" "))
+            .push(") AND sessions.deleted_at IS NULL");
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY sessions.last_activity_at DESC, sessions.id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
+        rows::sessions(&rows)
     }
 
     async fn unread_in(

@@ -9,10 +9,10 @@ mod rows;
 
 use async_trait::async_trait;
 use chatdesk_core::domain::{
-    ActivityKind, BusinessId, Contact, Email, Message, Party, Session, SessionId, SessionStatus,
-    UserId, VisitorId,
+    ActivityKind, BusinessId, Contact, Email, Message, Party, SearchQuery, Session, SessionId,
+    SessionStatus, UserId, VisitorId,
 };
-use chatdesk_core::rows::corrupt;
+use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
 use chrono::{DateTime, Utc};
 use rows::{micros, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
@@ -129,6 +129,17 @@ fn db(e: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => unavailable(e),
         _ => StoreError::Backend(e.to_string()),
     }
+}
+
+/// An FTS5 MATCH expression requiring every word, each quoted so nothing a user types is
+/// read as FTS syntax.
+fn fts_match(query: &SearchQuery) -> String {
+    query
+        .terms()
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `AND …` for each condition of `filter`.
@@ -715,6 +726,47 @@ impl Store for SqliteStore {
         row.as_ref()
             .map(|r| rows::account(&rows::SqliteRowRef(r)))
             .transpose()
+    }
+
+    async fn search_messages(
+        &self,
+        filter: &SessionFilter,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {} FROM message_search JOIN messages m ON m.session_id = message_search.session_id \
+             AND m.seq = message_search.seq JOIN sessions ON sessions.id = message_search.session_id \
+             WHERE message_search MATCH ",
+            qualified(MESSAGE_COLUMNS, "m")
+        ));
+        q.push_bind(fts_match(query))
+            .push(" AND sessions.deleted_at IS NULL");
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY m.created_at DESC, m.seq DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
+        rows::messages(&rows)
+    }
+
+    async fn search_sessions(
+        &self,
+        filter: &SessionFilter,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {} FROM session_search JOIN sessions ON sessions.id = session_search.session_id \
+             WHERE session_search MATCH ",
+            qualified(SESSION_COLUMNS, "sessions")
+        ));
+        q.push_bind(fts_match(query))
+            .push(" AND sessions.deleted_at IS NULL");
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY sessions.last_activity_at DESC, sessions.id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
+        rows::sessions(&rows)
     }
 
     async fn unread_in(

@@ -1010,3 +1010,112 @@ pub async fn unread_in_named_sessions_counts_for_any_reader(store: Arc<dyn Store
     );
     assert!(store.unread_in(&admin, &[]).await.unwrap().is_empty());
 }
+
+pub async fn search_finds_words_within_the_filter(store: Arc<dyn Store>) {
+    let q = |s: &str| SearchQuery::parse(s).unwrap();
+    let wren = user("wren");
+    let xia = user("xia");
+    let mut n = new_session(&wren, "shop");
+    n.topic = Some(Topic::parse("Pertanyaan tentang izin usaha").unwrap());
+    let a = store.open_session(n, false).await.unwrap().0;
+    let b = create(&store, &xia, "shop").await;
+    store
+        .append_messages(&[
+            msg(a.id, &wren, "Where is my PARCEL? It was lost."),
+            msg(a.id, &wren, "parcels are late"),
+            msg(b.id, &xia, "my parcel arrived, thanks"),
+        ])
+        .await
+        .unwrap();
+    let all = SessionFilter::default();
+    let hits = store.search_messages(&all, &q("parcel"), 10).await.unwrap();
+    let mut contents: Vec<_> = hits.iter().map(|m| m.content.as_str()).collect();
+    contents.sort_unstable();
+    assert_eq!(
+        contents,
+        vec![
+            "Where is my PARCEL? It was lost.",
+            "my parcel arrived, thanks"
+        ],
+        "whole words, any case"
+    );
+    assert_eq!(
+        store
+            .search_messages(&all, &q("lost parcel"), 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "every word must match"
+    );
+    let mine = SessionFilter {
+        owner: Some(xia.clone()),
+        ..SessionFilter::default()
+    };
+    let hits = store
+        .search_messages(&mine, &q("parcel"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        hits.iter().map(|m| m.session_id).collect::<Vec<_>>(),
+        vec![b.id],
+        "only within the filter"
+    );
+    assert!(
+        store
+            .search_messages(&all, &q("\"OR* NEAR(x"), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "typed operators are plain words"
+    );
+    assert_eq!(
+        store
+            .search_messages(&all, &q("parcel"), 1)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "limit"
+    );
+
+    let found = store
+        .search_sessions(&all, &q("izin USAHA"), 10)
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|s| s.id).collect::<Vec<_>>(), vec![a.id]);
+    let retitle = SessionPatch {
+        title: Some(Some(Title::parse("Hỏi về shipping").unwrap())),
+        ..SessionPatch::default()
+    };
+    store
+        .update_session(b.id, &retitle, clock::now())
+        .await
+        .unwrap();
+    let found = store
+        .search_sessions(&all, &q("shipping"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![b.id],
+        "titles are searchable after a change"
+    );
+    store.delete_session(a.id, clock::now()).await.unwrap();
+    assert!(
+        store
+            .search_sessions(&all, &q("izin"), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "deleted sessions are not found"
+    );
+    assert_eq!(
+        store
+            .search_messages(&all, &q("parcel"), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -75,6 +75,7 @@ macro_rules! contract_tests {
             linking_a_visitor_moves_its_sessions,
             read_cursors_and_accounts_by_id,
             unread_in_named_sessions_counts_for_any_reader,
+            search_finds_words_within_the_filter,
         );
     };
     (@each $make:path; $($case:ident),* $(,)?) => {

@@ -22,9 +22,11 @@ use std::sync::Arc;
 mod activity;
 mod contacts;
 mod conversation;
+mod search;
 
 pub use contacts::SetContact;
 pub use conversation::{Conversation, PostMessage};
+pub use search::SearchResults;
 
 /// Limits on what clients may send and ask for.
 #[derive(Debug, Clone, Copy)]

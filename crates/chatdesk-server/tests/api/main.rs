@@ -11,4 +11,5 @@ mod login;
 mod messages;
 mod ops;
 mod realtime;
+mod search;
 mod sessions;

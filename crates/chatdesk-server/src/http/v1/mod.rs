@@ -3,6 +3,7 @@
 mod auth;
 pub mod contacts;
 mod messages;
+mod search;
 mod sessions;
 pub mod views;
 
@@ -15,6 +16,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(auth::router())
         .merge(contacts::router())
+        .merge(search::router())
 }
 
 /// Deserialize a field that distinguishes "absent" (`None`) from `null` (`Some(None)`).
