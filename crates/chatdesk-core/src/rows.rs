@@ -158,3 +158,31 @@ pub fn qualified(columns: &str, table: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+pub fn webhook(r: &impl Columns) -> StoreResult<crate::store::Webhook> {
+    let events = required("events", r.text("events")?)?;
+    Ok(crate::store::Webhook {
+        id: int(r, "id")?,
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        url: parsed(r, "url", WebhookUrl::parse)?,
+        secret: required("secret", r.text("secret")?)?,
+        events: events
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(WebhookEvent::parse)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
+        created_at: time(r, "created_at")?,
+    })
+}
+
+pub fn due_delivery(r: &impl Columns) -> StoreResult<crate::store::DueDelivery> {
+    Ok(crate::store::DueDelivery {
+        id: uuid(r, "id")?,
+        event: required("event", r.text("event")?)?,
+        body: required("body", r.text("body")?)?,
+        attempts: int(r, "attempts")? as i32,
+        url: required("url", r.text("url")?)?,
+        secret: required("secret", r.text("secret")?)?,
+    })
+}

@@ -181,6 +181,38 @@ pub struct NewContact {
     pub company_name: Option<ContactText>,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub id: i64,
+    pub business_id: BusinessId,
+    pub url: crate::domain::WebhookUrl,
+    pub secret: String,
+    pub events: Vec<crate::domain::WebhookEvent>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub id: uuid::Uuid,
+    pub webhook_id: i64,
+    pub event: crate::domain::WebhookEvent,
+    /// The exact body every attempt sends.
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A delivery claimed for an attempt, with where it goes.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: uuid::Uuid,
+    pub event: String,
+    pub body: String,
+    /// Attempts made, this one included.
+    pub attempts: i32,
+    pub url: String,
+    pub secret: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
     /// The visitor is (now) linked to this account; `sessions_moved` were moved by this call.
@@ -319,6 +351,45 @@ pub trait Store: Send + Sync + 'static {
         query: &crate::domain::SearchQuery,
         limit: u32,
     ) -> StoreResult<Vec<Session>>;
+
+    async fn create_webhook(
+        &self,
+        business_id: &BusinessId,
+        url: &crate::domain::WebhookUrl,
+        secret: &str,
+        events: &[crate::domain::WebhookEvent],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Webhook>;
+    async fn list_webhooks(&self, business_id: &BusinessId) -> StoreResult<Vec<Webhook>>;
+    /// Stop a subscription (its queued deliveries are dropped). False if there was none.
+    async fn delete_webhook(
+        &self,
+        business_id: &BusinessId,
+        id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Queue deliveries, all or none.
+    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()>;
+
+    /// Claim up to `limit` deliveries due at `now` for one attempt each: their attempt count
+    /// goes up and they are leased until `lease_until`, so a crashed attempt is retried and
+    /// two workers never send the same attempt.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
+
+    /// Record an attempt: delivered, or failed with the next try (`None`: give up).
+    async fn finish_delivery(
+        &self,
+        id: uuid::Uuid,
+        outcome: Result<(), String>,
+        next_attempt_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     /// Unread counts of `reader` in exactly these sessions (whether or not it took part).
     async fn unread_in(

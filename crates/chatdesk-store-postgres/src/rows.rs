@@ -9,7 +9,8 @@ use sqlx::Row;
 use uuid::Uuid;
 
 pub use chatdesk_core::rows::{
-    account, api_key, contact, message, session, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
+    account, api_key, contact, due_delivery, message, session, webhook, CONTACT_COLUMNS,
+    MESSAGE_COLUMNS, SESSION_COLUMNS,
 };
 
 /// A borrowed PostgreSQL row, readable by the shared parsers.

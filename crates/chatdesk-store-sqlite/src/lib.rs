@@ -10,7 +10,7 @@ mod rows;
 use async_trait::async_trait;
 use chatdesk_core::domain::{
     ActivityKind, BusinessId, Contact, Email, Message, Party, SearchQuery, Session, SessionId,
-    SessionStatus, UserId, VisitorId,
+    SessionStatus, UserId, VisitorId, WebhookEvent, WebhookUrl,
 };
 use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
@@ -767,6 +767,159 @@ impl Store for SqliteStore {
             .push_bind(i64::from(limit));
         let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
         rows::sessions(&rows)
+    }
+
+    async fn create_webhook(
+        &self,
+        business_id: &BusinessId,
+        url: &WebhookUrl,
+        secret: &str,
+        events: &[WebhookEvent],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Webhook> {
+        let events: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
+        let row = sqlx::query(
+            "INSERT INTO webhooks (business_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?) \
+             RETURNING id, business_id, url, secret, events, created_at",
+        )
+        .bind(business_id.as_str())
+        .bind(url.as_str())
+        .bind(secret)
+        .bind(events.join(","))
+        .bind(micros(at))
+        .fetch_one(&self.writer)
+        .await
+        .map_err(db)?;
+        rows::webhook(&rows::SqliteRowRef(&row))
+    }
+
+    async fn list_webhooks(&self, business_id: &BusinessId) -> StoreResult<Vec<Webhook>> {
+        let rows = sqlx::query(
+            "SELECT id, business_id, url, secret, events, created_at FROM webhooks \
+             WHERE business_id = ? AND deleted_at IS NULL ORDER BY id",
+        )
+        .bind(business_id.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| rows::webhook(&rows::SqliteRowRef(r)))
+            .collect()
+    }
+
+    async fn delete_webhook(
+        &self,
+        business_id: &BusinessId,
+        id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let gone = sqlx::query("UPDATE webhooks SET deleted_at = ? WHERE id = ? AND business_id = ? AND deleted_at IS NULL")
+            .bind(micros(at))
+            .bind(id)
+            .bind(business_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if gone {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET failed_at = ?, last_error = 'subscription deleted' \
+                 WHERE webhook_id = ? AND delivered_at IS NULL AND failed_at IS NULL",
+            )
+            .bind(micros(at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(gone)
+    }
+
+    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        for d in deliveries {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, webhook_id, event, body, next_attempt_at, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(d.id)
+            .bind(d.webhook_id)
+            .bind(d.event.as_str())
+            .bind(&d.body)
+            .bind(micros(d.at))
+            .bind(micros(d.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id IN \
+             (SELECT id FROM webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL \
+              AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) RETURNING id",
+        )
+        .bind(micros(lease_until))
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut due = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT d.id, d.event, d.body, d.attempts, w.url, w.secret FROM webhook_deliveries d \
+                 JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            due.push(rows::due_delivery(&rows::SqliteRowRef(&row))?);
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(due)
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: uuid::Uuid,
+        outcome: Result<(), String>,
+        next_attempt_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let query = match (&outcome, next_attempt_at) {
+            (Ok(()), _) => sqlx::query(
+                "UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE id = ?",
+            )
+            .bind(micros(at))
+            .bind(id),
+            (Err(e), Some(next)) => sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+            )
+            .bind(micros(next))
+            .bind(e.clone())
+            .bind(id),
+            (Err(e), None) => sqlx::query(
+                "UPDATE webhook_deliveries SET failed_at = ?, last_error = ? WHERE id = ?",
+            )
+            .bind(micros(at))
+            .bind(e.clone())
+            .bind(id),
+        };
+        query.execute(&self.writer).await.map_err(db)?;
+        Ok(())
     }
 
     async fn unread_in(

@@ -1119,3 +1119,116 @@ pub async fn search_finds_words_within_the_filter(store: Arc<dyn Store>) {
         1
     );
 }
+
+pub async fn webhook_deliveries_queue_lease_and_retry(store: Arc<dyn Store>) {
+    let shop = tenant("shop");
+    let url = WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap();
+    let hook = store
+        .create_webhook(
+            &shop,
+            &url,
+            "s3cret",
+            &[WebhookEvent::MessageCreated, WebhookEvent::SessionClosed],
+            clock::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        hook.events,
+        vec![WebhookEvent::MessageCreated, WebhookEvent::SessionClosed]
+    );
+    assert_eq!(
+        store.list_webhooks(&shop).await.unwrap(),
+        vec![hook.clone()]
+    );
+    assert!(store
+        .list_webhooks(&tenant("other"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    let t0 = clock::now();
+    let delivery = |body: &str| NewDelivery {
+        id: uuid::Uuid::now_v7(),
+        webhook_id: hook.id,
+        event: WebhookEvent::MessageCreated,
+        body: body.into(),
+        at: t0,
+    };
+    let (d1, d2) = (delivery("{\"n\":1}"), delivery("{\"n\":2}"));
+    store
+        .enqueue_deliveries(&[d1.clone(), d2.clone()])
+        .await
+        .unwrap();
+
+    let lease = t0 + Duration::seconds(60);
+    let claimed = store.claim_deliveries(t0, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let first = claimed.iter().find(|d| d.id == d1.id).unwrap();
+    assert_eq!(
+        (
+            first.attempts,
+            first.body.as_str(),
+            first.url.as_str(),
+            first.secret.as_str()
+        ),
+        (1, "{\"n\":1}", url.as_str(), "s3cret")
+    );
+    assert!(
+        store
+            .claim_deliveries(t0, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased deliveries are not claimed twice"
+    );
+
+    store
+        .finish_delivery(d1.id, Ok(()), None, t0)
+        .await
+        .unwrap();
+    let retry_at = t0 + Duration::seconds(2);
+    store
+        .finish_delivery(d2.id, Err("HTTP 500".into()), Some(retry_at), t0)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_deliveries(t0 + Duration::seconds(1), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before its retry time"
+    );
+    let again = store.claim_deliveries(retry_at, lease, 10).await.unwrap();
+    assert_eq!(
+        (again.len(), again[0].id, again[0].attempts),
+        (1, d2.id, 2),
+        "same delivery, same body, next attempt"
+    );
+    assert_eq!(again[0].body, "{\"n\":2}");
+    store
+        .finish_delivery(d2.id, Err("HTTP 500".into()), None, retry_at)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_deliveries(lease + Duration::hours(1), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "given up, and delivered ones stay done"
+    );
+
+    // Deleting a subscription drops what it had queued.
+    let d3 = delivery("{\"n\":3}");
+    store.enqueue_deliveries(&[d3]).await.unwrap();
+    assert!(store.delete_webhook(&shop, hook.id, t0).await.unwrap());
+    assert!(!store.delete_webhook(&shop, hook.id, t0).await.unwrap());
+    assert!(store.list_webhooks(&shop).await.unwrap().is_empty());
+    assert!(store
+        .claim_deliveries(lease, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -76,6 +76,7 @@ macro_rules! contract_tests {
             read_cursors_and_accounts_by_id,
             unread_in_named_sessions_counts_for_any_reader,
             search_finds_words_within_the_filter,
+            webhook_deliveries_queue_lease_and_retry,
         );
     };
     (@each $make:path; $($case:ident),* $(,)?) => {

@@ -11,6 +11,7 @@ mod search;
 mod session;
 mod tenant;
 pub(crate) mod text;
+mod webhook;
 
 pub use activity::{response_time_ms, ActivityCounters, ActivityKind};
 pub use contact::{Contact, ContactText, Phone};
@@ -22,3 +23,4 @@ pub use party::Party;
 pub use search::SearchQuery;
 pub use session::{Priority, Session, SessionStatus, SessionType, Title, Topic};
 pub use tenant::{BusinessId, LocationId};
+pub use webhook::{WebhookEvent, WebhookUrl};

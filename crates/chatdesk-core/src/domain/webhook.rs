@@ -1,0 +1,106 @@
+//! Webhooks: which events a tenant subscribes to, and where they go.
+
+use super::Invalid;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum WebhookEvent {
+    #[serde(rename = "session.created")]
+    SessionCreated,
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    #[serde(rename = "session.assigned")]
+    SessionAssigned,
+    #[serde(rename = "session.closed")]
+    SessionClosed,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 4] = [
+        Self::SessionCreated,
+        Self::MessageCreated,
+        Self::SessionAssigned,
+        Self::SessionClosed,
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        Self::ALL.into_iter().find(|e| e.as_str() == raw.trim()).ok_or_else(|| {
+            Invalid::new("events", "invalid_event", "events must be session.created, message.created, session.assigned or session.closed")
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SessionCreated => "session.created",
+            Self::MessageCreated => "message.created",
+            Self::SessionAssigned => "session.assigned",
+            Self::SessionClosed => "session.closed",
+        }
+    }
+}
+
+/// Where deliveries go: an absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let s = raw.trim();
+        let bad = || {
+            Invalid::new(
+                "url",
+                "invalid_url",
+                "url must be an absolute http:// or https:// URL",
+            )
+        };
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .ok_or_else(bad)?;
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if host.is_empty()
+            || s.len() > 2048
+            || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(bad());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_and_urls() {
+        assert_eq!(
+            WebhookEvent::parse("message.created").unwrap(),
+            WebhookEvent::MessageCreated
+        );
+        assert_eq!(
+            WebhookEvent::parse("message.deleted").unwrap_err().code,
+            "invalid_event"
+        );
+        assert!(WebhookUrl::parse("https://crm.example.com/hooks/chat?x=1").is_ok());
+        assert!(WebhookUrl::parse("http://127.0.0.1:9000/").is_ok());
+        for bad in [
+            "ftp://x",
+            "https://",
+            "//x.com",
+            "https://a b.com",
+            "notaurl",
+        ] {
+            assert_eq!(
+                WebhookUrl::parse(bad).unwrap_err().code,
+                "invalid_url",
+                "{bad}"
+            );
+        }
+    }
+}
