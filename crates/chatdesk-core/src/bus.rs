@@ -10,6 +10,8 @@ use tokio::sync::broadcast;
 pub enum Event {
     SessionCreated(Session),
     SessionUpdated(Session),
+    /// Published after the `SessionUpdated` of a change that closed the session.
+    SessionClosed(Session),
     MessageCreated {
         business_id: BusinessId,
         owner: Party,

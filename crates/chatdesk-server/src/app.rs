@@ -10,6 +10,7 @@ use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use crate::realtime::socketio::{self, Realtime};
 use crate::state::AppState;
+use crate::webhooks;
 use chatdesk_core::bus::InProcessBus;
 use chatdesk_core::committer::{Committer, CommitterConfig};
 use chatdesk_core::service::{Limits, SessionService};
@@ -68,7 +69,12 @@ pub async fn launch(
     let hub = Hub::new(settings.realtime_queue);
     let hub_task = hub.clone().run(bus.as_ref());
     let state = AppState {
-        sessions: Arc::new(SessionService::new(store.clone(), bus, committer, limits)),
+        sessions: Arc::new(SessionService::new(
+            store.clone(),
+            bus.clone(),
+            committer,
+            limits,
+        )),
         auth: Arc::new(Authenticator::new(keys, store.clone(), settings.dev)),
         store,
         metrics,
@@ -77,6 +83,18 @@ pub async fn launch(
         settings: Arc::new(settings.clone()),
     };
     let sweeper = spawn_idle_sweeper(&state);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let webhook_tasks = [
+        webhooks::spawn_dispatcher(bus.as_ref(), state.sessions.clone(), wake.clone()),
+        webhooks::Deliverer::new(
+            state.sessions.clone(),
+            Duration::from_secs(settings.webhook_timeout_secs),
+            Duration::from_millis(settings.webhook_retry_base_ms),
+            settings.webhook_max_attempts,
+            wake,
+        )
+        .spawn(),
+    ];
     let realtime = Realtime {
         sessions: state.sessions.clone(),
         auth: state.auth.clone(),
@@ -107,8 +125,9 @@ pub async fn launch(
         .with_graceful_shutdown(stop_realtime)
         .await?;
     hub_task.abort();
-    // The sweeper holds a handle to the service (and so to the committer): stop it first.
-    if let Some(task) = sweeper {
+    // Background tasks hold handles to the service (and so to the committer): stop them
+    // first. An interrupted webhook attempt stays leased and is retried after a restart.
+    for task in sweeper.into_iter().chain(webhook_tasks) {
         task.abort();
         let _ = task.await;
     }

@@ -50,6 +50,12 @@ pub struct Settings {
     /// Events queued per real-time client (socket or SSE stream) before it counts as too slow
     /// and is disconnected (it then reconnects and replays).
     pub realtime_queue: usize,
+    /// Webhooks: the first retry waits this long, each next one twice as long (at most an hour).
+    pub webhook_retry_base_ms: u64,
+    /// Webhooks: attempts before a delivery is given up.
+    pub webhook_max_attempts: u32,
+    /// Webhooks: how long one attempt may take.
+    pub webhook_timeout_secs: u64,
     /// Each seed door can be switched off.
     pub door_storefront: bool,
     pub door_assistant: bool,
@@ -79,6 +85,9 @@ impl Default for Settings {
             idle_timeout_secs: 3600,
             idle_sweep_interval_secs: 300,
             realtime_queue: 1024,
+            webhook_retry_base_ms: 1000,
+            webhook_max_attempts: 12,
+            webhook_timeout_secs: 10,
             door_storefront: true,
             door_assistant: true,
             door_livechat: true,

@@ -11,6 +11,7 @@ pub mod http;
 pub mod metrics;
 pub mod realtime;
 pub mod state;
+pub mod webhooks;
 
 pub use app::launch;
 pub use config::Settings;

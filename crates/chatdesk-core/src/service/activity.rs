@@ -76,6 +76,7 @@ impl SessionService {
             .await?;
         for s in &closed {
             self.bus.publish(Event::SessionUpdated(s.clone()));
+            self.bus.publish(Event::SessionClosed(s.clone()));
         }
         Ok(closed)
     }

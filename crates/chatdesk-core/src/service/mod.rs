@@ -23,6 +23,7 @@ mod activity;
 mod contacts;
 mod conversation;
 mod search;
+mod webhooks;
 
 pub use contacts::SetContact;
 pub use conversation::{Conversation, PostMessage};
@@ -347,6 +348,11 @@ impl SessionService {
         {
             PatchOutcome::Updated(s) => {
                 self.bus.publish(Event::SessionUpdated(s.clone()));
+                if patch.status.is_some_and(|c| {
+                    c.to == SessionStatus::Closed && c.from != SessionStatus::Closed
+                }) {
+                    self.bus.publish(Event::SessionClosed(s.clone()));
+                }
                 Ok(s)
             }
             PatchOutcome::NotFound => Err(ServiceError::NotFound("session")),

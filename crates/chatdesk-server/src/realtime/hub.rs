@@ -194,7 +194,7 @@ impl Hub {
                 session_id,
                 ..
             } => r.audience(Some(*session_id), Some(owner), Some(business_id)),
-            Event::SessionCreated(s) | Event::SessionUpdated(s) => {
+            Event::SessionCreated(s) | Event::SessionUpdated(s) | Event::SessionClosed(s) => {
                 r.audience(Some(s.id), Some(&s.owner), Some(&s.business_id))
             }
             Event::VisitorLinked { visitor, .. } => {

@@ -55,6 +55,8 @@ pub fn render(event: &Event, me: &Party) -> Option<(&'static str, Value)> {
         Event::Typing { .. } => None,
         Event::SessionCreated(s) => Some(("sessionCreated", json!(SessionView::from(s)))),
         Event::SessionUpdated(s) => Some(("sessionUpdated", json!(SessionView::from(s)))),
+        // Clients already learn of the close from `sessionUpdated`.
+        Event::SessionClosed(_) => None,
         Event::VisitorLinked { user, .. } => Some((
             "identityLinked",
             json!({"userId": party_id(&Party::User(user.clone()))}),

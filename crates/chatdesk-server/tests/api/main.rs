@@ -13,3 +13,4 @@ mod ops;
 mod realtime;
 mod search;
 mod sessions;
+mod webhooks;

@@ -6,6 +6,7 @@ mod messages;
 mod search;
 mod sessions;
 pub mod views;
+mod webhooks;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(contacts::router())
         .merge(search::router())
+        .merge(webhooks::router())
 }
 
 /// Deserialize a field that distinguishes "absent" (`None`) from `null` (`Some(None)`).

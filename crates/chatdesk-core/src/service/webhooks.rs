@@ -1,0 +1,129 @@
+//! Webhook subscriptions (per tenant, managed by its admins and services) and the delivery
+//! queue the server's deliverer works through.
+
+use super::SessionService;
+use crate::authz;
+use crate::clock;
+use crate::domain::{BusinessId, Invalid, WebhookEvent, WebhookUrl};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::{Principal, Role};
+use crate::store::{DueDelivery, NewDelivery, Webhook};
+use chrono::{DateTime, Utc};
+
+impl SessionService {
+    /// The tenant whose webhooks `p` manages: the one asked for (if it may) or its own.
+    fn webhook_tenant(&self, p: &Principal, asked: Option<&str>) -> ServiceResult<BusinessId> {
+        if !matches!(p.role, Role::Admin | Role::Service) {
+            return Err(ServiceError::Forbidden(
+                "only admins and services manage webhooks",
+            ));
+        }
+        let tenant = match asked {
+            Some(b) => BusinessId::parse(b)?,
+            None => p.home_tenant(),
+        };
+        if !authz::can_use_tenant(p, &tenant) {
+            return Err(ServiceError::Forbidden(
+                "this credential may not manage that business",
+            ));
+        }
+        Ok(tenant)
+    }
+
+    pub async fn create_webhook(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        url: &str,
+        events: &[String],
+        secret: String,
+    ) -> ServiceResult<Webhook> {
+        let tenant = self.webhook_tenant(p, business)?;
+        let url = WebhookUrl::parse(url)?;
+        if events.is_empty() {
+            return Err(
+                Invalid::new("events", "invalid_event", "subscribe to at least one event").into(),
+            );
+        }
+        let mut parsed: Vec<WebhookEvent> = events
+            .iter()
+            .map(|e| WebhookEvent::parse(e))
+            .collect::<Result<_, _>>()?;
+        parsed.dedup();
+        if secret.chars().count() < 16 {
+            return Err(Invalid::new(
+                "secret",
+                "weak_secret",
+                "secret must be at least 16 characters",
+            )
+            .into());
+        }
+        Ok(self
+            .store
+            .create_webhook(&tenant, &url, &secret, &parsed, clock::now())
+            .await?)
+    }
+
+    pub async fn webhooks(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+    ) -> ServiceResult<Vec<Webhook>> {
+        let tenant = self.webhook_tenant(p, business)?;
+        Ok(self.store.list_webhooks(&tenant).await?)
+    }
+
+    pub async fn delete_webhook(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        id: i64,
+    ) -> ServiceResult<()> {
+        let tenant = self.webhook_tenant(p, business)?;
+        if self.store.delete_webhook(&tenant, id, clock::now()).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("webhook"))
+        }
+    }
+
+    /// Subscriptions of a tenant to one event (for the dispatcher, which acts for no caller).
+    pub async fn subscribers(
+        &self,
+        tenant: &BusinessId,
+        event: WebhookEvent,
+    ) -> ServiceResult<Vec<Webhook>> {
+        Ok(self
+            .store
+            .list_webhooks(tenant)
+            .await?
+            .into_iter()
+            .filter(|w| w.events.contains(&event))
+            .collect())
+    }
+
+    pub async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> ServiceResult<()> {
+        Ok(self.store.enqueue_deliveries(deliveries).await?)
+    }
+
+    pub async fn claim_deliveries(
+        &self,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> ServiceResult<Vec<DueDelivery>> {
+        let now = clock::now();
+        Ok(self.store.claim_deliveries(now, now + lease, limit).await?)
+    }
+
+    pub async fn finish_delivery(
+        &self,
+        id: uuid::Uuid,
+        outcome: Result<(), String>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> ServiceResult<()> {
+        Ok(self
+            .store
+            .finish_delivery(id, outcome, retry_at, clock::now())
+            .await?)
+    }
+}

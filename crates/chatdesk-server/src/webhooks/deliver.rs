@@ -1,0 +1,144 @@
+//! The deliverer: claims due deliveries, POSTs them signed, records the outcome, and
+//! schedules retries with exponential backoff.
+
+use chatdesk_core::service::SessionService;
+use chatdesk_core::store::DueDelivery;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+#[derive(Clone)]
+pub struct Deliverer {
+    pub sessions: Arc<SessionService>,
+    pub client: reqwest::Client,
+    pub retry_base: Duration,
+    pub max_attempts: u32,
+    pub wake: Arc<Notify>,
+}
+
+/// A claimed attempt may take this long before another worker may retry it.
+const LEASE: Duration = Duration::from_secs(60);
+/// With nothing due, look again this often (new deliveries wake the deliverer at once).
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+impl Deliverer {
+    pub fn new(
+        sessions: Arc<SessionService>,
+        timeout: Duration,
+        retry_base: Duration,
+        max_attempts: u32,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("chatdesk-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a plain HTTP client builds");
+        Self {
+            sessions,
+            client,
+            retry_base,
+            max_attempts: max_attempts.max(1),
+            wake,
+        }
+    }
+
+    pub fn spawn(self) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                let due = match self
+                    .sessions
+                    .claim_deliveries(chrono::Duration::from_std(LEASE).expect("small"), 32)
+                    .await
+                {
+                    Ok(d) => d,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not claim webhook deliveries");
+                        Vec::new()
+                    }
+                };
+                if due.is_empty() {
+                    tokio::select! {
+                        () = self.wake.notified() => {},
+                        () = tokio::time::sleep(IDLE_POLL) => {},
+                    }
+                    continue;
+                }
+                futures::future::join_all(due.into_iter().map(|d| self.attempt(d))).await;
+            }
+        })
+    }
+
+    /// The wait before attempt `n + 1` after `n` failed ones: base, 2×base, 4×base… ≤ 1 h.
+    fn backoff(&self, attempts: i32) -> Duration {
+        let factor = 2u32.saturating_pow(u32::try_from(attempts.max(1) - 1).unwrap_or(0));
+        self.retry_base
+            .saturating_mul(factor)
+            .min(Duration::from_secs(3600))
+    }
+
+    async fn attempt(&self, d: DueDelivery) {
+        let now = chrono::Utc::now();
+        let result = self
+            .client
+            .post(&d.url)
+            .header("content-type", "application/json")
+            .header("x-chatdesk-event", &d.event)
+            .header("x-chatdesk-delivery", d.id.to_string())
+            .header(
+                "x-chatdesk-signature",
+                sign(&d.secret, now.timestamp(), &d.body),
+            )
+            .body(d.body.clone())
+            .send()
+            .await;
+        let outcome = match result {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+            Err(e) => Err(e.to_string()),
+        };
+        let retry_at = match &outcome {
+            Err(_) if u32::try_from(d.attempts).unwrap_or(u32::MAX) < self.max_attempts => Some(
+                chrono::Utc::now()
+                    + chrono::Duration::from_std(self.backoff(d.attempts))
+                        .expect("at most an hour"),
+            ),
+            _ => None,
+        };
+        if let Err(e) = &outcome {
+            tracing::info!(delivery = %d.id, attempt = d.attempts, error = %e, retry = retry_at.is_some(), "webhook delivery failed");
+        }
+        if let Err(e) = self.sessions.finish_delivery(d.id, outcome, retry_at).await {
+            tracing::warn!(error = %e, "could not record a webhook attempt; it will be retried after its lease");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn signature_is_hmac_of_timestamp_and_body() {
+        let s = super::sign("whsec_0123456789abcdef", 1_700_000_000, "{\"a\":1}");
+        assert!(s.starts_with("t=1700000000,v1="));
+        assert_eq!(s.len(), "t=1700000000,v1=".len() + 64);
+        assert_ne!(
+            s,
+            super::sign("another secret value", 1_700_000_000, "{\"a\":1}")
+        );
+    }
+}

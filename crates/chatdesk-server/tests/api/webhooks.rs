@@ -1,0 +1,293 @@
+//! Webhooks against a real local receiver: signed deliveries, retries that keep their id,
+//! and a queue that survives a restart.
+
+use crate::harness::{assert_error, on_both_stores, start, As, TestApp, SECRET};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use axum::routing::post;
+use chatdesk_core::identity::Role;
+use chatdesk_server::Settings;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+struct Received {
+    headers: HeaderMap,
+    body: String,
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<Received>>>,
+    /// Answer 500 to this many requests first.
+    fail_first: Arc<Mutex<usize>>,
+}
+
+impl Receiver {
+    async fn serve_on(self, listener: tokio::net::TcpListener) -> tokio::task::JoinHandle<()> {
+        let app = axum::Router::new()
+            .route("/hook", post(receive))
+            .with_state(self);
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        })
+    }
+
+    async fn start(self) -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        (url, self.serve_on(listener).await)
+    }
+
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let started = Instant::now();
+        loop {
+            let got = self.got.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "only {} of {n} deliveries arrived",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) -> AxumStatus {
+    r.got.lock().unwrap().push(Received { headers, body });
+    let mut fail = r.fail_first.lock().unwrap();
+    if *fail > 0 {
+        *fail -= 1;
+        AxumStatus::INTERNAL_SERVER_ERROR
+    } else {
+        AxumStatus::NO_CONTENT
+    }
+}
+
+/// Check `X-Chatdesk-Signature` the way a receiver would.
+fn verify(secret: &str, r: &Received) {
+    let header = r.headers["x-chatdesk-signature"].to_str().unwrap();
+    let t: i64 = header
+        .split(',')
+        .next()
+        .unwrap()
+        .strip_prefix("t=")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        header,
+        chatdesk_server::webhooks::sign(secret, t, &r.body),
+        "signature over t.body with the secret"
+    );
+    assert!((chrono::Utc::now().timestamp() - t).abs() < 60);
+}
+
+fn quick_retries(s: &mut Settings) {
+    s.webhook_retry_base_ms = 50;
+}
+
+on_both_stores!(@with quick_retries; signed_deliveries_for_the_subscribed_events, a_failing_receiver_gets_retries_with_the_same_delivery_id);
+
+async fn signed_deliveries_for_the_subscribed_events(app: TestApp) {
+    let receiver = Receiver::default();
+    let (url, _server) = receiver.clone().start().await;
+    let admin = app.token("boss", Role::Admin, Some("shop"));
+    let secret = "whsec_test_secret_0123456789";
+    let (s, hook) = app
+        .post("/v1/webhooks", &admin, json!({"url": url, "events": ["session.created", "message.created", "session.closed"], "secret": secret}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    assert_eq!(hook["secret"], secret);
+    // Another tenant's subscription hears nothing of this one.
+    let other = Receiver::default();
+    let (other_url, _o) = other.clone().start().await;
+    let key = app.api_key("other").await;
+    let (s, _) = app
+        .post(
+            "/v1/webhooks",
+            &key,
+            json!({"url": other_url, "events": ["message.created"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let alice = app.customer("alice");
+    let id = app.open(&alice, json!({"business_id": "shop"})).await;
+    app.send(&alice, &id, "hello webhook").await;
+    app.post(&format!("/v1/sessions/{id}/end"), &alice, json!({}))
+        .await;
+
+    let got = receiver.wait_for(3).await;
+    let mut events: Vec<_> = got
+        .iter()
+        .map(|r| r.headers["x-chatdesk-event"].to_str().unwrap().to_owned())
+        .collect();
+    events.sort();
+    assert_eq!(
+        events,
+        vec!["message.created", "session.closed", "session.created"]
+    );
+    for r in &got {
+        verify(secret, r);
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            body["id"],
+            r.headers["x-chatdesk-delivery"].to_str().unwrap(),
+            "the body names its delivery id"
+        );
+        assert_eq!(
+            body["event"],
+            r.headers["x-chatdesk-event"].to_str().unwrap()
+        );
+        match body["event"].as_str().unwrap() {
+            "message.created" => assert_eq!(body["data"]["message"]["content"], "hello webhook"),
+            "session.closed" => assert_eq!(body["data"]["session"]["status"], "closed"),
+            _ => assert_eq!(body["data"]["session"]["id"], id.as_str()),
+        }
+    }
+    assert!(
+        other.got.lock().unwrap().is_empty(),
+        "the other tenant's receiver got nothing"
+    );
+
+    let (_, list) = app.get("/v1/webhooks", &admin).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(list[0].get("secret").is_none(), "secrets are shown once");
+    let hook_id = hook["id"].as_i64().unwrap();
+    assert_error(
+        &app.delete(&format!("/v1/webhooks/{hook_id}"), &key).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (s, _) = app.delete(&format!("/v1/webhooks/{hook_id}"), &admin).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    // Who may, and what is valid.
+    let body = json!({"url": url, "events": ["message.created"]});
+    assert_error(
+        &app.post("/v1/webhooks", &alice, body.clone()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &app.post("/v1/webhooks", &app.agent("ag", "shop"), body)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    for (bad, code) in [
+        (
+            json!({"url": "ftp://x", "events": ["message.created"]}),
+            "invalid_url",
+        ),
+        (
+            json!({"url": url, "events": ["message.deleted"]}),
+            "invalid_event",
+        ),
+        (json!({"url": url, "events": []}), "invalid_event"),
+        (
+            json!({"url": url, "events": ["message.created"], "secret": "short"}),
+            "weak_secret",
+        ),
+    ] {
+        assert_error(
+            &app.post("/v1/webhooks", &admin, bad).await,
+            StatusCode::BAD_REQUEST,
+            code,
+        );
+    }
+}
+
+async fn a_failing_receiver_gets_retries_with_the_same_delivery_id(app: TestApp) {
+    let receiver = Receiver {
+        fail_first: Arc::new(Mutex::new(2)),
+        ..Receiver::default()
+    };
+    let (url, _server) = receiver.clone().start().await;
+    let admin = app.token("boss", Role::Admin, None);
+    app.post(
+        "/v1/webhooks",
+        &admin,
+        json!({"url": url, "events": ["message.created"]}),
+    )
+    .await;
+    let alice = app.customer("alice");
+    let id = app.open(&alice, json!({})).await;
+    app.send(&alice, &id, "retry me").await;
+    let got = receiver.wait_for(3).await;
+    let ids: Vec<_> = got
+        .iter()
+        .map(|r| {
+            r.headers["x-chatdesk-delivery"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "every retry carries the same delivery id: {ids:?}"
+    );
+    assert!(
+        got.iter().all(|r| r.body == got[0].body),
+        "and the same body"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        receiver.got.lock().unwrap().len(),
+        3,
+        "nothing more once it was accepted"
+    );
+}
+
+/// A delivery queued while the receiver is down is still delivered after the server restarts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::for_database(format!(
+        "sqlite://{}",
+        dir.path().join("hooks.db").display()
+    ));
+    settings.jwt_secret = Some(SECRET.into());
+    settings.webhook_retry_base_ms = 50;
+    // A port with nobody listening yet.
+    let parked = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = parked.local_addr().unwrap();
+    drop(parked);
+    let url = format!("http://{addr}/hook");
+
+    let running = start(settings.clone()).await;
+    let app = running.app.clone();
+    let admin = app.token("boss", Role::Admin, None);
+    let (s, _) = app
+        .post(
+            "/v1/webhooks",
+            &admin,
+            json!({"url": url, "events": ["message.created"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let alice = app.customer("alice");
+    let id = app.open(&alice, json!({})).await;
+    let sent = app.send(&alice, &id, "while the receiver is down").await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // a few refused attempts
+    running.stop().await;
+
+    let receiver = Receiver::default();
+    let _server = receiver
+        .clone()
+        .serve_on(tokio::net::TcpListener::bind(addr).await.unwrap())
+        .await;
+    let restarted = start(settings).await;
+    let got = receiver.wait_for(1).await;
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["data"]["message"]["id"], sent["id"]);
+    restarted.stop().await;
+    let _ = As::Nobody;
+}
