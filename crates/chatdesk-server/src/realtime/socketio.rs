@@ -77,8 +77,11 @@ fn unauthenticated() -> Value {
     json!({"error": {"code": "unauthenticated", "message": "authenticate first"}})
 }
 
-/// A handshake that carries a token must carry a good one; without one the socket connects
-/// but can only `authenticate`.
+/// Runs before the server answers the connect: everything a client may send right after
+/// `connect` must be in place by then (socketioxide runs the connect handler only later, in
+/// its own task). So handlers are registered here, and an authenticated socket's feed is
+/// created here too; its writer starts in `on_connect`, and anything that arrives before
+/// that waits in the feed's and the command queue.
 async fn handshake(
     s: SocketRef,
     State(rt): State<Realtime>,
@@ -89,8 +92,21 @@ async fn handshake(
         .and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
     if let Some(token) = token {
         let p = principal_from_token(&rt, &token).await?;
-        s.extensions.insert(Identity(p));
+        prepare(&s, &rt, p);
     }
+    s.extensions.insert(TypingState::default());
+    s.on("authenticate", authenticate);
+    s.on("sendMessage", send_message);
+    s.on("markAsRead", mark_as_read);
+    s.on("typing", typing);
+    s.on("joinSession", join_session);
+    s.on("leaveSession", leave_session);
+    s.on_disconnect(async |s: SocketRef, State(rt): State<Realtime>| {
+        // Whoever disconnects mid-sentence stops typing.
+        stop_all_typing(&s, &rt).await;
+        s.extensions.remove::<Writer>();
+        s.extensions.remove::<Pending>();
+    });
     Ok(())
 }
 
@@ -116,29 +132,49 @@ async fn principal_from_token(rt: &Realtime, token: &str) -> Result<Principal, A
 }
 
 async fn on_connect(s: SocketRef, State(rt): State<Realtime>) {
-    s.extensions.insert(TypingState::default());
-    if let Some(Identity(p)) = s.extensions.get::<Identity>() {
-        start(&s, &rt, p);
-    }
-    s.on("authenticate", authenticate);
-    s.on("sendMessage", send_message);
-    s.on("markAsRead", mark_as_read);
-    s.on("typing", typing);
-    s.on("joinSession", join_session);
-    s.on("leaveSession", leave_session);
-    s.on_disconnect(async |s: SocketRef, State(rt): State<Realtime>| {
-        // Whoever disconnects mid-sentence stops typing.
-        stop_all_typing(&s, &rt).await;
-        s.extensions.remove::<Writer>();
-    });
+    launch_writer(&s, &rt);
 }
 
-/// Start delivering events to an authenticated socket.
-fn start(s: &SocketRef, rt: &Realtime, p: Principal) {
+/// What a socket's writer task owns.
+struct WriterParts {
+    principal: Principal,
+    feed: Feed,
+    commands: mpsc::Receiver<Command>,
+}
+
+/// A writer's parts, made before the socket is connected and taken when it is.
+#[derive(Clone)]
+struct Pending(Arc<Mutex<Option<WriterParts>>>);
+
+/// Give an identified socket its feed and command queue (nothing is sent yet).
+fn prepare(s: &SocketRef, rt: &Realtime, p: Principal) {
     let feed = Feed::for_principal(&rt.hub, &p);
     let (tx, rx) = mpsc::channel(16);
+    s.extensions.insert(Identity(p.clone()));
     s.extensions.insert(Writer(tx));
-    tokio::spawn(writer(s.clone(), rt.clone(), p, feed, rx));
+    s.extensions
+        .insert(Pending(Arc::new(Mutex::new(Some(WriterParts {
+            principal: p,
+            feed,
+            commands: rx,
+        })))));
+}
+
+/// Start the writer of a prepared, connected socket.
+fn launch_writer(s: &SocketRef, rt: &Realtime) {
+    let parts = s
+        .extensions
+        .get::<Pending>()
+        .and_then(|Pending(cell)| cell.lock().expect("pending lock").take());
+    if let Some(w) = parts {
+        tokio::spawn(writer(
+            s.clone(),
+            rt.clone(),
+            w.principal,
+            w.feed,
+            w.commands,
+        ));
+    }
 }
 
 async fn writer(
@@ -296,8 +332,8 @@ async fn authenticate_inner(
         }
         Some(_) => {}
         None => {
-            s.extensions.insert(Identity(p.clone()));
-            start(s, rt, p.clone());
+            prepare(s, rt, p.clone());
+            launch_writer(s, rt);
         }
     }
     Ok(p)
