@@ -186,3 +186,14 @@ pub fn due_delivery(r: &impl Columns) -> StoreResult<crate::store::DueDelivery> 
         secret: required("secret", r.text("secret")?)?,
     })
 }
+
+pub fn beat(r: &impl Columns) -> StoreResult<(SessionId, crate::analytics::Beat)> {
+    Ok((
+        SessionId::from_uuid(uuid(r, "session_id")?),
+        crate::analytics::Beat {
+            seq: int(r, "seq")?,
+            sender_type: parsed(r, "sender_type", SenderType::parse)?,
+            at: time(r, "created_at")?,
+        },
+    ))
+}

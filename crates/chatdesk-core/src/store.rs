@@ -54,6 +54,12 @@ pub struct SessionFilter {
     pub status: Option<SessionStatus>,
     /// Only sessions that are not closed (when `status` is not given).
     pub open_only: bool,
+    /// Only sessions started at or after this time.
+    pub started_from: Option<DateTime<Utc>>,
+    /// Only sessions started before this time.
+    pub started_before: Option<DateTime<Utc>>,
+    pub agent_id: Option<UserId>,
+    pub department_id: Option<String>,
 }
 
 /// Keyset position in a session list ordered by `(last_activity_at, id)` descending.
@@ -390,6 +396,12 @@ pub trait Store: Send + Sync + 'static {
         next_attempt_at: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+
+    /// Every message of these sessions as (session, seq, sender type, time), in seq order.
+    async fn message_beats(
+        &self,
+        sessions: &[SessionId],
+    ) -> StoreResult<Vec<(SessionId, crate::analytics::Beat)>>;
 
     /// Unread counts of `reader` in exactly these sessions (whether or not it took part).
     async fn unread_in(

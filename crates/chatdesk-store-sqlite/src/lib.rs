@@ -8,6 +8,7 @@
 mod rows;
 
 use async_trait::async_trait;
+use chatdesk_core::analytics::Beat;
 use chatdesk_core::domain::{
     ActivityKind, BusinessId, Contact, Email, Message, Party, SearchQuery, Session, SessionId,
     SessionStatus, UserId, VisitorId, WebhookEvent, WebhookUrl,
@@ -163,6 +164,18 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, filter: &SessionFilter) {
             q.push(" AND status <> 'closed'");
         }
         None => {}
+    }
+    if let Some(t) = filter.started_from {
+        q.push(" AND started_at >= ").push_bind(micros(t));
+    }
+    if let Some(t) = filter.started_before {
+        q.push(" AND started_at < ").push_bind(micros(t));
+    }
+    if let Some(a) = &filter.agent_id {
+        q.push(" AND agent_id = ").push_bind(a.as_str().to_owned());
+    }
+    if let Some(d) = &filter.department_id {
+        q.push(" AND department_id = ").push_bind(d.clone());
     }
 }
 
@@ -920,6 +933,24 @@ impl Store for SqliteStore {
         };
         query.execute(&self.writer).await.map_err(db)?;
         Ok(())
+    }
+
+    async fn message_beats(&self, sessions: &[SessionId]) -> StoreResult<Vec<(SessionId, Beat)>> {
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT session_id, seq, sender_type, created_at FROM messages WHERE session_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for s in sessions {
+            list.push_bind(s.as_uuid());
+        }
+        q.push(") ORDER BY session_id, seq");
+        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter()
+            .map(|r| rows::beat(&rows::SqliteRowRef(r)))
+            .collect()
     }
 
     async fn unread_in(

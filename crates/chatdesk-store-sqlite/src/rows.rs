@@ -9,7 +9,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 pub use chatdesk_core::rows::{
-    account, api_key, contact, due_delivery, message, session, webhook, CONTACT_COLUMNS,
+    account, api_key, beat, contact, due_delivery, message, session, webhook, CONTACT_COLUMNS,
     MESSAGE_COLUMNS, SESSION_COLUMNS,
 };
 

@@ -1232,3 +1232,60 @@ pub async fn webhook_deliveries_queue_lease_and_retry(store: Arc<dyn Store>) {
         .unwrap()
         .is_empty());
 }
+
+pub async fn analytics_inputs_time_ranges_and_beats(store: Arc<dyn Store>) {
+    let owner = user("yan");
+    let t0 = clock::now() - Duration::days(3);
+    let mut old = new_session(&owner, "shop");
+    old.at = t0;
+    let old = store.open_session(old, false).await.unwrap().0;
+    let recent = create(&store, &owner, "shop").await;
+    let agent = UserId::parse("agent-5").unwrap();
+    let mut reply = msg(recent.id, &Party::User(agent.clone()), "hello");
+    reply.sender_type = SenderType::Agent;
+    reply.claim_for_agent = Some(agent.clone());
+    store
+        .append_messages(&[
+            msg(recent.id, &owner, "q"),
+            reply,
+            msg(old.id, &owner, "old q"),
+        ])
+        .await
+        .unwrap();
+
+    let since_yesterday = SessionFilter {
+        started_from: Some(clock::now() - Duration::days(1)),
+        ..SessionFilter::default()
+    };
+    let found = store
+        .list_sessions(&since_yesterday, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![recent.id]
+    );
+    let before = SessionFilter {
+        started_before: Some(clock::now() - Duration::days(1)),
+        ..SessionFilter::default()
+    };
+    assert_eq!(store.count_sessions(&before).await.unwrap(), 1);
+    let by_agent = SessionFilter {
+        agent_id: Some(agent),
+        ..SessionFilter::default()
+    };
+    assert_eq!(store.count_sessions(&by_agent).await.unwrap(), 1);
+
+    let beats = store.message_beats(&[recent.id, old.id]).await.unwrap();
+    let of_recent: Vec<_> = beats
+        .iter()
+        .filter(|(s, _)| *s == recent.id)
+        .map(|(_, b)| (b.seq, b.sender_type))
+        .collect();
+    assert_eq!(
+        of_recent,
+        vec![(1, SenderType::Customer), (2, SenderType::Agent)]
+    );
+    assert_eq!(beats.len(), 3);
+    assert!(store.message_beats(&[]).await.unwrap().is_empty());
+}

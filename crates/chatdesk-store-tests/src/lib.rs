@@ -77,6 +77,7 @@ macro_rules! contract_tests {
             unread_in_named_sessions_counts_for_any_reader,
             search_finds_words_within_the_filter,
             webhook_deliveries_queue_lease_and_retry,
+            analytics_inputs_time_ranges_and_beats,
         );
     };
     (@each $make:path; $($case:ident),* $(,)?) => {

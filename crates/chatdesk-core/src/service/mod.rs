@@ -23,11 +23,13 @@ mod activity;
 mod contacts;
 mod conversation;
 mod search;
+mod stats;
 mod webhooks;
 
 pub use contacts::SetContact;
 pub use conversation::{Conversation, PostMessage};
 pub use search::SearchResults;
+pub use stats::{StatsQuery, StatsReport, MAX_REPORT_SESSIONS};
 
 /// Limits on what clients may send and ask for.
 #[derive(Debug, Clone, Copy)]

@@ -13,4 +13,5 @@ mod ops;
 mod realtime;
 mod search;
 mod sessions;
+mod stats;
 mod webhooks;

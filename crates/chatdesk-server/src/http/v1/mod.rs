@@ -5,6 +5,7 @@ pub mod contacts;
 mod messages;
 mod search;
 mod sessions;
+mod stats;
 pub mod views;
 mod webhooks;
 
@@ -18,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(contacts::router())
         .merge(search::router())
+        .merge(stats::router())
         .merge(webhooks::router())
 }
 
