@@ -197,3 +197,31 @@ pub fn beat(r: &impl Columns) -> StoreResult<(SessionId, crate::analytics::Beat)
         },
     ))
 }
+
+/// A department row (`id, business_id, name, created_at, updated_at`) and its members.
+pub fn department(r: &impl Columns, agents: Vec<UserId>) -> StoreResult<Department> {
+    Ok(Department {
+        id: uuid(r, "id")?,
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        name: parsed(r, "name", DepartmentName::parse)?,
+        agents,
+        created_at: time(r, "created_at")?,
+        updated_at: time(r, "updated_at")?,
+    })
+}
+
+pub const AGENT_COLUMNS: &str = "a.business_id, a.agent_id, a.max_concurrent, a.presence, a.connections, a.updated_at, \
+    (SELECT COUNT(*) FROM sessions s WHERE s.business_id = a.business_id AND s.agent_id = a.agent_id \
+     AND s.status <> 'closed' AND s.deleted_at IS NULL) AS active_sessions";
+
+pub fn agent(r: &impl Columns) -> StoreResult<Agent> {
+    Ok(Agent {
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        agent_id: parsed(r, "agent_id", UserId::parse)?,
+        max_concurrent: int(r, "max_concurrent")?,
+        presence: parsed(r, "presence", Presence::parse)?,
+        connections: int(r, "connections")?,
+        active_sessions: int(r, "active_sessions")?,
+        updated_at: time(r, "updated_at")?,
+    })
+}

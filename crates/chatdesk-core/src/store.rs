@@ -42,6 +42,8 @@ pub struct NewSession {
     pub title: Option<Title>,
     pub priority: Priority,
     pub metadata: serde_json::Value,
+    /// The department whose queue the session waits in.
+    pub department_id: Option<uuid::Uuid>,
     pub at: DateTime<Utc>,
 }
 
@@ -402,6 +404,58 @@ pub trait Store: Send + Sync + 'static {
         &self,
         sessions: &[SessionId],
     ) -> StoreResult<Vec<(SessionId, crate::analytics::Beat)>>;
+
+    async fn create_department(
+        &self,
+        business_id: &BusinessId,
+        name: &crate::domain::DepartmentName,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Department>;
+    async fn list_departments(
+        &self,
+        business_id: &BusinessId,
+    ) -> StoreResult<Vec<crate::domain::Department>>;
+    async fn get_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<crate::domain::Department>>;
+    async fn rename_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        name: &crate::domain::DepartmentName,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::domain::Department>>;
+    async fn delete_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Add (or with `member: false`, remove) an agent. `None` if there is no such department.
+    async fn set_department_member(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        agent: &UserId,
+        member: bool,
+    ) -> StoreResult<Option<crate::domain::Department>>;
+
+    /// Create the agent's record if needed and apply the changes given: a new cap, a new
+    /// presence, and a change in open connections (never below zero).
+    async fn update_agent(
+        &self,
+        business_id: &BusinessId,
+        agent: &UserId,
+        max_concurrent: Option<i64>,
+        presence: Option<crate::domain::Presence>,
+        connections_delta: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Agent>;
+    /// The tenant's agents with their current load.
+    async fn list_agents(&self, business_id: &BusinessId)
+        -> StoreResult<Vec<crate::domain::Agent>>;
 
     /// Unread counts of `reader` in exactly these sessions (whether or not it took part).
     async fn unread_in(

@@ -9,8 +9,9 @@ mod rows;
 use async_trait::async_trait;
 use chatdesk_core::analytics::Beat;
 use chatdesk_core::domain::{
-    ActivityKind, BusinessId, Contact, Email, Message, Party, SearchQuery, Session, SessionId,
-    SessionStatus, UserId, VisitorId, WebhookEvent, WebhookUrl,
+    ActivityKind, Agent, BusinessId, Contact, Department, DepartmentName, Email, Message, Party,
+    Presence, SearchQuery, Session, SessionId, SessionStatus, UserId, VisitorId, WebhookEvent,
+    WebhookUrl,
 };
 use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
@@ -56,6 +57,19 @@ impl PgStore {
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
+    }
+
+    async fn members(&self, id: uuid::Uuid) -> StoreResult<Vec<UserId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT agent_id FROM department_members WHERE department_id = $1 ORDER BY agent_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        ids.iter()
+            .map(|a| UserId::parse(a).map_err(corrupt))
+            .collect()
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -203,8 +217,8 @@ impl Store for PgStore {
         let at = new.at;
         let sql = format!(
             "INSERT INTO sessions (id, business_id, location_id, owner, session_type, topic, title, \
-             priority, status, metadata, started_at, last_activity_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10, $10, $10, $10) RETURNING {SESSION_COLUMNS}"
+             priority, status, metadata, department_id, started_at, last_activity_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $11, $10, $10, $10, $10) RETURNING {SESSION_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(new.id.as_uuid())
@@ -217,6 +231,7 @@ impl Store for PgStore {
             .bind(new.priority.as_str())
             .bind(&new.metadata)
             .bind(at)
+            .bind(new.department_id.map(|d| d.to_string()))
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
@@ -921,6 +936,189 @@ impl Store for PgStore {
         let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
         rows.iter()
             .map(|r| rows::beat(&rows::PgRowRef(r)))
+            .collect()
+    }
+
+    async fn create_department(
+        &self,
+        business_id: &BusinessId,
+        name: &DepartmentName,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Department> {
+        let row = sqlx::query(
+            "INSERT INTO departments (id, business_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, business_id, name, created_at, updated_at",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind(business_id.as_str())
+        .bind(name.as_str())
+        .bind(at)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        rows::department(&rows::PgRowRef(&row), Vec::new())
+    }
+
+    async fn list_departments(&self, business_id: &BusinessId) -> StoreResult<Vec<Department>> {
+        let rows = sqlx::query(
+            "SELECT id, business_id, name, created_at, updated_at FROM departments \
+             WHERE business_id = $1 AND deleted_at IS NULL ORDER BY name",
+        )
+        .bind(business_id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: uuid::Uuid = r.try_get("id").map_err(corrupt)?;
+            out.push(rows::department(
+                &rows::PgRowRef(r),
+                self.members(id).await?,
+            )?);
+        }
+        Ok(out)
+    }
+
+    async fn get_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<Department>> {
+        let row = sqlx::query(
+            "SELECT id, business_id, name, created_at, updated_at FROM departments \
+             WHERE business_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(business_id.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        match row {
+            Some(r) => Ok(Some(rows::department(
+                &rows::PgRowRef(&r),
+                self.members(id).await?,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn rename_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        name: &DepartmentName,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Department>> {
+        let done = sqlx::query("UPDATE departments SET name = $1, updated_at = $2 WHERE business_id = $3 AND id = $4 AND deleted_at IS NULL")
+            .bind(name.as_str())
+            .bind(at)
+            .bind(business_id.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.get_department(business_id, id).await
+    }
+
+    async fn delete_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE departments SET deleted_at = $1 WHERE business_id = $2 AND id = $3 AND deleted_at IS NULL")
+            .bind(at)
+            .bind(business_id.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_department_member(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        agent: &UserId,
+        member: bool,
+    ) -> StoreResult<Option<Department>> {
+        if self.get_department(business_id, id).await?.is_none() {
+            return Ok(None);
+        }
+        let sql = if member {
+            "INSERT INTO department_members (department_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM department_members WHERE department_id = $1 AND agent_id = $2"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(agent.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        self.get_department(business_id, id).await
+    }
+
+    async fn update_agent(
+        &self,
+        business_id: &BusinessId,
+        agent: &UserId,
+        max_concurrent: Option<i64>,
+        presence: Option<Presence>,
+        connections_delta: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Agent> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("INSERT INTO agents (business_id, agent_id, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(business_id.as_str())
+            .bind(agent.as_str())
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "UPDATE agents SET max_concurrent = COALESCE($1::bigint, max_concurrent), presence = COALESCE($2::text, presence), \
+             connections = GREATEST(connections + $3, 0), updated_at = $4 WHERE business_id = $5 AND agent_id = $6",
+        )
+        .bind(max_concurrent)
+        .bind(presence.map(Presence::as_str))
+        .bind(connections_delta)
+        .bind(at)
+        .bind(business_id.as_str())
+        .bind(agent.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM agents a WHERE a.business_id = $1 AND a.agent_id = $2",
+            rows::AGENT_COLUMNS
+        ))
+        .bind(business_id.as_str())
+        .bind(agent.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let out = rows::agent(&rows::PgRowRef(&row))?;
+        tx.commit().await.map_err(db)?;
+        Ok(out)
+    }
+
+    async fn list_agents(&self, business_id: &BusinessId) -> StoreResult<Vec<Agent>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM agents a WHERE a.business_id = $1 ORDER BY a.agent_id",
+            rows::AGENT_COLUMNS
+        ))
+        .bind(business_id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| rows::agent(&rows::PgRowRef(r)))
             .collect()
     }
 

@@ -38,6 +38,7 @@ async fn concurrent_sends_share_transactions_and_events_follow_commits() {
         title: None,
         priority: Priority::Normal,
         metadata: serde_json::json!({}),
+        department_id: None,
         at: clock::now(),
     };
     let (session, _) = store.open_session(new, false).await.unwrap();

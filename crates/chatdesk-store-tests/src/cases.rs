@@ -27,6 +27,7 @@ fn new_session(owner: &Party, business: &str) -> NewSession {
         title: None,
         priority: Priority::Normal,
         metadata: serde_json::json!({"source": "test"}),
+        department_id: None,
         at: clock::now(),
     }
 }
@@ -1288,4 +1289,121 @@ pub async fn analytics_inputs_time_ranges_and_beats(store: Arc<dyn Store>) {
     );
     assert_eq!(beats.len(), 3);
     assert!(store.message_beats(&[]).await.unwrap().is_empty());
+}
+
+pub async fn departments_and_agents(store: Arc<dyn Store>) {
+    let shop = tenant("shop");
+    let name = |n: &str| DepartmentName::parse(n).unwrap();
+    let sales = store
+        .create_department(&shop, &name("Sales"), clock::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store
+                .create_department(&shop, &name("Sales"), clock::now())
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "names are unique per tenant"
+    );
+    store
+        .create_department(&tenant("other"), &name("Sales"), clock::now())
+        .await
+        .unwrap();
+    let support = store
+        .create_department(&shop, &name("Support"), clock::now())
+        .await
+        .unwrap();
+    let ann = UserId::parse("ann").unwrap();
+    let with_ann = store
+        .set_department_member(&shop, sales.id, &ann, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(with_ann.agents, vec![ann.clone()]);
+    store
+        .set_department_member(&shop, sales.id, &ann, true)
+        .await
+        .unwrap();
+    let listed = store.list_departments(&shop).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|d| (d.name.as_str(), d.agents.len()))
+            .collect::<Vec<_>>(),
+        vec![("Sales", 1), ("Support", 0)]
+    );
+    assert!(
+        store
+            .set_department_member(&tenant("other"), sales.id, &ann, true)
+            .await
+            .unwrap()
+            .is_none(),
+        "not another tenant's"
+    );
+    let renamed = store
+        .rename_department(&shop, support.id, &name("Help desk"), clock::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.name.as_str(), "Help desk");
+    assert!(store
+        .delete_department(&shop, support.id, clock::now())
+        .await
+        .unwrap());
+    assert!(store
+        .get_department(&shop, support.id)
+        .await
+        .unwrap()
+        .is_none());
+    let without = store
+        .set_department_member(&shop, sales.id, &ann, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(without.agents.is_empty());
+
+    // Agents: created on first change; connections never below zero; load counts open sessions.
+    let a = store
+        .update_agent(&shop, &ann, None, None, 1, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            a.max_concurrent,
+            a.presence,
+            a.connections,
+            a.effective_presence()
+        ),
+        (5, Presence::Online, 1, Presence::Online)
+    );
+    let a = store
+        .update_agent(&shop, &ann, Some(3), Some(Presence::Away), 0, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.max_concurrent, a.effective_presence()),
+        (3, Presence::Away)
+    );
+    let a = store
+        .update_agent(&shop, &ann, None, None, -5, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.connections, a.effective_presence()),
+        (0, Presence::Offline)
+    );
+    let customer = user("cus");
+    let s = create(&store, &customer, "shop").await;
+    let mut reply = msg(s.id, &Party::User(ann.clone()), "hi");
+    reply.claim_for_agent = Some(ann.clone());
+    store.append_messages(&[reply]).await.unwrap();
+    let agents = store.list_agents(&shop).await.unwrap();
+    assert_eq!((agents.len(), agents[0].active_sessions), (1, 1));
+    assert!(store
+        .list_agents(&tenant("other"))
+        .await
+        .unwrap()
+        .is_empty());
 }

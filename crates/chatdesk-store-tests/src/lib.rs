@@ -78,6 +78,7 @@ macro_rules! contract_tests {
             search_finds_words_within_the_filter,
             webhook_deliveries_queue_lease_and_retry,
             analytics_inputs_time_ranges_and_beats,
+            departments_and_agents,
         );
     };
     (@each $make:path; $($case:ident),* $(,)?) => {

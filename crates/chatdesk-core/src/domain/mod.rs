@@ -1,6 +1,7 @@
 //! Domain types. Each one parses raw input into a value that is valid by construction.
 
 mod activity;
+mod agent;
 mod contact;
 mod email;
 mod ids;
@@ -14,6 +15,7 @@ pub(crate) mod text;
 mod webhook;
 
 pub use activity::{response_time_ms, ActivityCounters, ActivityKind};
+pub use agent::{max_concurrent, Agent, Department, DepartmentName, Presence};
 pub use contact::{Contact, ContactText, Phone};
 pub use email::Email;
 pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};

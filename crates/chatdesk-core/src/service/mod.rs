@@ -63,6 +63,8 @@ pub struct OpenSession {
     pub force_new: bool,
     /// Open it for this user instead of the caller (services and admins only).
     pub for_user: Option<String>,
+    /// The department whose queue it waits in (must exist in the tenant).
+    pub department_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -185,8 +187,33 @@ impl SessionService {
             title: parse_opt(req.title.as_deref(), Title::parse)?,
             priority: parse_opt(req.priority.as_deref(), Priority::parse)?.unwrap_or_default(),
             metadata: metadata_object(req.metadata)?.unwrap_or_else(|| serde_json::json!({})),
+            department_id: None,
             at: clock::now(),
         };
+        let mut new = new;
+        if let Some(raw) = &req.department_id {
+            let id = uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
+                Invalid::new(
+                    "department_id",
+                    "invalid_department",
+                    "department_id must be a department's id",
+                )
+            })?;
+            if self
+                .store
+                .get_department(&new.business_id, id)
+                .await?
+                .is_none()
+            {
+                return Err(Invalid::new(
+                    "department_id",
+                    "invalid_department",
+                    "no such department in this business",
+                )
+                .into());
+            }
+            new.department_id = Some(id);
+        }
         let (session, created) = self.store.open_session(new, !req.force_new).await?;
         if created {
             self.bus.publish(Event::SessionCreated(session.clone()));

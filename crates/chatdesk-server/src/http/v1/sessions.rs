@@ -40,6 +40,8 @@ pub struct OpenSessionBody {
     pub force_new: bool,
     /// Open the session for this user (service and admin credentials only).
     pub user_id: Option<String>,
+    /// The department whose queue the session waits in.
+    pub department_id: Option<String>,
 }
 
 /// Resume the caller's most recently active open session in the tenant, or create one.
@@ -65,6 +67,7 @@ async fn open_session(
         metadata: b.metadata,
         force_new: b.force_new,
         for_user: b.user_id,
+        department_id: b.department_id,
     };
     let (session, is_new) = state.sessions.open_session(&p, req).await?;
     let status = if is_new {
