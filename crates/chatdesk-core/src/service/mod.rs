@@ -20,6 +20,7 @@ use crate::store::{
 use std::sync::Arc;
 
 mod activity;
+mod agents;
 mod contacts;
 mod conversation;
 mod search;

@@ -11,11 +11,16 @@ use crate::store::{DueDelivery, NewDelivery, Webhook};
 use chrono::{DateTime, Utc};
 
 impl SessionService {
-    /// The tenant whose webhooks `p` manages: the one asked for (if it may) or its own.
-    fn webhook_tenant(&self, p: &Principal, asked: Option<&str>) -> ServiceResult<BusinessId> {
+    /// The tenant `p` administers: the one asked for (if it may) or its own. Only admins and
+    /// services administer a tenant (webhooks, departments, agents' caps).
+    pub(super) fn managed_tenant(
+        &self,
+        p: &Principal,
+        asked: Option<&str>,
+    ) -> ServiceResult<BusinessId> {
         if !matches!(p.role, Role::Admin | Role::Service) {
             return Err(ServiceError::Forbidden(
-                "only admins and services manage webhooks",
+                "only admins and services administer a business",
             ));
         }
         let tenant = match asked {
@@ -38,7 +43,7 @@ impl SessionService {
         events: &[String],
         secret: String,
     ) -> ServiceResult<Webhook> {
-        let tenant = self.webhook_tenant(p, business)?;
+        let tenant = self.managed_tenant(p, business)?;
         let url = WebhookUrl::parse(url)?;
         if events.is_empty() {
             return Err(
@@ -69,7 +74,7 @@ impl SessionService {
         p: &Principal,
         business: Option<&str>,
     ) -> ServiceResult<Vec<Webhook>> {
-        let tenant = self.webhook_tenant(p, business)?;
+        let tenant = self.managed_tenant(p, business)?;
         Ok(self.store.list_webhooks(&tenant).await?)
     }
 
@@ -79,7 +84,7 @@ impl SessionService {
         business: Option<&str>,
         id: i64,
     ) -> ServiceResult<()> {
-        let tenant = self.webhook_tenant(p, business)?;
+        let tenant = self.managed_tenant(p, business)?;
         if self.store.delete_webhook(&tenant, id, clock::now()).await? {
             Ok(())
         } else {

@@ -16,6 +16,7 @@ use utoipa::OpenApi as _;
         (name = "sessions", description = "Open, list, change and end chat sessions"),
         (name = "messages", description = "Send and read messages; read receipts"),
         (name = "auth", description = "Built-in accounts"),
+        (name = "agents", description = "Departments, agents, caps and presence"),
         (name = "analytics", description = "Response and resolution times, volumes, busiest hours"),
         (name = "webhooks", description = "Signed, retried event deliveries to your URLs"),
     )

@@ -4,5 +4,6 @@
 pub mod feed;
 pub mod hub;
 pub mod payload;
+pub mod presence;
 pub mod socketio;
 pub mod sse;

@@ -10,6 +10,7 @@
 use super::feed::Feed;
 use super::hub::Hub;
 use super::payload;
+use super::presence::PresenceGuard;
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use chatdesk_core::domain::{UserId, VisitorId};
@@ -92,7 +93,8 @@ async fn handshake(
         .and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
     if let Some(token) = token {
         let p = principal_from_token(&rt, &token).await?;
-        prepare(&s, &rt, p);
+        prepare(&s, &rt, p.clone());
+        track_presence(&s, &rt, &p).await;
     }
     s.extensions.insert(TypingState::default());
     s.on("authenticate", authenticate);
@@ -106,6 +108,7 @@ async fn handshake(
         stop_all_typing(&s, &rt).await;
         s.extensions.remove::<Writer>();
         s.extensions.remove::<Pending>();
+        s.extensions.remove::<Online>();
     });
     Ok(())
 }
@@ -158,6 +161,16 @@ fn prepare(s: &SocketRef, rt: &Realtime, p: Principal) {
             feed,
             commands: rx,
         })))));
+}
+
+/// While it is in a socket's extensions, the socket counts towards its agent's presence.
+#[derive(Clone)]
+struct Online(#[allow(dead_code, reason = "held for its Drop")] Arc<PresenceGuard>);
+
+async fn track_presence(s: &SocketRef, rt: &Realtime, p: &Principal) {
+    if let Some(guard) = PresenceGuard::open(&rt.sessions, p).await {
+        s.extensions.insert(Online(Arc::new(guard)));
+    }
 }
 
 /// Start the writer of a prepared, connected socket.
@@ -334,6 +347,7 @@ async fn authenticate_inner(
         None => {
             prepare(s, rt, p.clone());
             launch_writer(s, rt);
+            track_presence(s, rt, &p).await;
         }
     }
     Ok(p)

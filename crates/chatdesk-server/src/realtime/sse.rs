@@ -10,6 +10,7 @@
 
 use super::feed::Feed;
 use super::payload;
+use super::presence::PresenceGuard;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiPath, ApiQuery};
@@ -59,15 +60,25 @@ fn message_event(number: i64, m: &Message, global: bool) -> SseEvent {
 }
 
 /// Backlog first, then live events until the feed ends (the client then reconnects).
-fn stream(backlog: Vec<SseEvent>, feed: Feed, me: Party, global: bool) -> SseStream {
-    let live = stream::unfold((feed, me), move |(mut feed, me)| async move {
-        loop {
-            let event = feed.next().await?;
-            if let Some(e) = render(&event, &me, global) {
-                return Some((Ok(e), (feed, me)));
+fn stream(
+    backlog: Vec<SseEvent>,
+    feed: Feed,
+    me: Party,
+    global: bool,
+    presence: Option<PresenceGuard>,
+) -> SseStream {
+    // The presence guard lives as long as the stream: an agent's open stream counts as online.
+    let live = stream::unfold(
+        (feed, me, presence),
+        move |(mut feed, me, presence)| async move {
+            loop {
+                let event = feed.next().await?;
+                if let Some(e) = render(&event, &me, global) {
+                    return Some((Ok(e), (feed, me, presence)));
+                }
             }
-        }
-    });
+        },
+    );
     let all = stream::iter(backlog.into_iter().map(Ok)).chain(live);
     Sse::new(Box::pin(all) as BoxedEvents).keep_alive(
         KeepAlive::new()
@@ -126,7 +137,7 @@ async fn session_events(
         .iter()
         .map(|m| message_event(session.number, m, false))
         .collect();
-    Ok(stream(backlog, feed, p.party, false))
+    Ok(stream(backlog, feed, p.party, false, None))
 }
 
 /// Everything the caller may see: its own sessions' events, and its tenant's for staff.
@@ -152,7 +163,8 @@ async fn all_events(
             })?;
         backlog = resume(&state, &p, &mut feed, session, seq).await?;
     }
-    Ok(stream(backlog, feed, p.party, true))
+    let presence = PresenceGuard::open(&state.sessions, &p).await;
+    Ok(stream(backlog, feed, p.party, true, presence))
 }
 
 /// Replay after a global stream's `Last-Event-ID`: the named session exactly, then what the

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod agents;
 mod authz;
 mod cli;
 mod contacts;

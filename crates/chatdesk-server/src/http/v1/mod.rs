@@ -1,5 +1,6 @@
 //! The native API, `/v1`. JSON, snake_case, RFC 3339 UTC timestamps.
 
+mod agents;
 mod auth;
 pub mod contacts;
 mod messages;
@@ -17,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(messages::router())
         .merge(auth::router())
+        .merge(agents::router())
         .merge(contacts::router())
         .merge(search::router())
         .merge(stats::router())
