@@ -71,6 +71,24 @@ pub struct SessionCursor {
     pub id: SessionId,
 }
 
+/// How a tenant works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantSettings {
+    /// New sessions are assigned to agents automatically (else agents take them).
+    pub auto_routing: bool,
+    /// Closed sessions may be reopened.
+    pub allow_reopen: bool,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            auto_routing: false,
+            allow_reopen: true,
+        }
+    }
+}
+
 /// A change to a session. `None` leaves a field alone; `Some(None)` clears it.
 #[derive(Debug, Clone, Default)]
 pub struct SessionPatch {
@@ -80,8 +98,12 @@ pub struct SessionPatch {
     pub priority: Option<Priority>,
     pub metadata: Option<serde_json::Value>,
     /// A status change, applied only if the session still has `from` (optimistic check).
-    /// Closing sets `ended_at`.
+    /// Closing sets `ended_at`; leaving `closed` (reopening) clears it.
     pub status: Option<StatusChange>,
+    /// Assign (`Some(Some)`) or unassign (`Some(None)`) an agent.
+    pub agent_id: Option<Option<UserId>>,
+    /// Move to a department's queue, or out of any (`Some(None)`).
+    pub department_id: Option<Option<uuid::Uuid>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +120,8 @@ impl SessionPatch {
             && self.priority.is_none()
             && self.metadata.is_none()
             && self.status.is_none()
+            && self.agent_id.is_none()
+            && self.department_id.is_none()
     }
 }
 
@@ -456,6 +480,29 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant's agents with their current load.
     async fn list_agents(&self, business_id: &BusinessId)
         -> StoreResult<Vec<crate::domain::Agent>>;
+
+    async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings>;
+    async fn set_tenant_settings(
+        &self,
+        business_id: &BusinessId,
+        settings: TenantSettings,
+        at: DateTime<Utc>,
+    ) -> StoreResult<TenantSettings>;
+
+    /// One routing step, atomically: the oldest waiting session of the tenant that has an
+    /// eligible agent goes to the least-loaded one (online by choice, connected, under its
+    /// cap; a member of the session's department if it has one). The session becomes
+    /// `active`. `None` when nothing can be assigned.
+    async fn assign_next(
+        &self,
+        business_id: &BusinessId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>>;
+
+    /// Waiting sessions of a tenant, oldest first, with their place in their department's
+    /// queue (1 = next).
+    async fn queue(&self, business_id: &BusinessId, limit: u32)
+        -> StoreResult<Vec<(Session, i64)>>;
 
     /// Unread counts of `reader` in exactly these sessions (whether or not it took part).
     async fn unread_in(

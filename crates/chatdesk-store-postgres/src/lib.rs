@@ -387,7 +387,17 @@ impl Store for PgStore {
             q.push(", status = ").push_bind(change.to.as_str());
             if change.to == SessionStatus::Closed && change.from != SessionStatus::Closed {
                 q.push(", ended_at = ").push_bind(at);
+            } else if change.from == SessionStatus::Closed && change.to != SessionStatus::Closed {
+                q.push(", ended_at = NULL");
             }
+        }
+        if let Some(agent) = &patch.agent_id {
+            q.push(", agent_id = ")
+                .push_bind(agent.as_ref().map(|a| a.as_str().to_owned()));
+        }
+        if let Some(department) = &patch.department_id {
+            q.push(", department_id = ")
+                .push_bind(department.map(|d| d.to_string()));
         }
         q.push(" WHERE id = ")
             .push_bind(id.as_uuid())
@@ -1119,6 +1129,121 @@ impl Store for PgStore {
         .map_err(db)?;
         rows.iter()
             .map(|r| rows::agent(&rows::PgRowRef(r)))
+            .collect()
+    }
+
+    async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
+        let row =
+            sqlx::query("SELECT routing, allow_reopen FROM tenant_settings WHERE business_id = $1")
+                .bind(business_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        match row {
+            None => Ok(TenantSettings::default()),
+            Some(r) => Ok(TenantSettings {
+                auto_routing: r.try_get::<String, _>("routing").map_err(corrupt)? == "auto",
+                allow_reopen: r.try_get("allow_reopen").map_err(corrupt)?,
+            }),
+        }
+    }
+
+    async fn set_tenant_settings(
+        &self,
+        business_id: &BusinessId,
+        settings: TenantSettings,
+        at: DateTime<Utc>,
+    ) -> StoreResult<TenantSettings> {
+        sqlx::query(
+            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (business_id) DO UPDATE SET routing = excluded.routing, \
+             allow_reopen = excluded.allow_reopen, updated_at = excluded.updated_at",
+        )
+        .bind(business_id.as_str())
+        .bind(if settings.auto_routing { "auto" } else { "manual" })
+        .bind(settings.allow_reopen)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(settings)
+    }
+
+    async fn assign_next(
+        &self,
+        business_id: &BusinessId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // One routing step at a time per tenant, across connections and nodes.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 2))")
+            .bind(business_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let pick = sqlx::query(
+            "SELECT s.id AS session_id, a.agent_id AS agent_id FROM sessions s \
+             JOIN agents a ON a.business_id = s.business_id \
+             WHERE s.business_id = $1 AND s.status = 'waiting' AND s.agent_id IS NULL AND s.deleted_at IS NULL \
+               AND a.presence = 'online' AND a.connections > 0 \
+               AND (s.department_id IS NULL OR EXISTS (SELECT 1 FROM department_members m \
+                    WHERE m.department_id::text = s.department_id AND m.agent_id = a.agent_id)) \
+               AND (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id AND x.agent_id = a.agent_id \
+                    AND x.status <> 'closed' AND x.deleted_at IS NULL) < a.max_concurrent \
+             ORDER BY s.number, (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id \
+                    AND x.agent_id = a.agent_id AND x.status <> 'closed' AND x.deleted_at IS NULL), a.agent_id \
+             LIMIT 1",
+        )
+        .bind(business_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(pick) = pick else { return Ok(None) };
+        let session: uuid::Uuid = pick.try_get("session_id").map_err(corrupt)?;
+        let agent: String = pick.try_get("agent_id").map_err(corrupt)?;
+        let row = sqlx::query(&format!(
+            "UPDATE sessions SET agent_id = $1, status = 'active', updated_at = $2 \
+             WHERE id = $3 AND status = 'waiting' AND agent_id IS NULL RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(&agent)
+        .bind(at)
+        .bind(session)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let assigned = row
+            .as_ref()
+            .map(|r| rows::session(&rows::PgRowRef(r)))
+            .transpose()?;
+        tx.commit().await.map_err(db)?;
+        Ok(assigned)
+    }
+
+    async fn queue(
+        &self,
+        business_id: &BusinessId,
+        limit: u32,
+    ) -> StoreResult<Vec<(Session, i64)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {}, (SELECT COUNT(*) FROM sessions w WHERE w.business_id = s.business_id AND w.status = 'waiting' \
+               AND w.deleted_at IS NULL AND COALESCE(w.department_id, '') = COALESCE(s.department_id, '') \
+               AND w.number <= s.number) AS position \
+             FROM sessions s WHERE s.business_id = $1 AND s.status = 'waiting' AND s.deleted_at IS NULL \
+             ORDER BY s.number LIMIT $2",
+            qualified(SESSION_COLUMNS, "s")
+        ))
+        .bind(business_id.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    rows::session(&rows::PgRowRef(r))?,
+                    r.try_get::<i64, _>("position").map_err(corrupt)?,
+                ))
+            })
             .collect()
     }
 

@@ -278,7 +278,7 @@ pub async fn update_patches_and_clears(store: Arc<dyn Store>) {
         location_id: Some(Some(LocationId::parse("L001").unwrap())),
         priority: Some(Priority::Urgent),
         metadata: Some(serde_json::json!({"k": [1, 2]})),
-        status: None,
+        ..SessionPatch::default()
     };
     let PatchOutcome::Updated(u) = store.update_session(s.id, &patch, later).await.unwrap() else {
         panic!("expected an update");
@@ -1406,4 +1406,133 @@ pub async fn departments_and_agents(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_empty());
+}
+
+pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
+    store: Arc<dyn Store>,
+) {
+    let shop = tenant("shop");
+    let at = clock::now();
+    assert_eq!(
+        store.tenant_settings(&shop).await.unwrap(),
+        TenantSettings::default()
+    );
+    let auto = TenantSettings {
+        auto_routing: true,
+        allow_reopen: false,
+    };
+    store.set_tenant_settings(&shop, auto, at).await.unwrap();
+    assert_eq!(store.tenant_settings(&shop).await.unwrap(), auto);
+
+    let (ann, bob) = (UserId::parse("ann").unwrap(), UserId::parse("bob").unwrap());
+    let sales = store
+        .create_department(&shop, &DepartmentName::parse("Sales").unwrap(), at)
+        .await
+        .unwrap();
+    store
+        .set_department_member(&shop, sales.id, &bob, true)
+        .await
+        .unwrap();
+    // Nobody online: nothing to assign.
+    let first = create(&store, &user("c1"), "shop").await;
+    assert!(store.assign_next(&shop, at).await.unwrap().is_none());
+    // Ann online with room for one; Bob away.
+    store
+        .update_agent(&shop, &ann, Some(1), None, 1, at)
+        .await
+        .unwrap();
+    store
+        .update_agent(&shop, &bob, Some(5), Some(Presence::Away), 1, at)
+        .await
+        .unwrap();
+    let mut in_sales = new_session(&user("c2"), "shop");
+    in_sales.department_id = Some(sales.id);
+    let sales_session = store.open_session(in_sales, false).await.unwrap().0;
+    let second = create(&store, &user("c3"), "shop").await;
+    let queue = store.queue(&shop, 10).await.unwrap();
+    let places: Vec<_> = queue.iter().map(|(s, p)| (s.id, *p)).collect();
+    assert_eq!(
+        places,
+        vec![(first.id, 1), (sales_session.id, 1), (second.id, 2)],
+        "one queue per department"
+    );
+
+    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    assert_eq!(
+        (got.id, got.agent_id.as_ref(), got.status),
+        (first.id, Some(&ann), SessionStatus::Active),
+        "oldest first"
+    );
+    assert!(
+        store.assign_next(&shop, at).await.unwrap().is_none(),
+        "ann is full, bob is away and only in Sales"
+    );
+    store
+        .update_agent(&shop, &bob, None, Some(Presence::Online), 0, at)
+        .await
+        .unwrap();
+    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    assert_eq!(
+        (got.id, got.agent_id.as_ref()),
+        (sales_session.id, Some(&bob)),
+        "the Sales session goes to its member"
+    );
+    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    assert_eq!(
+        (got.id, got.agent_id.as_ref()),
+        (second.id, Some(&bob)),
+        "ann is at her cap: the least-loaded with room"
+    );
+    assert!(store.queue(&shop, 10).await.unwrap().is_empty());
+    assert!(store
+        .assign_next(&tenant("other"), at)
+        .await
+        .unwrap()
+        .is_none());
+
+    // Unassign, transfer, reopen through the patch.
+    let back = SessionPatch {
+        agent_id: Some(None),
+        department_id: Some(None),
+        status: Some(StatusChange {
+            from: SessionStatus::Active,
+            to: SessionStatus::Waiting,
+        }),
+        ..SessionPatch::default()
+    };
+    let PatchOutcome::Updated(s) = store
+        .update_session(sales_session.id, &back, at)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (s.agent_id, s.department_id, s.status),
+        (None, None, SessionStatus::Waiting)
+    );
+    let close = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Active,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    store.update_session(first.id, &close, at).await.unwrap();
+    let reopen = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Closed,
+            to: SessionStatus::Active,
+        }),
+        ..SessionPatch::default()
+    };
+    let PatchOutcome::Updated(s) = store.update_session(first.id, &reopen, at).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (s.status, s.ended_at),
+        (SessionStatus::Active, None),
+        "reopening clears the end"
+    );
 }

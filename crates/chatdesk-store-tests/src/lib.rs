@@ -79,6 +79,7 @@ macro_rules! contract_tests {
             webhook_deliveries_queue_lease_and_retry,
             analytics_inputs_time_ranges_and_beats,
             departments_and_agents,
+            routing_assigns_oldest_first_to_the_least_loaded_eligible_agent,
         );
     };
     (@each $make:path; $($case:ident),* $(,)?) => {

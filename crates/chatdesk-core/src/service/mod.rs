@@ -335,7 +335,7 @@ impl SessionService {
             location_id: parse_clearable(req.location_id, LocationId::parse)?,
             priority: parse_opt(req.priority.as_deref(), Priority::parse)?,
             metadata: metadata_object(req.metadata)?,
-            status: None,
+            ..SessionPatch::default()
         };
         if let Some(raw) = req.status.as_deref() {
             let to = SessionStatus::parse(raw)?;
