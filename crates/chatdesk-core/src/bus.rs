@@ -12,6 +12,16 @@ pub enum Event {
     SessionUpdated(Session),
     /// Published after the `SessionUpdated` of a change that closed the session.
     SessionClosed(Session),
+    /// Published after the `SessionUpdated` of a change that gave the session an agent.
+    SessionAssigned(Session),
+    /// A waiting session's place in its queue (1 = next).
+    QueuePosition {
+        business_id: BusinessId,
+        owner: Party,
+        session_id: SessionId,
+        session_number: i64,
+        position: i64,
+    },
     MessageCreated {
         business_id: BusinessId,
         owner: Party,

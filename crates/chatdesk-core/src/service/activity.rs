@@ -74,9 +74,14 @@ impl SessionService {
             .store
             .close_idle_sessions(filter, now - idle, now)
             .await?;
+        let mut tenants = std::collections::BTreeSet::new();
         for s in &closed {
             self.bus.publish(Event::SessionUpdated(s.clone()));
             self.bus.publish(Event::SessionClosed(s.clone()));
+            tenants.insert(s.business_id.clone());
+        }
+        for t in &tenants {
+            self.reroute(t).await;
         }
         Ok(closed)
     }

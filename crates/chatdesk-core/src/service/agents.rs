@@ -124,6 +124,7 @@ impl SessionService {
                 .update_agent(&tenant, &agent, None, None, 0, clock::now())
                 .await?;
         }
+        self.reroute(&tenant).await;
         Ok(department)
     }
 
@@ -142,20 +143,24 @@ impl SessionService {
     ) -> ServiceResult<Agent> {
         let tenant = self.managed_tenant(p, business)?;
         let (agent, cap) = (UserId::parse(agent)?, max_concurrent(cap)?);
-        Ok(self
+        let updated = self
             .store
             .update_agent(&tenant, &agent, Some(cap), None, 0, clock::now())
-            .await?)
+            .await?;
+        self.reroute(&tenant).await;
+        Ok(updated)
     }
 
     /// An agent says whether it is online, away or offline.
     pub async fn set_presence(&self, p: &Principal, status: &str) -> ServiceResult<Agent> {
         let me = self.staff_identity(p)?;
         let presence = Presence::parse(status)?;
-        Ok(self
+        let updated = self
             .store
             .update_agent(&p.home_tenant(), &me, None, Some(presence), 0, clock::now())
-            .await?)
+            .await?;
+        self.reroute(&p.home_tenant()).await;
+        Ok(updated)
     }
 
     /// A staff member's real-time connection opened (+1) or closed (-1): presence follows.
@@ -164,6 +169,8 @@ impl SessionService {
             self.store
                 .update_agent(&p.home_tenant(), &me, None, None, delta, clock::now())
                 .await?;
+            // A connection coming or going changes who can take sessions.
+            self.reroute(&p.home_tenant()).await;
         }
         Ok(())
     }

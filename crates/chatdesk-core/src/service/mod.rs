@@ -23,6 +23,7 @@ mod activity;
 mod agents;
 mod contacts;
 mod conversation;
+mod routing;
 mod search;
 mod stats;
 mod webhooks;
@@ -218,6 +219,7 @@ impl SessionService {
         let (session, created) = self.store.open_session(new, !req.force_new).await?;
         if created {
             self.bus.publish(Event::SessionCreated(session.clone()));
+            self.reroute(&session.business_id).await;
         }
         Ok((session, created))
     }
@@ -240,7 +242,7 @@ impl SessionService {
         }
     }
 
-    async fn visible(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+    pub(super) async fn visible(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
         match self.store.get_session(id).await? {
             Some(s) if authz::can_see(p, &s) => Ok(s),
             _ => Err(ServiceError::NotFound("session")),
@@ -367,7 +369,11 @@ impl SessionService {
         .await
     }
 
-    async fn apply(&self, session: Session, patch: SessionPatch) -> ServiceResult<Session> {
+    pub(super) async fn apply(
+        &self,
+        session: Session,
+        patch: SessionPatch,
+    ) -> ServiceResult<Session> {
         if patch.is_empty() {
             return Ok(session);
         }
@@ -382,6 +388,8 @@ impl SessionService {
                     c.to == SessionStatus::Closed && c.from != SessionStatus::Closed
                 }) {
                     self.bus.publish(Event::SessionClosed(s.clone()));
+                    // Capacity freed: the next waiting session may go to this agent.
+                    self.reroute(&s.business_id).await;
                 }
                 Ok(s)
             }

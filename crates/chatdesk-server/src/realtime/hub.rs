@@ -194,9 +194,16 @@ impl Hub {
                 session_id,
                 ..
             } => r.audience(Some(*session_id), Some(owner), Some(business_id)),
-            Event::SessionCreated(s) | Event::SessionUpdated(s) | Event::SessionClosed(s) => {
+            Event::SessionCreated(s)
+            | Event::SessionUpdated(s)
+            | Event::SessionClosed(s)
+            | Event::SessionAssigned(s) => {
                 r.audience(Some(s.id), Some(&s.owner), Some(&s.business_id))
             }
+            // A queue place is the waiting visitor's business only.
+            Event::QueuePosition {
+                owner, session_id, ..
+            } => r.audience(Some(*session_id), Some(owner), None),
             Event::VisitorLinked { visitor, .. } => {
                 r.audience(None, Some(&Party::Visitor(*visitor)), None)
             }

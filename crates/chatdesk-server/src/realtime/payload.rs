@@ -57,6 +57,16 @@ pub fn render(event: &Event, me: &Party) -> Option<(&'static str, Value)> {
         Event::SessionUpdated(s) => Some(("sessionUpdated", json!(SessionView::from(s)))),
         // Clients already learn of the close from `sessionUpdated`.
         Event::SessionClosed(_) => None,
+        Event::SessionAssigned(s) => Some(("sessionAssigned", json!(SessionView::from(s)))),
+        Event::QueuePosition {
+            session_id,
+            session_number,
+            position,
+            ..
+        } => Some((
+            "queuePosition",
+            json!({"conversationId": session_number, "sessionId": session_id.to_string(), "position": position}),
+        )),
         Event::VisitorLinked { user, .. } => Some((
             "identityLinked",
             json!({"userId": party_id(&Party::User(user.clone()))}),

@@ -18,6 +18,11 @@ fn webhook_event(event: &Event) -> Option<(WebhookEvent, &BusinessId, Value)> {
             &s.business_id,
             json!({"session": SessionView::from(s)}),
         )),
+        Event::SessionAssigned(s) => Some((
+            WebhookEvent::SessionAssigned,
+            &s.business_id,
+            json!({"session": SessionView::from(s)}),
+        )),
         Event::SessionClosed(s) => Some((
             WebhookEvent::SessionClosed,
             &s.business_id,

@@ -12,6 +12,7 @@ mod login;
 mod messages;
 mod ops;
 mod realtime;
+mod routing;
 mod search;
 mod sessions;
 mod stats;

@@ -108,20 +108,20 @@ async fn the_seeds_bare_authenticate_works_in_dev_mode_over_both_transports() {
 }
 
 /// A minimal SSE reader: events as (event, id, data).
-struct Sse {
+pub(crate) struct Sse {
     body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buf: String,
 }
 
 #[derive(Debug)]
-struct Frame {
-    event: String,
-    id: Option<String>,
-    data: Value,
+pub(crate) struct Frame {
+    pub(crate) event: String,
+    pub(crate) id: Option<String>,
+    pub(crate) data: Value,
 }
 
 impl Sse {
-    async fn open(
+    pub(crate) async fn open(
         app: &TestApp,
         path: &str,
         who: &As,
@@ -146,7 +146,7 @@ impl Sse {
     }
 
     /// The next event that is not a comment, within five seconds.
-    async fn next(&mut self) -> Frame {
+    pub(crate) async fn next(&mut self) -> Frame {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();

@@ -92,7 +92,7 @@ fn quick_retries(s: &mut Settings) {
     s.webhook_retry_base_ms = 50;
 }
 
-on_both_stores!(@with quick_retries; signed_deliveries_for_the_subscribed_events, a_failing_receiver_gets_retries_with_the_same_delivery_id);
+on_both_stores!(@with quick_retries; signed_deliveries_for_the_subscribed_events, a_failing_receiver_gets_retries_with_the_same_delivery_id, an_assignment_is_delivered);
 
 async fn signed_deliveries_for_the_subscribed_events(app: TestApp) {
     let receiver = Receiver::default();
@@ -290,4 +290,35 @@ async fn deliveries_survive_a_restart() {
     assert_eq!(body["data"]["message"]["id"], sent["id"]);
     restarted.stop().await;
     let _ = As::Nobody;
+}
+
+async fn an_assignment_is_delivered(app: TestApp) {
+    let receiver = Receiver::default();
+    let (url, _server) = receiver.clone().start().await;
+    let admin = app.token("boss", Role::Admin, None);
+    app.post(
+        "/v1/webhooks",
+        &admin,
+        json!({"url": url, "events": ["session.assigned"]}),
+    )
+    .await;
+    let alice = app.customer("alice");
+    let id = app.open(&alice, json!({})).await;
+    let (s, _) = app
+        .post(
+            &format!("/v1/sessions/{id}/assign"),
+            &app.agent("bob", "default"),
+            json!({"agent_id": "bob"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let got = receiver.wait_for(1).await;
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(
+        (
+            body["event"].as_str(),
+            body["data"]["session"]["agent_id"].as_str()
+        ),
+        (Some("session.assigned"), Some("bob"))
+    );
 }

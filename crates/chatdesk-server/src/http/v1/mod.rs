@@ -4,6 +4,7 @@ mod agents;
 mod auth;
 pub mod contacts;
 mod messages;
+mod routing;
 mod search;
 mod sessions;
 mod stats;
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(agents::router())
         .merge(contacts::router())
         .merge(search::router())
+        .merge(routing::router())
         .merge(stats::router())
         .merge(webhooks::router())
 }

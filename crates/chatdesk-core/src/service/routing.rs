@@ -1,0 +1,249 @@
+//! Routing: waiting sessions go to agents — automatically where the tenant says so (the
+//! oldest waiting session to the least-loaded online agent under its cap), or by hand
+//! (assign, transfer, unassign) — and waiting visitors are told their place in the queue.
+
+use super::SessionService;
+use crate::authz;
+use crate::bus::Event;
+use crate::clock;
+use crate::domain::{BusinessId, Invalid, Session, SessionId, SessionStatus, UserId};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::Principal;
+use crate::store::{SessionPatch, StatusChange, TenantSettings};
+
+/// Most assignments one routing pass makes, and most queue places it announces.
+const MAX_PASS: usize = 500;
+
+impl SessionService {
+    pub async fn tenant_settings(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+    ) -> ServiceResult<TenantSettings> {
+        let tenant = self.managed_tenant(p, business)?;
+        Ok(self.store.tenant_settings(&tenant).await?)
+    }
+
+    pub async fn set_tenant_settings(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        routing: Option<&str>,
+        allow_reopen: Option<bool>,
+    ) -> ServiceResult<TenantSettings> {
+        let tenant = self.managed_tenant(p, business)?;
+        let mut settings = self.store.tenant_settings(&tenant).await?;
+        if let Some(r) = routing {
+            settings.auto_routing = match r {
+                "auto" => true,
+                "manual" => false,
+                _ => {
+                    return Err(Invalid::new(
+                        "routing",
+                        "invalid_routing",
+                        "routing must be auto or manual",
+                    )
+                    .into())
+                }
+            };
+        }
+        if let Some(a) = allow_reopen {
+            settings.allow_reopen = a;
+        }
+        let saved = self
+            .store
+            .set_tenant_settings(&tenant, settings, clock::now())
+            .await?;
+        self.reroute(&tenant).await;
+        Ok(saved)
+    }
+
+    /// After anything that changes who can take what: assign what can be assigned (if the
+    /// tenant routes automatically), then tell every waiting visitor its place. Failures are
+    /// logged: routing catches up on the next change.
+    pub async fn reroute(&self, tenant: &BusinessId) {
+        if let Err(e) = self.try_reroute(tenant).await {
+            tracing::warn!(error = %e, tenant = %tenant, "routing pass failed");
+        }
+    }
+
+    async fn try_reroute(&self, tenant: &BusinessId) -> ServiceResult<()> {
+        if self.store.tenant_settings(tenant).await?.auto_routing {
+            for _ in 0..MAX_PASS {
+                let Some(s) = self.store.assign_next(tenant, clock::now()).await? else {
+                    break;
+                };
+                self.bus.publish(Event::SessionUpdated(s.clone()));
+                self.bus.publish(Event::SessionAssigned(s));
+            }
+        }
+        for (s, position) in self.store.queue(tenant, MAX_PASS as u32).await? {
+            self.bus.publish(Event::QueuePosition {
+                business_id: s.business_id.clone(),
+                owner: s.owner.clone(),
+                session_id: s.id,
+                session_number: s.number,
+                position,
+            });
+        }
+        Ok(())
+    }
+
+    /// A waiting session's place in its queue; `None` once it is not waiting.
+    pub async fn queue_position(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> ServiceResult<(Session, Option<i64>)> {
+        let session = self.get_session(p, id).await?;
+        if session.status != SessionStatus::Waiting {
+            return Ok((session, None));
+        }
+        let queue = self.store.queue(&session.business_id, 10_000).await?;
+        let position = queue
+            .iter()
+            .find(|(s, _)| s.id == session.id)
+            .map(|(_, p)| *p);
+        Ok((session, position))
+    }
+
+    /// Staff: give the session to an agent, or move it to a department's queue (without an
+    /// agent), or both.
+    pub async fn assign(
+        &self,
+        p: &Principal,
+        id: &str,
+        agent: Option<&str>,
+        department: Option<&str>,
+    ) -> ServiceResult<Session> {
+        let session = self.managed_session(p, id).await?;
+        if session.status == SessionStatus::Closed {
+            return Err(ServiceError::conflict(
+                "session_closed",
+                "reopen the session first",
+            ));
+        }
+        let agent = agent.map(UserId::parse).transpose()?;
+        let department = match department {
+            Some(raw) => {
+                let d = uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
+                    Invalid::new(
+                        "department_id",
+                        "invalid_department",
+                        "department_id must be a department's id",
+                    )
+                })?;
+                if self
+                    .store
+                    .get_department(&session.business_id, d)
+                    .await?
+                    .is_none()
+                {
+                    return Err(Invalid::new(
+                        "department_id",
+                        "invalid_department",
+                        "no such department in this business",
+                    )
+                    .into());
+                }
+                Some(d)
+            }
+            None => None,
+        };
+        if agent.is_none() && department.is_none() {
+            return Err(Invalid::new(
+                "agent_id",
+                "missing_field",
+                "name an agent_id, a department_id, or both",
+            )
+            .into());
+        }
+        let to = if agent.is_some() {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Waiting
+        };
+        let patch = SessionPatch {
+            agent_id: Some(agent.clone()),
+            department_id: department.map(Some),
+            status: Some(StatusChange {
+                from: session.status,
+                to,
+            }),
+            ..SessionPatch::default()
+        };
+        let tenant = session.business_id.clone();
+        let updated = self.apply(session, patch).await?;
+        if agent.is_some() {
+            self.bus.publish(Event::SessionAssigned(updated.clone()));
+        }
+        self.reroute(&tenant).await;
+        Ok(updated)
+    }
+
+    /// Staff: take the agent off the session; it waits (and is routed) again.
+    pub async fn unassign(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
+        let session = self.managed_session(p, id).await?;
+        if session.status == SessionStatus::Closed {
+            return Err(ServiceError::conflict(
+                "session_closed",
+                "the session is closed",
+            ));
+        }
+        let patch = SessionPatch {
+            agent_id: Some(None),
+            status: Some(StatusChange {
+                from: session.status,
+                to: SessionStatus::Waiting,
+            }),
+            ..SessionPatch::default()
+        };
+        let tenant = session.business_id.clone();
+        let updated = self.apply(session, patch).await?;
+        self.reroute(&tenant).await;
+        Ok(updated)
+    }
+
+    /// Reopen a closed session, where the tenant allows it: back with its agent, or waiting.
+    pub async fn reopen(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
+        let session = self.get_session(p, id).await?;
+        if session.status != SessionStatus::Closed {
+            return Ok(session);
+        }
+        if !self
+            .store
+            .tenant_settings(&session.business_id)
+            .await?
+            .allow_reopen
+        {
+            return Err(ServiceError::conflict(
+                "reopen_not_allowed",
+                "this business does not reopen closed sessions",
+            ));
+        }
+        let to = if session.agent_id.is_some() {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Waiting
+        };
+        let patch = SessionPatch {
+            status: Some(StatusChange {
+                from: SessionStatus::Closed,
+                to,
+            }),
+            ..SessionPatch::default()
+        };
+        let tenant = session.business_id.clone();
+        let updated = self.apply(session, patch).await?;
+        self.reroute(&tenant).await;
+        Ok(updated)
+    }
+
+    async fn managed_session(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
+        let session = self.visible(p, SessionId::parse(id)?).await?;
+        if !authz::can_manage(p, &session) {
+            return Err(ServiceError::Forbidden("only staff assign sessions"));
+        }
+        Ok(session)
+    }
+}

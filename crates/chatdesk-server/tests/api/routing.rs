@@ -1,0 +1,225 @@
+//! Routing: automatic assignment, queue places, capacity, and routing by hand.
+
+use crate::harness::{assert_error, on_both_stores, As, TestApp};
+use crate::realtime::Sse;
+use chatdesk_core::identity::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+on_both_stores!(
+    auto_routing_assigns_and_tells_visitors_their_place,
+    routing_by_hand_and_reopening
+);
+
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The next event named `name`, skipping others.
+async fn next_named(stream: &mut Sse, name: &str) -> serde_json::Value {
+    loop {
+        let f = stream.next().await;
+        if f.event == name {
+            return f.data;
+        }
+    }
+}
+
+async fn auto_routing_assigns_and_tells_visitors_their_place(app: TestApp) {
+    let admin = app.token("boss", Role::Admin, Some("shop"));
+    let (s, settings) = app
+        .call(
+            Method::PUT,
+            "/v1/tenant/settings",
+            &admin,
+            Some(json!({"routing": "auto"})),
+        )
+        .await;
+    assert_eq!(
+        (s, settings["routing"].as_str()),
+        (StatusCode::OK, Some("auto"))
+    );
+    app.call(
+        Method::PUT,
+        "/v1/agents/ann",
+        &admin,
+        Some(json!({"max_concurrent": 1})),
+    )
+    .await;
+    let ann = app.agent("ann", "shop");
+    // Ann's console is open: that makes her online.
+    let mut console = Sse::open(&app, "/v1/events", &ann, None).await.unwrap();
+    until("ann is online", async || {
+        app.get("/v1/agents", &ann).await.1[0]["presence"] == "online"
+    })
+    .await;
+
+    let v1 = app.visitor();
+    let first = app.open(&v1, json!({"business_id": "shop"})).await;
+    let assigned = next_named(&mut console, "sessionAssigned").await;
+    assert_eq!(
+        (assigned["id"].as_str(), assigned["agent_id"].as_str()),
+        (Some(first.as_str()), Some("ann"))
+    );
+    let (_, s1) = app.get(&format!("/v1/sessions/{first}"), &v1).await;
+    assert_eq!(
+        (s1["status"].as_str(), s1["agent_id"].as_str()),
+        (Some("active"), Some("ann"))
+    );
+
+    // Ann is at her cap: the next visitor waits, and is told where it stands.
+    let v2 = app.visitor();
+    let mut visitor_stream = Sse::open(&app, "/v1/events", &v2, None).await.unwrap();
+    let second = app.open(&v2, json!({"business_id": "shop"})).await;
+    let place = next_named(&mut visitor_stream, "queuePosition").await;
+    assert_eq!(
+        (place["sessionId"].as_str(), place["position"].as_i64()),
+        (Some(second.as_str()), Some(1))
+    );
+    let (_, q) = app.get(&format!("/v1/sessions/{second}/queue"), &v2).await;
+    assert_eq!(q, json!({"status": "waiting", "position": 1}));
+
+    // Capacity frees up: the oldest waiting session goes first.
+    app.post(&format!("/v1/sessions/{first}/end"), &v1, json!({}))
+        .await;
+    let got = next_named(&mut visitor_stream, "sessionAssigned").await;
+    assert_eq!(
+        (got["id"].as_str(), got["agent_id"].as_str()),
+        (Some(second.as_str()), Some("ann"))
+    );
+    let (_, q) = app.get(&format!("/v1/sessions/{second}/queue"), &v2).await;
+    assert_eq!(q, json!({"status": "active", "position": null}));
+    let (_, agents) = app.get("/v1/agents", &ann).await;
+    assert_eq!(agents[0]["active_sessions"], 1);
+    drop(console);
+}
+
+async fn routing_by_hand_and_reopening(app: TestApp) {
+    let admin = app.token("boss", Role::Admin, None);
+    let agent = app.agent("bob", "default");
+    let alice = app.customer("alice");
+    let id = app.open(&alice, json!({})).await;
+    let (_, q) = app.get(&format!("/v1/sessions/{id}/queue"), &alice).await;
+    assert_eq!(
+        q["position"], 1,
+        "manual routing (the default) leaves it waiting"
+    );
+
+    let path = |what: &str| format!("/v1/sessions/{id}/{what}");
+    let (s, assigned) = app
+        .post(&path("assign"), &agent, json!({"agent_id": "bob"}))
+        .await;
+    assert_eq!(
+        (
+            s,
+            assigned["status"].as_str(),
+            assigned["agent_id"].as_str()
+        ),
+        (StatusCode::OK, Some("active"), Some("bob"))
+    );
+    let (_, back) = app.post(&path("unassign"), &agent, json!({})).await;
+    assert_eq!(
+        (back["status"].as_str(), back["agent_id"].as_str()),
+        (Some("waiting"), None)
+    );
+    let (_, dept) = app
+        .post("/v1/departments", &admin, json!({"name": "Billing"}))
+        .await;
+    let (s, moved) = app
+        .post(
+            &path("assign"),
+            &agent,
+            json!({"department_id": dept["id"]}),
+        )
+        .await;
+    assert_eq!(
+        (s, moved["department_id"].as_str()),
+        (StatusCode::OK, dept["id"].as_str())
+    );
+    assert_eq!(moved["status"], "waiting");
+    assert_error(
+        &app.post(&path("assign"), &alice, json!({"agent_id": "alice"}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &app.post(&path("assign"), &agent, json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "missing_field",
+    );
+    assert_error(
+        &app.post(&path("assign"), &agent, json!({"department_id": "nope"}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_department",
+    );
+    assert_error(
+        &app.post(
+            &path("assign"),
+            &app.agent("eve", "other"),
+            json!({"agent_id": "eve"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // Reopening, where the tenant allows it (the default).
+    app.post(&path("end"), &alice, json!({})).await;
+    assert_error(
+        &app.post(&path("assign"), &agent, json!({"agent_id": "bob"}))
+            .await,
+        StatusCode::CONFLICT,
+        "session_closed",
+    );
+    let (s, reopened) = app.post(&path("reopen"), &alice, json!({})).await;
+    assert_eq!(
+        (s, reopened["status"].as_str(), reopened["ended_at"].clone()),
+        (StatusCode::OK, Some("waiting"), json!(null))
+    );
+    app.call(
+        Method::PUT,
+        "/v1/tenant/settings",
+        &admin,
+        Some(json!({"allow_reopen": false, "business_id": "default"})),
+    )
+    .await;
+    app.post(&path("end"), &alice, json!({})).await;
+    assert_error(
+        &app.post(&path("reopen"), &alice, json!({})).await,
+        StatusCode::CONFLICT,
+        "reopen_not_allowed",
+    );
+    assert_error(
+        &app.call(
+            Method::PUT,
+            "/v1/tenant/settings",
+            &admin,
+            Some(json!({"routing": "sometimes"})),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_routing",
+    );
+    assert_error(
+        &app.call(
+            Method::PUT,
+            "/v1/tenant/settings",
+            &agent,
+            Some(json!({"routing": "auto"})),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let _ = As::Nobody;
+}
