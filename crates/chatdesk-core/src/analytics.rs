@@ -36,8 +36,15 @@ fn secs(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     (to - from).num_milliseconds().max(0) as f64 / 1000.0
 }
 
-/// A session's figures from its messages in `seq` order.
+/// A session's figures from its messages in `seq` order. The system's own notes ("closed",
+/// "assigned to …") are not conversation and are not counted.
 pub fn session_stats(session: &Session, beats: &[Beat]) -> SessionStats {
+    let beats: Vec<Beat> = beats
+        .iter()
+        .copied()
+        .filter(|b| b.sender_type != SenderType::System)
+        .collect();
+    let beats = beats.as_slice();
     let mut waits = Vec::new();
     let mut waiting_since: Option<DateTime<Utc>> = None;
     for b in beats {
@@ -152,7 +159,7 @@ pub fn report(sessions: &[(Session, Vec<Beat>)]) -> Report {
     };
     let mut hours = [0i64; 24];
     for (_, beats) in sessions {
-        for b in beats {
+        for b in beats.iter().filter(|b| b.sender_type != SenderType::System) {
             hours[b.at.hour() as usize] += 1;
         }
     }
@@ -262,7 +269,8 @@ mod tests {
         assert_eq!(s.resolution_secs, Some(600.0));
         assert_eq!(
             (s.messages, s.customer_messages, s.staff_messages),
-            (7, 3, 3)
+            (6, 3, 3),
+            "the system's note is not conversation"
         );
         let unanswered = session_stats(&session(t0, None, None), &beats[..2]);
         assert_eq!(

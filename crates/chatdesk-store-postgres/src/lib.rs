@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chatdesk_core::analytics::Beat;
 use chatdesk_core::domain::{
     ActivityKind, Agent, BusinessId, Contact, Department, DepartmentName, Email, Message, Party,
-    Presence, SearchQuery, Session, SessionId, SessionStatus, UserId, VisitorId, WebhookEvent,
-    WebhookUrl,
+    Presence, SearchQuery, SenderType, Session, SessionId, SessionStatus, UserId, VisitorId,
+    WebhookEvent, WebhookUrl,
 };
 use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
@@ -463,7 +463,7 @@ impl Store for PgStore {
                  last_message_at = $1, last_activity_at = $2, updated_at = $3, \
                  status = CASE WHEN $4::text IS NOT NULL AND status = 'waiting' THEN 'active' ELSE status END, \
                  agent_id = COALESCE(agent_id, $5::text) \
-                 WHERE id = $6 AND deleted_at IS NULL AND status <> 'closed' RETURNING last_seq",
+                 WHERE id = $6 AND deleted_at IS NULL AND (status <> 'closed' OR $7) RETURNING last_seq",
             )
             .bind(at)
             .bind(at)
@@ -471,6 +471,8 @@ impl Store for PgStore {
             .bind(claim)
             .bind(claim)
             .bind(m.session_id.as_uuid())
+            // The system may note what happened (e.g. "closed") in a session just closed.
+            .bind(m.sender_type == SenderType::System)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db)?;

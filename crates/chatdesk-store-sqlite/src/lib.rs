@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use chatdesk_core::analytics::Beat;
 use chatdesk_core::domain::{
     ActivityKind, Agent, BusinessId, Contact, Department, DepartmentName, Email, Message, Party,
-    Presence, SearchQuery, Session, SessionId, SessionStatus, UserId, VisitorId, WebhookEvent,
-    WebhookUrl,
+    Presence, SearchQuery, SenderType, Session, SessionId, SessionStatus, UserId, VisitorId,
+    WebhookEvent, WebhookUrl,
 };
 use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
@@ -499,7 +499,7 @@ impl Store for SqliteStore {
                  last_message_at = ?, last_activity_at = ?, updated_at = ?, \
                  status = CASE WHEN ? IS NOT NULL AND status = 'waiting' THEN 'active' ELSE status END, \
                  agent_id = COALESCE(agent_id, ?) \
-                 WHERE id = ? AND deleted_at IS NULL AND status <> 'closed' RETURNING last_seq",
+                 WHERE id = ? AND deleted_at IS NULL AND (status <> 'closed' OR ?) RETURNING last_seq",
             )
             .bind(at)
             .bind(at)
@@ -507,6 +507,8 @@ impl Store for SqliteStore {
             .bind(claim)
             .bind(claim)
             .bind(m.session_id.as_uuid())
+            // The system may note what happened (e.g. "closed") in a session just closed.
+            .bind(m.sender_type == SenderType::System)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db)?;

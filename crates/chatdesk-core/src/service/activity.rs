@@ -78,6 +78,8 @@ impl SessionService {
         for s in &closed {
             self.bus.publish(Event::SessionUpdated(s.clone()));
             self.bus.publish(Event::SessionClosed(s.clone()));
+            self.post_system(s, "Conversation closed after inactivity".into())
+                .await;
             tenants.insert(s.business_id.clone());
         }
         for t in &tenants {

@@ -33,6 +33,9 @@ pub use conversation::{Conversation, PostMessage};
 pub use search::SearchResults;
 pub use stats::{StatsQuery, StatsReport, MAX_REPORT_SESSIONS};
 
+/// The sender id of the messages the system writes into conversations.
+pub const SYSTEM_SENDER: &str = "system";
+
 /// Limits on what clients may send and ask for.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -388,6 +391,7 @@ impl SessionService {
                     c.to == SessionStatus::Closed && c.from != SessionStatus::Closed
                 }) {
                     self.bus.publish(Event::SessionClosed(s.clone()));
+                    self.post_system(&s, "Conversation closed".into()).await;
                     // Capacity freed: the next waiting session may go to this agent.
                     self.reroute(&s.business_id).await;
                 }
@@ -428,6 +432,30 @@ impl SessionService {
         let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
         let session = self.visible(p, id).await?;
         self.append(p, &session, content, client_msg_id).await
+    }
+
+    /// Note in the conversation what happened to it (closed, assigned, …): a `system`
+    /// message, through the same write path as any other. A failure is logged, not raised:
+    /// the change itself has happened.
+    pub(super) async fn post_system(&self, session: &Session, text: String) {
+        let message = NewMessage {
+            id: MessageId::generate(),
+            session_id: session.id,
+            sender: Party::User(UserId::parse(SYSTEM_SENDER).expect("valid id")),
+            sender_type: SenderType::System,
+            content: text,
+            client_msg_id: None,
+            claim_for_agent: None,
+            at: clock::now(),
+        };
+        let audience = Audience {
+            business_id: session.business_id.clone(),
+            owner: session.owner.clone(),
+            session_number: session.number,
+        };
+        if let Err(e) = self.committer.append(message, audience).await {
+            tracing::warn!(error = %e, session = %session.id, "could not post a system message");
+        }
     }
 
     /// Append to a session the caller has already been shown.

@@ -74,7 +74,8 @@ impl SessionService {
                     break;
                 };
                 self.bus.publish(Event::SessionUpdated(s.clone()));
-                self.bus.publish(Event::SessionAssigned(s));
+                self.bus.publish(Event::SessionAssigned(s.clone()));
+                self.post_system(&s, assigned_note(&s)).await;
             }
         }
         for (s, position) in self.store.queue(tenant, MAX_PASS as u32).await? {
@@ -176,6 +177,13 @@ impl SessionService {
         let updated = self.apply(session, patch).await?;
         if agent.is_some() {
             self.bus.publish(Event::SessionAssigned(updated.clone()));
+            self.post_system(&updated, assigned_note(&updated)).await;
+        } else {
+            self.post_system(
+                &updated,
+                "Transferred to another department; waiting for an agent".into(),
+            )
+            .await;
         }
         self.reroute(&tenant).await;
         Ok(updated)
@@ -200,6 +208,8 @@ impl SessionService {
         };
         let tenant = session.business_id.clone();
         let updated = self.apply(session, patch).await?;
+        self.post_system(&updated, "Unassigned; waiting for an agent".into())
+            .await;
         self.reroute(&tenant).await;
         Ok(updated)
     }
@@ -245,5 +255,12 @@ impl SessionService {
             return Err(ServiceError::Forbidden("only staff assign sessions"));
         }
         Ok(session)
+    }
+}
+
+fn assigned_note(s: &Session) -> String {
+    match &s.agent_id {
+        Some(a) => format!("Assigned to {a}"),
+        None => "Assigned".into(),
     }
 }

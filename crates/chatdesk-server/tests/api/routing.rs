@@ -173,8 +173,37 @@ async fn routing_by_hand_and_reopening(app: TestApp) {
         "not_found",
     );
 
+    // Each change is noted in the conversation by the system.
+    let (_, notes) = app.get(&path("messages"), &alice).await;
+    let notes: Vec<(String, String)> = notes["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["sender_type"].as_str().unwrap().to_owned(),
+                m["content"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let system = |t: &str| ("system".to_owned(), t.to_owned());
+    assert_eq!(
+        notes,
+        vec![
+            system("Assigned to bob"),
+            system("Unassigned; waiting for an agent"),
+            system("Transferred to another department; waiting for an agent"),
+        ]
+    );
+
     // Reopening, where the tenant allows it (the default).
     app.post(&path("end"), &alice, json!({})).await;
+    let (_, after) = app.get(&path("messages"), &alice).await;
+    assert_eq!(
+        after["messages"].as_array().unwrap().last().unwrap()["content"],
+        "Conversation closed",
+        "a closed session still gets the system's note"
+    );
     assert_error(
         &app.post(&path("assign"), &agent, json!({"agent_id": "bob"}))
             .await,

@@ -123,7 +123,8 @@ async fn signed_deliveries_for_the_subscribed_events(app: TestApp) {
     app.post(&format!("/v1/sessions/{id}/end"), &alice, json!({}))
         .await;
 
-    let got = receiver.wait_for(3).await;
+    // The customer's message, and the system's "Conversation closed" note.
+    let got = receiver.wait_for(4).await;
     let mut events: Vec<_> = got
         .iter()
         .map(|r| r.headers["x-chatdesk-event"].to_str().unwrap().to_owned())
@@ -131,7 +132,12 @@ async fn signed_deliveries_for_the_subscribed_events(app: TestApp) {
     events.sort();
     assert_eq!(
         events,
-        vec!["message.created", "session.closed", "session.created"]
+        vec![
+            "message.created",
+            "message.created",
+            "session.closed",
+            "session.created"
+        ]
     );
     for r in &got {
         verify(secret, r);
@@ -146,7 +152,14 @@ async fn signed_deliveries_for_the_subscribed_events(app: TestApp) {
             r.headers["x-chatdesk-event"].to_str().unwrap()
         );
         match body["event"].as_str().unwrap() {
-            "message.created" => assert_eq!(body["data"]["message"]["content"], "hello webhook"),
+            "message.created" => {
+                let m = &body["data"]["message"];
+                assert!(
+                    (m["content"] == "hello webhook" && m["sender_type"] == "customer")
+                        || (m["content"] == "Conversation closed" && m["sender_type"] == "system"),
+                    "{m}"
+                );
+            }
             "session.closed" => assert_eq!(body["data"]["session"]["status"], "closed"),
             _ => assert_eq!(body["data"]["session"]["id"], id.as_str()),
         }
