@@ -56,6 +56,8 @@ pub struct SessionFilter {
     pub status: Option<SessionStatus>,
     /// Only sessions that are not closed (when `status` is not given).
     pub open_only: bool,
+    /// Leave out these tenants.
+    pub exclude_business: Vec<BusinessId>,
     /// Only sessions started at or after this time.
     pub started_from: Option<DateTime<Utc>>,
     /// Only sessions started before this time.
@@ -78,6 +80,8 @@ pub struct TenantSettings {
     pub auto_routing: bool,
     /// Closed sessions may be reopened.
     pub allow_reopen: bool,
+    /// Sessions idle longer than this are closed by the job (`None`: the server's default).
+    pub idle_timeout_secs: Option<i64>,
 }
 
 impl Default for TenantSettings {
@@ -85,6 +89,7 @@ impl Default for TenantSettings {
         Self {
             auto_routing: false,
             allow_reopen: true,
+            idle_timeout_secs: None,
         }
     }
 }
@@ -482,6 +487,8 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Vec<crate::domain::Agent>>;
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings>;
+    /// Tenants with their own idle timeout, and that timeout in seconds.
+    async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>>;
     async fn set_tenant_settings(
         &self,
         business_id: &BusinessId,

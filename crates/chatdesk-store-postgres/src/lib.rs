@@ -137,6 +137,14 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &SessionFilter) {
         }
         None => {}
     }
+    if !filter.exclude_business.is_empty() {
+        q.push(" AND business_id NOT IN (");
+        let mut list = q.separated(", ");
+        for b in &filter.exclude_business {
+            list.push_bind(b.as_str().to_owned());
+        }
+        q.push(")");
+    }
     if let Some(t) = filter.started_from {
         q.push(" AND started_at >= ").push_bind(t);
     }
@@ -1136,7 +1144,7 @@ impl Store for PgStore {
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
         let row =
-            sqlx::query("SELECT routing, allow_reopen FROM tenant_settings WHERE business_id = $1")
+            sqlx::query("SELECT routing, allow_reopen, idle_timeout_secs FROM tenant_settings WHERE business_id = $1")
                 .bind(business_id.as_str())
                 .fetch_optional(&self.pool)
                 .await
@@ -1146,8 +1154,25 @@ impl Store for PgStore {
             Some(r) => Ok(TenantSettings {
                 auto_routing: r.try_get::<String, _>("routing").map_err(corrupt)? == "auto",
                 allow_reopen: r.try_get("allow_reopen").map_err(corrupt)?,
+                idle_timeout_secs: r.try_get("idle_timeout_secs").map_err(corrupt)?,
             }),
         }
+    }
+
+    async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>> {
+        let rows = sqlx::query("SELECT business_id, idle_timeout_secs FROM tenant_settings WHERE idle_timeout_secs IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let b: String = r.try_get("business_id").map_err(corrupt)?;
+                Ok((
+                    BusinessId::parse(&b).map_err(corrupt)?,
+                    r.try_get("idle_timeout_secs").map_err(corrupt)?,
+                ))
+            })
+            .collect()
     }
 
     async fn set_tenant_settings(
@@ -1157,13 +1182,15 @@ impl Store for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<TenantSettings> {
         sqlx::query(
-            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, updated_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (business_id) DO UPDATE SET routing = excluded.routing, \
-             allow_reopen = excluded.allow_reopen, updated_at = excluded.updated_at",
+             allow_reopen = excluded.allow_reopen, idle_timeout_secs = excluded.idle_timeout_secs, \
+             updated_at = excluded.updated_at",
         )
         .bind(business_id.as_str())
         .bind(if settings.auto_routing { "auto" } else { "manual" })
         .bind(settings.allow_reopen)
+        .bind(settings.idle_timeout_secs)
         .bind(at)
         .execute(&self.pool)
         .await

@@ -179,6 +179,14 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, filter: &SessionFilter) {
         }
         None => {}
     }
+    if !filter.exclude_business.is_empty() {
+        q.push(" AND business_id NOT IN (");
+        let mut list = q.separated(", ");
+        for b in &filter.exclude_business {
+            list.push_bind(b.as_str().to_owned());
+        }
+        q.push(")");
+    }
     if let Some(t) = filter.started_from {
         q.push(" AND started_at >= ").push_bind(micros(t));
     }
@@ -1165,7 +1173,7 @@ impl Store for SqliteStore {
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
         let row =
-            sqlx::query("SELECT routing, allow_reopen FROM tenant_settings WHERE business_id = ?")
+            sqlx::query("SELECT routing, allow_reopen, idle_timeout_secs FROM tenant_settings WHERE business_id = ?")
                 .bind(business_id.as_str())
                 .fetch_optional(&self.reader)
                 .await
@@ -1175,8 +1183,25 @@ impl Store for SqliteStore {
             Some(r) => Ok(TenantSettings {
                 auto_routing: r.try_get::<String, _>("routing").map_err(corrupt)? == "auto",
                 allow_reopen: r.try_get("allow_reopen").map_err(corrupt)?,
+                idle_timeout_secs: r.try_get("idle_timeout_secs").map_err(corrupt)?,
             }),
         }
+    }
+
+    async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>> {
+        let rows = sqlx::query("SELECT business_id, idle_timeout_secs FROM tenant_settings WHERE idle_timeout_secs IS NOT NULL")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let b: String = r.try_get("business_id").map_err(corrupt)?;
+                Ok((
+                    BusinessId::parse(&b).map_err(corrupt)?,
+                    r.try_get("idle_timeout_secs").map_err(corrupt)?,
+                ))
+            })
+            .collect()
     }
 
     async fn set_tenant_settings(
@@ -1186,13 +1211,15 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<TenantSettings> {
         sqlx::query(
-            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, updated_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, updated_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (business_id) DO UPDATE SET routing = excluded.routing, \
-             allow_reopen = excluded.allow_reopen, updated_at = excluded.updated_at",
+             allow_reopen = excluded.allow_reopen, idle_timeout_secs = excluded.idle_timeout_secs, \
+             updated_at = excluded.updated_at",
         )
         .bind(business_id.as_str())
         .bind(if settings.auto_routing { "auto" } else { "manual" })
         .bind(settings.allow_reopen)
+        .bind(settings.idle_timeout_secs)
         .bind(micros(at))
         .execute(&self.writer)
         .await

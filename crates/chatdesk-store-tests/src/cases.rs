@@ -1420,8 +1420,13 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
     let auto = TenantSettings {
         auto_routing: true,
         allow_reopen: false,
+        idle_timeout_secs: Some(90),
     };
     store.set_tenant_settings(&shop, auto, at).await.unwrap();
+    assert_eq!(
+        store.tenant_idle_timeouts().await.unwrap(),
+        vec![(shop.clone(), 90)]
+    );
     assert_eq!(store.tenant_settings(&shop).await.unwrap(), auto);
 
     let (ann, bob) = (UserId::parse("ann").unwrap(), UserId::parse("bob").unwrap());

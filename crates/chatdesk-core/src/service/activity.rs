@@ -57,9 +57,33 @@ impl SessionService {
         self.close_idle(&filter, idle).await
     }
 
-    /// Close every open session idle for longer than `idle`: the scheduled job.
-    pub async fn close_idle_everywhere(&self, idle: Duration) -> ServiceResult<Vec<Session>> {
-        self.close_idle(&SessionFilter::default(), idle).await
+    /// The scheduled job: close open sessions idle longer than their tenant's timeout, or
+    /// than `default_idle` for tenants without one.
+    pub async fn close_idle_everywhere(
+        &self,
+        default_idle: Duration,
+    ) -> ServiceResult<Vec<Session>> {
+        let own = self.store.tenant_idle_timeouts().await?;
+        let mut closed = Vec::new();
+        for (tenant, secs) in &own {
+            let filter = SessionFilter {
+                business_id: Some(tenant.clone()),
+                ..SessionFilter::default()
+            };
+            closed.extend(
+                self.close_idle(
+                    &filter,
+                    Duration::from_secs(u64::try_from(*secs).unwrap_or(0)),
+                )
+                .await?,
+            );
+        }
+        let others = SessionFilter {
+            exclude_business: own.into_iter().map(|(t, _)| t).collect(),
+            ..SessionFilter::default()
+        };
+        closed.extend(self.close_idle(&others, default_idle).await?);
+        Ok(closed)
     }
 
     async fn close_idle(

@@ -30,6 +30,7 @@ impl SessionService {
         business: Option<&str>,
         routing: Option<&str>,
         allow_reopen: Option<bool>,
+        idle_timeout_secs: Option<Option<i64>>,
     ) -> ServiceResult<TenantSettings> {
         let tenant = self.managed_tenant(p, business)?;
         let mut settings = self.store.tenant_settings(&tenant).await?;
@@ -49,6 +50,17 @@ impl SessionService {
         }
         if let Some(a) = allow_reopen {
             settings.allow_reopen = a;
+        }
+        if let Some(idle) = idle_timeout_secs {
+            if idle.is_some_and(|s| !(1..=30 * 86_400).contains(&s)) {
+                return Err(Invalid::new(
+                    "idle_timeout_secs",
+                    "invalid_idle_timeout",
+                    "idle_timeout_secs must be between 1 and 2592000 (30 days)",
+                )
+                .into());
+            }
+            settings.idle_timeout_secs = idle;
         }
         let saved = self
             .store

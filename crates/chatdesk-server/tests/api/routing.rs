@@ -252,3 +252,52 @@ async fn routing_by_hand_and_reopening(app: TestApp) {
     );
     let _ = As::Nobody;
 }
+
+/// The idle job honours a tenant's own timeout; other tenants keep the server's default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_job_uses_each_tenants_timeout() {
+    crate::harness::run_with(
+        crate::harness::Kind::Sqlite,
+        |s| {
+            s.idle_timeout_secs = 3600;
+            s.idle_sweep_interval_secs = 1;
+        },
+        |app| async move {
+            let admin = app.token("boss", Role::Admin, None);
+            let set = |body| app.call(Method::PUT, "/v1/tenant/settings", &admin, Some(body));
+            assert_error(
+                &set(json!({"business_id": "quick", "idle_timeout_secs": 0})).await,
+                StatusCode::BAD_REQUEST,
+                "invalid_idle_timeout",
+            );
+            let (s, saved) = set(json!({"business_id": "quick", "idle_timeout_secs": 1})).await;
+            assert_eq!(
+                (s, saved["idle_timeout_secs"].as_i64()),
+                (StatusCode::OK, Some(1))
+            );
+            let alice = app.customer("alice");
+            let quick = app.open(&alice, json!({"business_id": "quick"})).await;
+            let slow = app.open(&alice, json!({"business_id": "slow"})).await;
+            until("the quick tenant's idle session is closed", async || {
+                app.get(&format!("/v1/sessions/{quick}"), &alice).await.1["status"] == "closed"
+            })
+            .await;
+            let (_, notes) = app
+                .get(&format!("/v1/sessions/{quick}/messages"), &alice)
+                .await;
+            assert_eq!(
+                notes["messages"][0]["content"],
+                "Conversation closed after inactivity"
+            );
+            let (_, other) = app.get(&format!("/v1/sessions/{slow}"), &alice).await;
+            assert_eq!(
+                other["status"], "waiting",
+                "the other tenant keeps the default hour"
+            );
+            let (_, cleared) =
+                set(json!({"business_id": "quick", "idle_timeout_secs": null})).await;
+            assert_eq!(cleared["idle_timeout_secs"], json!(null));
+        },
+    )
+    .await;
+}

@@ -27,6 +27,8 @@ pub struct SettingsView {
     /// `manual`: agents take sessions (by replying, or by assignment).
     pub routing: &'static str,
     pub allow_reopen: bool,
+    /// Sessions idle longer than this are closed by the job; null: the server's default.
+    pub idle_timeout_secs: Option<i64>,
 }
 
 impl From<TenantSettings> for SettingsView {
@@ -34,6 +36,7 @@ impl From<TenantSettings> for SettingsView {
         Self {
             routing: if s.auto_routing { "auto" } else { "manual" },
             allow_reopen: s.allow_reopen,
+            idle_timeout_secs: s.idle_timeout_secs,
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct SettingsBody {
     /// `auto` or `manual`.
     pub routing: Option<String>,
     pub allow_reopen: Option<bool>,
+    /// Seconds (1 to 30 days); `null` returns to the server's default.
+    #[serde(default, deserialize_with = "super::double_option")]
+    pub idle_timeout_secs: Option<Option<i64>>,
     pub business_id: Option<String>,
 }
 
@@ -85,6 +91,7 @@ async fn put_settings(
             b.business_id.as_deref(),
             b.routing.as_deref(),
             b.allow_reopen,
+            b.idle_timeout_secs,
         )
         .await?;
     Ok(ApiJson(s.into()))
