@@ -71,7 +71,35 @@ pub fn session_stats(session: &Session, beats: &[Beat]) -> SessionStats {
         staff_messages: staff,
         first_response_secs: waits.first().copied(),
         average_response_secs: mean(&waits),
-        resolution_secs: session.ended_at.map(|end| secs(session.started_at, end)),
+        resolution_secs: session
+            .ended_at
+            .map(|_| duration_secs(session, session.started_at)),
+    }
+}
+
+/// How long a session has lasted: to its end, or to `now` while open.
+pub fn duration_secs(session: &Session, now: DateTime<Utc>) -> f64 {
+    secs(session.started_at, session.ended_at.unwrap_or(now))
+}
+
+/// Seed 003's summary of reported activity over sessions: the same durations and means as
+/// every other report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActivitySummary {
+    pub total_duration_secs: f64,
+    pub total_messages_sent: i64,
+    pub total_conversations: i64,
+    /// Mean session duration, 0 with no sessions.
+    pub average_session_secs: f64,
+}
+
+pub fn activity_summary(sessions: &[Session], now: DateTime<Utc>) -> ActivitySummary {
+    let durations: Vec<f64> = sessions.iter().map(|s| duration_secs(s, now)).collect();
+    ActivitySummary {
+        total_duration_secs: durations.iter().sum(),
+        total_messages_sent: sessions.iter().map(|s| s.activity.messages_sent).sum(),
+        total_conversations: sessions.iter().map(|s| s.activity.conversations).sum(),
+        average_session_secs: mean(&durations).unwrap_or(0.0),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::http::{ApiJson, ApiQuery, JsonOrEmpty};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use chatdesk_core::analytics;
 use chatdesk_core::domain::{Party, Session};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{ListSessions, OpenSession};
@@ -38,9 +39,7 @@ fn user_name(p: &Principal) -> String {
 
 /// Minutes from start to end (or to now for an open session), to two decimals.
 fn duration_minutes(s: &Session) -> f64 {
-    let end = s.ended_at.unwrap_or_else(Utc::now);
-    let minutes = (end - s.started_at).num_milliseconds().max(0) as f64 / 60_000.0;
-    round2(minutes)
+    round2(analytics::duration_secs(s, Utc::now()) / 60.0)
 }
 
 fn round2(x: f64) -> f64 {
@@ -288,16 +287,13 @@ async fn history(
             average_response_time: round2(s.activity.average_response_secs()),
         })
         .collect();
-    let total_duration: f64 = entries.iter().map(|e| e.duration_minutes).sum();
+    // The summary is the analytics module's, over the same sessions.
+    let totals = analytics::activity_summary(&sessions, Utc::now());
     let summary = Summary {
-        total_duration_minutes: round2(total_duration),
-        total_messages_sent: entries.iter().map(|e| e.total_messages_sent).sum(),
-        total_conversations: entries.iter().map(|e| e.total_conversations).sum(),
-        average_session_duration: if entries.is_empty() {
-            0.0
-        } else {
-            round2(total_duration / entries.len() as f64)
-        },
+        total_duration_minutes: round2(totals.total_duration_secs / 60.0),
+        total_messages_sent: totals.total_messages_sent,
+        total_conversations: totals.total_conversations,
+        average_session_duration: round2(totals.average_session_secs / 60.0),
     };
     Ok(ApiJson(History {
         user: user_name(&p),
