@@ -25,6 +25,30 @@ fn taken(e: StoreError) -> ServiceError {
 }
 
 impl SessionService {
+    /// A department id from a request, which must name a department of this tenant.
+    pub(super) async fn existing_department(
+        &self,
+        tenant: &BusinessId,
+        raw: &str,
+    ) -> ServiceResult<uuid::Uuid> {
+        let id = uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
+            Invalid::new(
+                "department_id",
+                "invalid_department",
+                "department_id must be a department's id",
+            )
+        })?;
+        match self.store.get_department(tenant, id).await? {
+            Some(_) => Ok(id),
+            None => Err(Invalid::new(
+                "department_id",
+                "invalid_department",
+                "no such department in this business",
+            )
+            .into()),
+        }
+    }
+
     /// The tenant whose agents and departments `p` may look at: staff, their own (or, for an
     /// unscoped admin, the one asked for).
     fn staff_tenant(&self, p: &Principal, asked: Option<&str>) -> ServiceResult<BusinessId> {

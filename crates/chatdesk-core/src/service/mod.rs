@@ -197,26 +197,7 @@ impl SessionService {
         };
         let mut new = new;
         if let Some(raw) = &req.department_id {
-            let id = uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
-                Invalid::new(
-                    "department_id",
-                    "invalid_department",
-                    "department_id must be a department's id",
-                )
-            })?;
-            if self
-                .store
-                .get_department(&new.business_id, id)
-                .await?
-                .is_none()
-            {
-                return Err(Invalid::new(
-                    "department_id",
-                    "invalid_department",
-                    "no such department in this business",
-                )
-                .into());
-            }
+            let id = self.existing_department(&new.business_id, raw).await?;
             new.department_id = Some(id);
         }
         let (session, created) = self.store.open_session(new, !req.force_new).await?;

@@ -139,26 +139,7 @@ impl SessionService {
         let agent = agent.map(UserId::parse).transpose()?;
         let department = match department {
             Some(raw) => {
-                let d = uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
-                    Invalid::new(
-                        "department_id",
-                        "invalid_department",
-                        "department_id must be a department's id",
-                    )
-                })?;
-                if self
-                    .store
-                    .get_department(&session.business_id, d)
-                    .await?
-                    .is_none()
-                {
-                    return Err(Invalid::new(
-                        "department_id",
-                        "invalid_department",
-                        "no such department in this business",
-                    )
-                    .into());
-                }
+                let d = self.existing_department(&session.business_id, raw).await?;
                 Some(d)
             }
             None => None,
