@@ -506,6 +506,9 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>>;
 
+    /// A waiting session's place in its department's queue (1 = next).
+    async fn queue_position(&self, session: &Session) -> StoreResult<i64>;
+
     /// Waiting sessions of a tenant, oldest first, with their place in their department's
     /// queue (1 = next).
     async fn queue(&self, business_id: &BusinessId, limit: u32)

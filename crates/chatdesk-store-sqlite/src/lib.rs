@@ -1271,15 +1271,26 @@ impl Store for SqliteStore {
         Ok(assigned)
     }
 
+    async fn queue_position(&self, session: &Session) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions WHERE business_id = ? AND status = 'waiting' AND deleted_at IS NULL \
+             AND COALESCE(department_id, '') = COALESCE(?, '') AND number <= ?",
+        )
+        .bind(session.business_id.as_str())
+        .bind(session.department_id.clone())
+        .bind(session.number)
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db)
+    }
+
     async fn queue(
         &self,
         business_id: &BusinessId,
         limit: u32,
     ) -> StoreResult<Vec<(Session, i64)>> {
         let rows = sqlx::query(&format!(
-            "SELECT {}, (SELECT COUNT(*) FROM sessions w WHERE w.business_id = s.business_id AND w.status = 'waiting' \
-               AND w.deleted_at IS NULL AND COALESCE(w.department_id, '') = COALESCE(s.department_id, '') \
-               AND w.number <= s.number) AS position \
+            "SELECT {}, ROW_NUMBER() OVER (PARTITION BY COALESCE(s.department_id, '') ORDER BY s.number) AS position \
              FROM sessions s WHERE s.business_id = ? AND s.status = 'waiting' AND s.deleted_at IS NULL \
              ORDER BY s.number LIMIT ?",
             qualified(SESSION_COLUMNS, "s")

@@ -107,6 +107,8 @@ impl SessionService {
             tenants.insert(s.business_id.clone());
         }
         for t in &tenants {
+            // Idle waiting sessions left their queues: the rest move up.
+            self.announce_queue(t).await?;
             self.reroute(t).await;
         }
         Ok(closed)

@@ -204,6 +204,10 @@ impl SessionService {
         if created {
             self.bus.publish(Event::SessionCreated(session.clone()));
             self.reroute(&session.business_id).await;
+            // Still waiting after routing: tell it where it stands (nobody else moved).
+            if let Some(now) = self.store.get_session(session.id).await? {
+                self.announce_place(&now).await?;
+            }
         }
         Ok((session, created))
     }
@@ -373,6 +377,13 @@ impl SessionService {
                 }) {
                     self.bus.publish(Event::SessionClosed(s.clone()));
                     self.post_system(&s, "Conversation closed".into()).await;
+                    // A waiting session leaving its queue moves everyone behind it up.
+                    if patch
+                        .status
+                        .is_some_and(|c| c.from == SessionStatus::Waiting)
+                    {
+                        self.announce_queue(&s.business_id).await?;
+                    }
                     // Capacity freed: the next waiting session may go to this agent.
                     self.reroute(&s.business_id).await;
                 }

@@ -80,6 +80,7 @@ impl SessionService {
     }
 
     async fn try_reroute(&self, tenant: &BusinessId) -> ServiceResult<()> {
+        let mut assigned = 0;
         if self.store.tenant_settings(tenant).await?.auto_routing {
             for _ in 0..MAX_PASS {
                 let Some(s) = self.store.assign_next(tenant, clock::now()).await? else {
@@ -88,8 +89,34 @@ impl SessionService {
                 self.bus.publish(Event::SessionUpdated(s.clone()));
                 self.bus.publish(Event::SessionAssigned(s.clone()));
                 self.post_system(&s, assigned_note(&s)).await;
+                assigned += 1;
             }
         }
+        // Places move only when sessions leave a queue.
+        if assigned > 0 {
+            self.announce_queue(tenant).await?;
+        }
+        Ok(())
+    }
+
+    /// Tell one waiting session its place (a new arrival: nobody else's place changed).
+    pub(super) async fn announce_place(&self, s: &Session) -> ServiceResult<()> {
+        if s.status == SessionStatus::Waiting {
+            let position = self.store.queue_position(s).await?;
+            self.bus.publish(Event::QueuePosition {
+                business_id: s.business_id.clone(),
+                owner: s.owner.clone(),
+                session_id: s.id,
+                session_number: s.number,
+                position,
+            });
+        }
+        Ok(())
+    }
+
+    /// Tell every waiting session of the tenant its place (after sessions left or re-entered
+    /// a queue).
+    pub(super) async fn announce_queue(&self, tenant: &BusinessId) -> ServiceResult<()> {
         for (s, position) in self.store.queue(tenant, MAX_PASS as u32).await? {
             self.bus.publish(Event::QueuePosition {
                 business_id: s.business_id.clone(),
@@ -172,6 +199,7 @@ impl SessionService {
             self.bus.publish(Event::SessionAssigned(updated.clone()));
             self.post_system(&updated, assigned_note(&updated)).await;
         } else {
+            self.announce_queue(&tenant).await?;
             self.post_system(
                 &updated,
                 "Transferred to another department; waiting for an agent".into(),
@@ -203,6 +231,7 @@ impl SessionService {
         let updated = self.apply(session, patch).await?;
         self.post_system(&updated, "Unassigned; waiting for an agent".into())
             .await;
+        self.announce_queue(&tenant).await?;
         self.reroute(&tenant).await;
         Ok(updated)
     }
@@ -238,6 +267,9 @@ impl SessionService {
         };
         let tenant = session.business_id.clone();
         let updated = self.apply(session, patch).await?;
+        if updated.status == SessionStatus::Waiting {
+            self.announce_queue(&tenant).await?;
+        }
         self.reroute(&tenant).await;
         Ok(updated)
     }

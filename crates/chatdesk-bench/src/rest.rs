@@ -1,0 +1,105 @@
+//! `rest`: 64 connections hammering three requests in turn — open a session with
+//! `force_new`, fetch one session, fetch a page of 50 messages — each for a fixed time.
+
+use crate::server::SECRET;
+use crate::stats::{row, Row, Samples};
+use chatdesk_core::identity::Role;
+use chatdesk_server::auth::jwt::JwtKeys;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::Result<Vec<Row>> {
+    let token =
+        JwtKeys::new(SECRET).issue("rest-user", Role::Customer, None, Duration::from_secs(3600));
+    let setup = reqwest::Client::new();
+    let opened: serde_json::Value = setup
+        .post(format!("{base}/v1/sessions"))
+        .bearer_auth(&token)
+        .json(&json!({"force_new": true}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let sid = opened["session"]["id"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("open failed"))?
+        .to_owned();
+    for i in 0..50 {
+        setup
+            .post(format!("{base}/v1/sessions/{sid}/messages"))
+            .bearer_auth(&token)
+            .json(&json!({"content": format!("message {i}")}))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let cases: [(&str, &str, &str); 3] = [
+        ("POST /v1/sessions (force_new)", "≥ 20,000 req/s", "post"),
+        ("GET /v1/sessions/{id}", "≥ 60,000 req/s", "get"),
+        ("GET 50 messages", "≥ 20,000 req/s", "page"),
+    ];
+    let mut rows = Vec::new();
+    for (name, target, kind) in cases {
+        let (count, mut lat) = hammer(base, &token, &sid, kind, connections, duration).await?;
+        let rate = count as f64 / duration.as_secs_f64();
+        rows.push(row(
+            "rest",
+            name,
+            format!("{rate:.0} req/s, p99 {:.2} ms", lat.percentile_ms(99.0)),
+            target,
+            format!("{connections} connections"),
+        ));
+    }
+    Ok(rows)
+}
+
+async fn hammer(
+    base: &str,
+    token: &str,
+    sid: &str,
+    kind: &str,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<(u64, Samples)> {
+    let deadline = Instant::now() + duration;
+    let (base, token, sid) = (
+        Arc::new(base.to_owned()),
+        Arc::new(token.to_owned()),
+        Arc::new(sid.to_owned()),
+    );
+    let tasks = (0..connections).map(|_| {
+        let (base, token, sid, kind) = (base.clone(), token.clone(), sid.clone(), kind.to_owned());
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()?;
+            let mut lat = Samples::default();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let req = match kind.as_str() {
+                    "post" => client
+                        .post(format!("{base}/v1/sessions"))
+                        .json(&json!({"force_new": true})),
+                    "get" => client.get(format!("{base}/v1/sessions/{sid}")),
+                    _ => client.get(format!("{base}/v1/sessions/{sid}/messages?limit=50")),
+                };
+                let r = req.bearer_auth(token.as_str()).send().await?;
+                anyhow::ensure!(r.status().is_success(), "{kind}: HTTP {}", r.status());
+                r.bytes().await?;
+                lat.push(t.elapsed());
+                n += 1;
+            }
+            anyhow::Ok((n, lat))
+        })
+    });
+    let mut total = 0;
+    let mut all = Samples::default();
+    for r in futures::future::join_all(tasks).await {
+        let (n, lat) = r??;
+        total += n;
+        all.extend(lat);
+    }
+    Ok((total, all))
+}
