@@ -5,14 +5,15 @@
 //! of busy-retries, and makes read-then-write transactions (resume-or-create) atomic. WAL mode
 //! lets readers run while the writer commits.
 
+mod append;
 mod rows;
 
 use async_trait::async_trait;
 use chatdesk_core::analytics::Beat;
 use chatdesk_core::domain::{
     ActivityKind, Agent, BusinessId, Contact, Department, DepartmentName, Email, Message, Party,
-    Presence, SearchQuery, SenderType, Session, SessionId, SessionStatus, UserId, VisitorId,
-    WebhookEvent, WebhookUrl,
+    Presence, SearchQuery, Session, SessionId, SessionStatus, UserId, VisitorId, WebhookEvent,
+    WebhookUrl,
 };
 use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
@@ -132,11 +133,11 @@ impl SqliteStore {
     }
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
+pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(d.message().to_owned())
@@ -476,73 +477,7 @@ impl Store for SqliteStore {
 
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let find_dup = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? AND client_msg_id = ?"
-        );
-        let insert = format!(
-            "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {MESSAGE_COLUMNS}"
-        );
-        for m in batch {
-            if let Some(key) = &m.client_msg_id {
-                let dup = sqlx::query(&find_dup)
-                    .bind(m.session_id.as_uuid())
-                    .bind(key.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                if let Some(row) = dup {
-                    outcomes.push(AppendOutcome::Duplicate(rows::message(
-                        &rows::SqliteRowRef(&row),
-                    )?));
-                    continue;
-                }
-            }
-            let at = micros(m.at);
-            let claim = m.claim_for_agent.as_ref().map(|a| a.as_str());
-            // All SET expressions see the row's old values, so the status test is consistent.
-            let seq: Option<i64> = sqlx::query_scalar(
-                "UPDATE sessions SET last_seq = last_seq + 1, message_count = message_count + 1, \
-                 last_message_at = ?, last_activity_at = ?, updated_at = ?, \
-                 status = CASE WHEN ? IS NOT NULL AND status = 'waiting' THEN 'active' ELSE status END, \
-                 agent_id = COALESCE(agent_id, ?) \
-                 WHERE id = ? AND deleted_at IS NULL AND (status <> 'closed' OR ?) RETURNING last_seq",
-            )
-            .bind(at)
-            .bind(at)
-            .bind(at)
-            .bind(claim)
-            .bind(claim)
-            .bind(m.session_id.as_uuid())
-            // The system may note what happened (e.g. "closed") in a session just closed.
-            .bind(m.sender_type == SenderType::System)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let Some(seq) = seq else {
-                outcomes.push(match session_in(&mut tx, m.session_id).await? {
-                    Some(_) => AppendOutcome::SessionClosed,
-                    None => AppendOutcome::SessionMissing,
-                });
-                continue;
-            };
-            let row = sqlx::query(&insert)
-                .bind(m.session_id.as_uuid())
-                .bind(seq)
-                .bind(m.id.as_uuid())
-                .bind(m.sender.key())
-                .bind(m.sender_type.as_str())
-                .bind(&m.content)
-                .bind(m.client_msg_id.as_ref().map(|c| c.as_str()))
-                .bind(at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
-            outcomes.push(AppendOutcome::Created(rows::message(&rows::SqliteRowRef(
-                &row,
-            ))?));
-        }
+        let outcomes = append::append(&mut tx, batch).await?;
         tx.commit().await.map_err(db)?;
         Ok(outcomes)
     }
