@@ -75,7 +75,9 @@ impl SessionService {
     /// identity hash, or a deployment that trusts user ids). Idempotent; a visitor linked to
     /// another account is refused.
     pub async fn link_visitor(&self, visitor: VisitorId, user: &UserId) -> ServiceResult<u64> {
-        match self.store.link_visitor(visitor, user, clock::now()).await? {
+        let outcome = self.store.link_visitor(visitor, user, clock::now()).await?;
+        self.forget_send_targets();
+        match outcome {
             LinkOutcome::Linked { sessions_moved } => {
                 if sessions_moved > 0 {
                     self.bus.publish(Event::VisitorLinked {

@@ -78,7 +78,14 @@ impl SessionService {
             .as_deref()
             .map(crate::domain::ClientMsgId::parse)
             .transpose()?;
-        let session = self.conversation(p, req.to, req.session_type).await?;
+        let session = match req.to {
+            // Writing to a named session: the cheap check of the send path.
+            Conversation::Id(id) => {
+                self.send_target(p, crate::domain::SessionId::parse(&id)?)
+                    .await?
+            }
+            to => self.conversation(p, to, req.session_type).await?,
+        };
         let (message, created) = self.append(p, &session, content, client_msg_id).await?;
         Ok((session, message, created))
     }

@@ -131,7 +131,15 @@ pub struct SessionService {
     bus: Arc<dyn Bus>,
     committer: Committer,
     limits: Limits,
+    /// Sessions recently written to, for the send path's authorization check. Only what does
+    /// not change is trusted from here (tenant, number, owner — the owner changes only when a
+    /// visitor is linked, which clears this); the write itself refuses closed and deleted
+    /// sessions. Saves a database read on every send.
+    send_targets: std::sync::Mutex<std::collections::HashMap<SessionId, Session>>,
 }
+
+/// Most sessions `send_targets` remembers before it starts over.
+const SEND_TARGETS_MAX: usize = 100_000;
 
 impl SessionService {
     pub fn new(
@@ -145,7 +153,45 @@ impl SessionService {
             bus,
             committer,
             limits,
+            send_targets: std::sync::Mutex::default(),
         }
+    }
+
+    /// The session a send goes to, if the caller may see it: from `send_targets` when known,
+    /// else from the store (and remembered).
+    pub(super) async fn send_target(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+        let known = self
+            .send_targets
+            .lock()
+            .expect("send targets")
+            .get(&id)
+            .cloned();
+        let session = match known {
+            Some(s) => s,
+            None => {
+                let s = self
+                    .store
+                    .get_session(id)
+                    .await?
+                    .ok_or(ServiceError::NotFound("session"))?;
+                let mut targets = self.send_targets.lock().expect("send targets");
+                if targets.len() >= SEND_TARGETS_MAX {
+                    targets.clear();
+                }
+                targets.insert(id, s.clone());
+                s
+            }
+        };
+        if authz::can_see(p, &session) {
+            Ok(session)
+        } else {
+            Err(ServiceError::NotFound("session"))
+        }
+    }
+
+    /// Forget remembered send targets (their owners may have changed).
+    pub(super) fn forget_send_targets(&self) {
+        self.send_targets.lock().expect("send targets").clear();
     }
 
     pub fn limits(&self) -> Limits {
@@ -422,7 +468,7 @@ impl SessionService {
         let id = SessionId::parse(id)?;
         let content = Content::parse(&req.content, self.limits.max_content_chars)?;
         let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
-        let session = self.visible(p, id).await?;
+        let session = self.send_target(p, id).await?;
         self.append(p, &session, content, client_msg_id).await
     }
 

@@ -111,6 +111,16 @@ async fn a_visitor_becomes_an_account_at_login(app: TestApp) {
     );
     // The visitor id alone reaches nothing any more.
     assert_error(
+        &app.post(
+            &format!("/v1/sessions/{a}/messages"),
+            &v,
+            json!({"content": "still me?"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
         &app.get(&format!("/v1/sessions/{a}"), &v).await,
         StatusCode::NOT_FOUND,
         "not_found",
