@@ -136,6 +136,10 @@ pub struct SessionService {
     /// visitor is linked, which clears this); the write itself refuses closed and deleted
     /// sessions. Saves a database read on every send.
     send_targets: std::sync::Mutex<std::collections::HashMap<SessionId, Session>>,
+    /// Each tenant's webhook subscriptions, and when they were read (see `subscribers`).
+    webhooks_seen: std::sync::Mutex<
+        std::collections::HashMap<BusinessId, (std::time::Instant, Vec<crate::store::Webhook>)>,
+    >,
 }
 
 /// Most sessions `send_targets` remembers before it starts over.
@@ -154,6 +158,7 @@ impl SessionService {
             committer,
             limits,
             send_targets: std::sync::Mutex::default(),
+            webhooks_seen: std::sync::Mutex::default(),
         }
     }
 
@@ -249,9 +254,10 @@ impl SessionService {
         let (session, created) = self.store.open_session(new, !req.force_new).await?;
         if created {
             self.bus.publish(Event::SessionCreated(session.clone()));
-            self.reroute(&session.business_id).await;
             // Still waiting after routing: tell it where it stands (nobody else moved).
-            if let Some(now) = self.store.get_session(session.id).await? {
+            if self.reroute(&session.business_id).await == 0 {
+                self.announce_place(&session).await?;
+            } else if let Some(now) = self.store.get_session(session.id).await? {
                 self.announce_place(&now).await?;
             }
         }

@@ -73,13 +73,18 @@ impl SessionService {
     /// After anything that changes who can take what: assign what can be assigned (if the
     /// tenant routes automatically), then tell every waiting visitor its place. Failures are
     /// logged: routing catches up on the next change.
-    pub async fn reroute(&self, tenant: &BusinessId) {
-        if let Err(e) = self.try_reroute(tenant).await {
-            tracing::warn!(error = %e, tenant = %tenant, "routing pass failed");
+    /// Returns how many sessions it assigned.
+    pub async fn reroute(&self, tenant: &BusinessId) -> usize {
+        match self.try_reroute(tenant).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, tenant = %tenant, "routing pass failed");
+                0
+            }
         }
     }
 
-    async fn try_reroute(&self, tenant: &BusinessId) -> ServiceResult<()> {
+    async fn try_reroute(&self, tenant: &BusinessId) -> ServiceResult<usize> {
         let mut assigned = 0;
         if self.store.tenant_settings(tenant).await?.auto_routing {
             for _ in 0..MAX_PASS {
@@ -96,7 +101,7 @@ impl SessionService {
         if assigned > 0 {
             self.announce_queue(tenant).await?;
         }
-        Ok(())
+        Ok(assigned)
     }
 
     /// Tell one waiting session its place (a new arrival: nobody else's place changed).

@@ -10,6 +10,9 @@ use crate::identity::{Principal, Role};
 use crate::store::{DueDelivery, NewDelivery, Webhook};
 use chrono::{DateTime, Utc};
 
+/// How long a tenant's subscriptions are trusted from memory (changes on other nodes).
+const WEBHOOKS_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl SessionService {
     /// The tenant `p` administers: the one asked for (if it may) or its own. Only admins and
     /// services administer a tenant (webhooks, departments, agents' caps).
@@ -63,10 +66,12 @@ impl SessionService {
             )
             .into());
         }
-        Ok(self
+        let created = self
             .store
             .create_webhook(&tenant, &url, &secret, &parsed, clock::now())
-            .await?)
+            .await?;
+        self.forget_webhooks(&tenant);
+        Ok(created)
     }
 
     pub async fn webhooks(
@@ -85,7 +90,9 @@ impl SessionService {
         id: i64,
     ) -> ServiceResult<()> {
         let tenant = self.managed_tenant(p, business)?;
-        if self.store.delete_webhook(&tenant, id, clock::now()).await? {
+        let deleted = self.store.delete_webhook(&tenant, id, clock::now()).await?;
+        self.forget_webhooks(&tenant);
+        if deleted {
             Ok(())
         } else {
             Err(ServiceError::NotFound("webhook"))
@@ -93,18 +100,41 @@ impl SessionService {
     }
 
     /// Subscriptions of a tenant to one event (for the dispatcher, which acts for no caller).
+    /// Asked for every committed event, so answered from memory: changes made here are seen
+    /// at once, changes made on another node within `WEBHOOKS_FRESH`.
     pub async fn subscribers(
         &self,
         tenant: &BusinessId,
         event: WebhookEvent,
     ) -> ServiceResult<Vec<Webhook>> {
-        Ok(self
-            .store
-            .list_webhooks(tenant)
-            .await?
+        let remembered = self
+            .webhooks_seen
+            .lock()
+            .expect("webhooks seen")
+            .get(tenant)
+            .and_then(|(at, hooks)| (at.elapsed() < WEBHOOKS_FRESH).then(|| hooks.clone()));
+        let hooks = match remembered {
+            Some(h) => h,
+            None => {
+                let h = self.store.list_webhooks(tenant).await?;
+                self.webhooks_seen
+                    .lock()
+                    .expect("webhooks seen")
+                    .insert(tenant.clone(), (std::time::Instant::now(), h.clone()));
+                h
+            }
+        };
+        Ok(hooks
             .into_iter()
             .filter(|w| w.events.contains(&event))
             .collect())
+    }
+
+    fn forget_webhooks(&self, tenant: &BusinessId) {
+        self.webhooks_seen
+            .lock()
+            .expect("webhooks seen")
+            .remove(tenant);
     }
 
     pub async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> ServiceResult<()> {
