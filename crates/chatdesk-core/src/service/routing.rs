@@ -108,13 +108,7 @@ impl SessionService {
     pub(super) async fn announce_place(&self, s: &Session) -> ServiceResult<()> {
         if s.status == SessionStatus::Waiting {
             let position = self.store.queue_position(s).await?;
-            self.bus.publish(Event::QueuePosition {
-                business_id: s.business_id.clone(),
-                owner: s.owner.clone(),
-                session_id: s.id,
-                session_number: s.number,
-                position,
-            });
+            self.bus.publish(queue_event(s, position));
         }
         Ok(())
     }
@@ -123,13 +117,7 @@ impl SessionService {
     /// a queue).
     pub(super) async fn announce_queue(&self, tenant: &BusinessId) -> ServiceResult<()> {
         for (s, position) in self.store.queue(tenant, MAX_PASS as u32).await? {
-            self.bus.publish(Event::QueuePosition {
-                business_id: s.business_id.clone(),
-                owner: s.owner.clone(),
-                session_id: s.id,
-                session_number: s.number,
-                position,
-            });
+            self.bus.publish(queue_event(&s, position));
         }
         Ok(())
     }
@@ -292,5 +280,16 @@ fn assigned_note(s: &Session) -> String {
     match &s.agent_id {
         Some(a) => format!("Assigned to {a}"),
         None => "Assigned".into(),
+    }
+}
+
+/// A waiting session's place, for its visitor.
+fn queue_event(s: &Session, position: i64) -> Event {
+    Event::QueuePosition {
+        business_id: s.business_id.clone(),
+        owner: s.owner.clone(),
+        session_id: s.id,
+        session_number: s.number,
+        position,
     }
 }
