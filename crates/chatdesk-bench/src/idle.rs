@@ -1,34 +1,103 @@
 //! `idle`: many authenticated, idle Socket.IO connections; the server's memory per connection.
+//!
+//! Connections come from several loopback source addresses (127.0.0.1, .2, …), at most
+//! `PER_SOURCE` each, so 100,000 of them fit in the ephemeral port range; `main` raises the
+//! file-descriptor limit before the server starts (the server inherits it).
 
 use crate::server::{Server, SECRET};
-use crate::sio::Socket;
-use crate::stats::{row, Row};
+use crate::sio::{Dial, Socket};
+use crate::stats::{row, Row, Target};
 use chatdesk_core::identity::Role;
 use chatdesk_server::auth::jwt::JwtKeys;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-pub async fn run(server: &Server, connections: usize) -> anyhow::Result<Vec<Row>> {
+/// Connections per source address: well inside the default ephemeral range (~28,000 ports).
+const PER_SOURCE: usize = 20_000;
+
+/// Descriptors a process needs besides its connections (database, listener, runtime).
+const SPARE_FDS: u64 = 500;
+
+/// Open connections until each count in `steps` (ascending) is reached and measure the server
+/// at every step: one row per step. A step past what `fd_limit` (per process) allows is
+/// measured at the most that fits, and says so.
+pub async fn run(server: &Server, steps: &[usize], fd_limit: u64) -> anyhow::Result<Vec<Row>> {
+    let most = fd_limit.saturating_sub(SPARE_FDS) as usize;
     let token =
         JwtKeys::new(SECRET).issue("idle-user", Role::Customer, None, Duration::from_secs(3600));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = server.rss_kib().unwrap_or(0);
-    let mut sockets = Vec::with_capacity(connections);
-    for chunk in (0..connections).collect::<Vec<_>>().chunks(200) {
-        let opened = futures::future::try_join_all(
-            chunk.iter().map(|_| Socket::connect(&server.base, &token)),
-        )
-        .await?;
-        sockets.extend(opened);
+    let mut sockets: Vec<Socket> = Vec::new();
+    let mut rows = Vec::new();
+    for &asked in steps {
+        let target = asked.min(most);
+        let metric = format!("server memory per idle connection at {asked}");
+        if target < asked && rows.iter().any(|r: &Row| r.note.contains("limited by")) {
+            // An earlier step already measured the most that fits.
+            rows.push(row(
+                "idle",
+                &metric,
+                f64::NAN,
+                "KB",
+                Target::AtMost(12.0),
+                format!("not run: the open-file limit is {fd_limit} per process"),
+            ));
+            continue;
+        }
+        while sockets.len() < target {
+            let start = sockets.len();
+            let end = (start + 500).min(target);
+            let opened = futures::future::try_join_all((start..end).map(|i| {
+                let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i / PER_SOURCE) as u8));
+                Socket::dial(Dial {
+                    base: &server.base,
+                    ns: "/chat",
+                    auth: serde_json::json!({ "token": token }),
+                    source: Some(source),
+                })
+            }))
+            .await
+            .map_err(|e| anyhow::anyhow!("opening connection {start}..{end}: {e}"))?;
+            sockets.extend(opened);
+        }
+        // Let allocations settle (handshake buffers freed, first pings answered).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let after = server.rss_kib().unwrap_or(0);
+        let per = (after.saturating_sub(before) * 1024) as f64 / target as f64;
+        let limited = if target < asked {
+            format!("; measured at {target}, limited by the open-file limit of {fd_limit} per process (it cannot be raised here)")
+        } else {
+            String::new()
+        };
+        rows.push(row(
+            "idle",
+            &metric,
+            per / 1000.0,
+            "KB",
+            Target::AtMost(12.0),
+            format!(
+                "RSS {before} → {after} KiB over {target} connections; {} source addresses{limited}",
+                target.div_ceil(PER_SOURCE)
+            ),
+        ));
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = server.rss_kib().unwrap_or(0);
-    let per = (after.saturating_sub(before) * 1024) as f64 / connections as f64;
     drop(sockets);
-    Ok(vec![row(
-        "idle",
-        "server memory per idle connection",
-        format!("{:.1} KB", per / 1000.0),
-        "≤ 12 KB",
-        format!("{connections} connections, RSS {before} → {after} KiB"),
-    )])
+    Ok(rows)
+}
+
+/// Raise this process's open-file limit as far as the system allows (children inherit it).
+pub fn raise_fd_limit(wanted: u64) -> anyhow::Result<u64> {
+    let (soft, hard) = rlimit::Resource::NOFILE.get()?;
+    if soft >= wanted {
+        return Ok(soft);
+    }
+    // Raising the hard limit needs privilege; without it, go as far as the hard limit.
+    if rlimit::Resource::NOFILE
+        .set(wanted, hard.max(wanted))
+        .is_ok()
+    {
+        return Ok(wanted);
+    }
+    rlimit::Resource::NOFILE.set(hard, hard)?;
+    Ok(hard)
 }

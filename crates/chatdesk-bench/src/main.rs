@@ -1,27 +1,34 @@
 //! `chatdesk-bench`: starts the release `chatdesk` server (a separate process), drives it
-//! over loopback, verifies delivery, and prints a results table (or `--json`).
+//! over loopback, verifies delivery, and prints a results table (or `--json`). Every figure is
+//! the median of `--runs` runs, each on a fresh server and database.
 
 mod fanout;
 mod history;
 mod idle;
+mod replay;
 mod rest;
 mod server;
 mod sio;
 mod stats;
 
 use clap::{Parser, ValueEnum};
-use server::{Options, Server};
+use server::{Options, PgScratch, Server};
+use stats::{row, Row, Target};
 use std::time::Duration;
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum, Debug)]
 enum Scenario {
     Fanout,
+    Echo,
     Durable,
     Rest,
     History,
     Idle,
+    Replay,
     All,
 }
+
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Parser)]
 #[command(
@@ -30,10 +37,15 @@ enum Scenario {
 )]
 struct Cli {
     scenario: Scenario,
-    /// Run `fanout` on this PostgreSQL database instead of SQLite.
+    /// `fanout` on PostgreSQL: a scratch database is created next to the one this URL names
+    /// (and dropped afterwards). `all` uses this, or CHATDESK_BENCH_PG_URL, or the local
+    /// default, and reports the row as not run when no server answers.
     #[arg(long)]
     pg: Option<String>,
-    /// Sessions in `fanout` / `durable` (each a visitor and an agent socket).
+    /// Runs of each scenario; every figure is their median.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Sessions in `fanout` / `echo` / `durable` (each a visitor and an agent socket).
     #[arg(long, default_value_t = 1000)]
     sessions: usize,
     /// Sends in flight per visitor.
@@ -48,81 +60,168 @@ struct Cli {
     /// Sessions seeded for `history`.
     #[arg(long, default_value_t = 10_000)]
     history_sessions: usize,
-    /// Connections for `idle`.
-    #[arg(long, default_value_t = 5_000)]
-    idle_connections: usize,
+    /// Connection counts `idle` measures at, ascending.
+    #[arg(long, value_delimiter = ',', default_values_t = [20_000, 100_000])]
+    idle_connections: Vec<usize>,
+    /// Clients in `replay`.
+    #[arg(long, default_value_t = 1000)]
+    replay_clients: usize,
+    /// Messages each `replay` client is behind.
+    #[arg(long, default_value_t = 100)]
+    replay_behind: usize,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+impl Cli {
+    fn wants(&self, s: Scenario) -> bool {
+        self.scenario == s || self.scenario == Scenario::All
+    }
+
+    fn fanout(&self, label: &'static str, echo: bool, rate: Option<f64>) -> fanout::Config {
+        fanout::Config {
+            label,
+            sessions: self.sessions,
+            window: self.window,
+            duration: Duration::from_secs(self.seconds),
+            echo,
+            rate,
+        }
+    }
+
+    /// Where `fanout --pg` runs: the flag, else (for `all`) the environment or the default.
+    fn pg_url(&self) -> Option<String> {
+        self.pg.clone().or_else(|| {
+            (self.scenario == Scenario::All).then(|| {
+                std::env::var("CHATDESK_BENCH_PG_URL").unwrap_or_else(|_| DEFAULT_PG.into())
+            })
+        })
+    }
+}
+
+/// Run `once` `runs` times and fold the runs into medians.
+async fn repeat<F, Fut>(runs: usize, mut once: F) -> anyhow::Result<Vec<Row>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<Row>>>,
+{
+    let mut all = Vec::new();
+    for i in 0..runs.max(1) {
+        eprintln!("  run {}/{}", i + 1, runs.max(1));
+        all.push(once().await?);
+    }
+    Ok(stats::median(all))
+}
+
+/// A fanout-like scenario at full speed, then paced at half its median rate for latency.
+async fn fanout_pair(
+    cli: &Cli,
+    label: &'static str,
+    echo: bool,
+    opts: impl Fn() -> Options,
+) -> anyhow::Result<Vec<Row>> {
+    eprintln!("{label}: full speed");
+    let mut rows = repeat(cli.runs, || async {
+        let server = Server::start(opts()).await?;
+        fanout::run(&server.base, cli.fanout(label, echo, None)).await
+    })
+    .await?;
+    let half = rows[0].value / 2.0;
+    eprintln!("{label}: paced at {half:.0} msgs/s");
+    rows.extend(
+        repeat(cli.runs, || async {
+            let server = Server::start(opts()).await?;
+            fanout::run(&server.base, cli.fanout(label, echo, Some(half))).await
+        })
+        .await?,
+    );
+    Ok(rows)
+}
+
+fn sqlite(durability: &'static str) -> impl Fn() -> Options {
+    move || Options {
+        database_url: None,
+        durability,
+        echo: false,
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let secs = Duration::from_secs(cli.seconds);
-    let run = |s: Scenario| cli.scenario == s || cli.scenario == Scenario::All;
     let mut rows = Vec::new();
-    if run(Scenario::Fanout) {
-        let server = Server::start(Options {
-            database_url: cli.pg.clone(),
-            durability: "normal",
-        })
-        .await?;
-        let label = if cli.pg.is_some() {
-            "fanout --pg"
-        } else {
-            "fanout"
+    // Each process (this one, and the server, which inherits the limit) holds one descriptor
+    // per connection.
+    let most = cli.idle_connections.iter().copied().max().unwrap_or(0);
+    let fd_limit = idle::raise_fd_limit(most as u64 + 1_000)?;
+    if cli.wants(Scenario::Fanout) && cli.pg.is_none() {
+        rows.extend(fanout_pair(&cli, "fanout", false, sqlite("normal")).await?);
+    }
+    if cli.wants(Scenario::Fanout) {
+        if let Some(url) = cli.pg_url() {
+            rows.extend(fanout_pg(&cli, &url).await);
+        }
+    }
+    if cli.wants(Scenario::Echo) {
+        let echo = || Options {
+            echo: true,
+            ..sqlite("normal")()
         };
+        rows.extend(fanout_pair(&cli, "echo", true, echo).await?);
+    }
+    if let Some(ratio) = ratio(&rows, "fanout", "echo") {
+        rows.push(ratio);
+    }
+    if cli.wants(Scenario::Durable) {
+        eprintln!("durable");
+        let opts = sqlite("full");
         rows.extend(
-            fanout::run(
-                &server.base,
-                fanout::Config {
-                    label,
-                    sessions: cli.sessions,
-                    window: cli.window,
-                    duration: secs,
-                },
-            )
+            repeat(cli.runs, || async {
+                let server = Server::start(opts()).await?;
+                fanout::run(&server.base, cli.fanout("durable", false, None)).await
+            })
             .await?,
         );
     }
-    if run(Scenario::Durable) {
-        let server = Server::start(Options {
-            database_url: None,
-            durability: "full",
-        })
-        .await?;
+    if cli.wants(Scenario::Rest) {
+        eprintln!("rest");
         rows.extend(
-            fanout::run(
-                &server.base,
-                fanout::Config {
-                    label: "durable",
-                    sessions: cli.sessions,
-                    window: cli.window,
-                    duration: secs,
-                },
-            )
+            repeat(cli.runs, || async {
+                let server = Server::start(sqlite("normal")()).await?;
+                rest::run(&server.base, 64, secs).await
+            })
             .await?,
         );
     }
-    if run(Scenario::Rest) {
-        let server = Server::start(Options {
-            database_url: None,
-            durability: "normal",
-        })
-        .await?;
-        rows.extend(rest::run(&server.base, 64, secs).await?);
+    if cli.wants(Scenario::History) {
+        eprintln!("history: seeding {} messages", cli.history_messages);
+        rows.extend(
+            history::run(cli.history_sessions, cli.history_messages, cli.runs, secs).await?,
+        );
     }
-    if run(Scenario::History) {
-        rows.extend(history::run(cli.history_sessions, cli.history_messages, secs).await?);
+    if cli.wants(Scenario::Replay) {
+        eprintln!("replay");
+        rows.extend(
+            repeat(cli.runs, || async {
+                let server = Server::start(sqlite("normal")()).await?;
+                replay::run(&server.base, cli.replay_clients, cli.replay_behind).await
+            })
+            .await?,
+        );
     }
-    if run(Scenario::Idle) {
-        let server = Server::start(Options {
-            database_url: None,
-            durability: "normal",
-        })
-        .await?;
-        rows.extend(idle::run(&server, cli.idle_connections).await?);
+    if cli.wants(Scenario::Idle) {
+        eprintln!("idle");
+        let mut steps = cli.idle_connections.clone();
+        steps.sort_unstable();
+        rows.extend(
+            repeat(cli.runs, || async {
+                let server = Server::start(sqlite("normal")()).await?;
+                idle::run(&server, &steps, fd_limit).await
+            })
+            .await?,
+        );
     }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -130,4 +229,53 @@ async fn main() -> anyhow::Result<()> {
         stats::print_table(&rows);
     }
     Ok(())
+}
+
+/// `fanout` on a scratch PostgreSQL database per run; a row saying why when it cannot run.
+async fn fanout_pg(cli: &Cli, url: &str) -> Vec<Row> {
+    let result = fanout_pair(cli, "fanout --pg", false, || Options {
+        database_url: Some(url.to_owned()),
+        durability: "normal",
+        echo: false,
+    });
+    // Each `Server::start` on PostgreSQL makes its own scratch database; see `PgScratch`.
+    match PgScratch::check(url).await {
+        Err(e) => vec![row(
+            "fanout --pg",
+            "messages/s, persisted and delivered",
+            f64::NAN,
+            "msgs/s",
+            Target::Report,
+            format!("not run: no PostgreSQL at {url}: {e}"),
+        )],
+        Ok(()) => match result.await {
+            Ok(rows) => rows,
+            Err(e) => vec![row(
+                "fanout --pg",
+                "messages/s, persisted and delivered",
+                f64::NAN,
+                "msgs/s",
+                Target::Report,
+                format!("failed: {e:#}"),
+            )],
+        },
+    }
+}
+
+/// `a`'s rate as a share of `b`'s, when both were measured.
+fn ratio(rows: &[Row], a: &str, b: &str) -> Option<Row> {
+    let rate = |label: &str| {
+        rows.iter()
+            .find(|r| r.scenario == label && r.unit == "msgs/s")
+            .map(|r| r.value)
+    };
+    let (x, y) = (rate(a)?, rate(b)?);
+    Some(row(
+        a,
+        &format!("{a} rate as a share of {b}"),
+        100.0 * x / y,
+        "%",
+        Target::AtLeast(40.0),
+        format!("{x:.0} / {y:.0} msgs/s (medians)"),
+    ))
 }

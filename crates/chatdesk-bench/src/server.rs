@@ -11,12 +11,83 @@ pub const SECRET: &str = "chatdesk-bench-secret";
 pub struct Server {
     pub base: String,
     child: Option<Child>,
+    scratch: Option<PgScratch>,
     _dir: tempfile::TempDir,
 }
 
 pub struct Options {
+    /// A PostgreSQL URL: the server gets a scratch database beside the one it names.
+    /// `None`: a fresh SQLite file.
     pub database_url: Option<String>,
     pub durability: &'static str,
+    /// Serve the bare `/echo` namespace too.
+    pub echo: bool,
+}
+
+/// A throwaway PostgreSQL database for one server, dropped with it.
+pub struct PgScratch {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgScratch {
+    /// Is a PostgreSQL server answering at `url`?
+    pub async fn check(url: &str) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(url).await?.close().await?;
+        Ok(())
+    }
+
+    async fn create(admin_url: &str) -> anyhow::Result<Self> {
+        use sqlx::Connection;
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("chatdesk_bench_{}_{n}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await?;
+        admin.close().await?;
+        // postgres://user@host:port/db?params → the same with the scratch database.
+        let (head, query) = admin_url.split_once('?').unwrap_or((admin_url, ""));
+        let scheme_end = head.find("://").map_or(0, |i| i + 3);
+        let host_end = head[scheme_end..]
+            .find('/')
+            .map_or(head.len(), |i| scheme_end + i);
+        let mut url = format!("{}/{name}", &head[..host_end]);
+        if !query.is_empty() {
+            url = format!("{url}?{query}");
+        }
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        })
+    }
+
+    /// Drop the database, whatever still holds it (the killed server's connections).
+    fn remove(&self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Called from Drop, inside the async runtime: a thread of its own may block.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop scratch database {}", self.name);
+        }
+    }
 }
 
 fn binary() -> anyhow::Result<PathBuf> {
@@ -33,10 +104,21 @@ fn binary() -> anyhow::Result<PathBuf> {
 impl Server {
     pub async fn start(opts: Options) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let url = opts
-            .database_url
-            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-        Self::start_on(dir, url, opts.durability).await
+        let scratch = match &opts.database_url {
+            Some(pg) => Some(PgScratch::create(pg).await?),
+            None => None,
+        };
+        let url = scratch.as_ref().map_or_else(
+            || format!("sqlite://{}", dir.path().join("bench.db").display()),
+            |s| s.url.clone(),
+        );
+        let mut server = Self::start_on(dir, url, opts.durability, opts.echo).await;
+        if let Ok(s) = &mut server {
+            s.scratch = scratch;
+        } else if let Some(s) = scratch {
+            s.remove();
+        }
+        server
     }
 
     /// Start on a database that already exists in `dir` (seeded by the caller).
@@ -44,6 +126,7 @@ impl Server {
         dir: tempfile::TempDir,
         url: String,
         durability: &str,
+        echo: bool,
     ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
@@ -55,6 +138,7 @@ impl Server {
             .env("CHATDESK_SQLITE_DURABILITY", durability)
             .env("CHATDESK_REALTIME_QUEUE", "65536")
             .env("CHATDESK_MAX_BODY_BYTES", "1048576")
+            .env("CHATDESK_ECHO_NAMESPACE", echo.to_string())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -73,6 +157,7 @@ impl Server {
         Ok(Self {
             base,
             child: Some(child),
+            scratch: None,
             _dir: dir,
         })
     }
@@ -96,6 +181,9 @@ impl Drop for Server {
         // The database is a throwaway: no need for a graceful stop.
         if let Some(mut child) = self.child.take() {
             let _ = child.start_kill();
+        }
+        if let Some(scratch) = self.scratch.take() {
+            scratch.remove();
         }
     }
 }

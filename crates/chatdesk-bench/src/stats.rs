@@ -1,4 +1,4 @@
-//! Latency samples and the results table.
+//! Latency samples, measured figures with their targets, medians over runs, and the table.
 
 use serde::Serialize;
 use std::time::Duration;
@@ -30,54 +30,187 @@ impl Samples {
     }
 }
 
+/// What a figure is held to.
+#[derive(Serialize, Clone, Copy, PartialEq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    AtLeast(f64),
+    AtMost(f64),
+    /// No fixed goal: the figure is reported.
+    Report,
+}
+
+impl Target {
+    fn met(self, value: f64) -> Option<bool> {
+        match self {
+            Target::AtLeast(t) => Some(value >= t),
+            Target::AtMost(t) => Some(value <= t),
+            Target::Report => None,
+        }
+    }
+
+    fn describe(self, unit: &str) -> String {
+        match self {
+            Target::AtLeast(t) => format!("≥ {} {unit}", group(t)),
+            Target::AtMost(t) => format!("≤ {} {unit}", group(t)),
+            Target::Report => "report".into(),
+        }
+    }
+}
+
+/// One measured figure of one run.
 #[derive(Serialize, Clone)]
 pub struct Row {
     pub scenario: String,
     pub metric: String,
-    pub value: String,
-    pub target: String,
+    /// The median over `runs`.
+    pub value: f64,
+    pub unit: String,
+    pub target: Target,
+    /// `Some(true)` when the value meets the target.
+    pub met: Option<bool>,
+    /// Every run's value, in run order.
+    pub runs: Vec<f64>,
     pub note: String,
 }
 
-pub fn row(scenario: &str, metric: &str, value: String, target: &str, note: String) -> Row {
+pub fn row(
+    scenario: &str,
+    metric: &str,
+    value: f64,
+    unit: &str,
+    target: Target,
+    note: String,
+) -> Row {
     Row {
         scenario: scenario.into(),
         metric: metric.into(),
         value,
-        target: target.into(),
+        unit: unit.into(),
+        target,
+        met: target.met(value),
+        runs: vec![value],
         note,
     }
 }
 
-pub fn print_table(rows: &[Row]) {
-    let w = |f: fn(&Row) -> &str, h: &str| {
-        rows.iter()
-            .map(|r| f(r).len())
-            .max()
-            .unwrap_or(0)
-            .max(h.len())
+/// Fold several runs of the same scenario into one row per metric: the median value, every
+/// run's value, and the note of the run whose value is the median.
+pub fn median(runs: Vec<Vec<Row>>) -> Vec<Row> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
     };
-    let (a, b, c, d) = (
-        w(|r| &r.scenario, "scenario"),
-        w(|r| &r.metric, "metric"),
-        w(|r| &r.value, "value"),
-        w(|r| &r.target, "target"),
-    );
-    println!(
-        "| {:a$} | {:b$} | {:c$} | {:d$} | note",
-        "scenario", "metric", "value", "target"
-    );
-    println!(
-        "|{}|{}|{}|{}|------",
-        "-".repeat(a + 2),
-        "-".repeat(b + 2),
-        "-".repeat(c + 2),
-        "-".repeat(d + 2)
-    );
-    for r in rows {
-        println!(
-            "| {:a$} | {:b$} | {:c$} | {:d$} | {}",
-            r.scenario, r.metric, r.value, r.target, r.note
-        );
+    let mut merged = Vec::new();
+    for (i, template) in first.iter().enumerate() {
+        let mut same: Vec<&Row> = runs.iter().filter_map(|r| r.get(i)).collect();
+        let values: Vec<f64> = same.iter().map(|r| r.value).collect();
+        same.sort_by(|a, b| a.value.total_cmp(&b.value));
+        let mid = same[same.len() / 2];
+        merged.push(Row {
+            value: mid.value,
+            met: template.target.met(mid.value),
+            runs: values,
+            note: mid.note.clone(),
+            ..template.clone()
+        });
+    }
+    merged
+}
+
+/// 12345.6 → "12,346"; small numbers keep two decimals.
+fn group(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    if v.abs() < 100.0 {
+        return format!("{v:.2}");
+    }
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+pub fn print_table(rows: &[Row]) {
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            let runs = r.runs.iter().map(|v| group(*v)).collect::<Vec<_>>();
+            [
+                r.scenario.clone(),
+                r.metric.clone(),
+                format!("{} {}", group(r.value), r.unit),
+                r.target.describe(&r.unit),
+                match r.met {
+                    Some(true) => "yes".into(),
+                    Some(false) => "NO".into(),
+                    None => "-".into(),
+                },
+                format!("runs: {}; {}", runs.join(", "), r.note),
+            ]
+        })
+        .collect();
+    let heads = ["scenario", "metric", "median", "target", "met", "note"];
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .chain([heads[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |c: &[String]| {
+        let mut s = String::from("|");
+        for (i, w) in widths.iter().enumerate() {
+            let pad = w - c[i].chars().count();
+            s.push_str(&format!(" {}{} |", c[i], " ".repeat(pad)));
+        }
+        format!("{s} {}", c[5])
+    };
+    println!("{}", line(&heads.map(String::from)));
+    let rule: String = widths
+        .iter()
+        .map(|w| format!("|{}", "-".repeat(w + 2)))
+        .collect();
+    println!("{rule}|------");
+    for c in &cells {
+        println!("{}", line(c));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_takes_the_middle_run_and_keeps_every_value() {
+        let runs = vec![
+            vec![row("s", "m", 30.0, "x", Target::AtLeast(20.0), "a".into())],
+            vec![row("s", "m", 10.0, "x", Target::AtLeast(20.0), "b".into())],
+            vec![row("s", "m", 20.0, "x", Target::AtLeast(20.0), "c".into())],
+        ];
+        let m = median(runs);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].value, 20.0);
+        assert_eq!(m[0].runs, vec![30.0, 10.0, 20.0]);
+        assert_eq!(m[0].note, "c");
+        assert_eq!(m[0].met, Some(true));
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(group(1234567.4), "1,234,567");
+        assert_eq!(group(999.0), "999");
+        assert_eq!(group(5.123), "5.12");
     }
 }

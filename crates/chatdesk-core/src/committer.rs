@@ -29,6 +29,12 @@ pub struct CommitterConfig {
     pub max_batch: usize,
     /// Appends waiting for the committer before senders are made to wait.
     pub queue: usize,
+    /// Run on a thread of its own (a single-threaded runtime) instead of the caller's runtime.
+    /// A batch is a chain of round trips to the database (begin, statements, commit); on a
+    /// busy shared runtime every hop back waits behind the socket tasks queued before it, and
+    /// that wait, not the database, bounded throughput. Only for stores whose connections do
+    /// not belong to a runtime's I/O driver (SQLite: sqlx runs it on its own thread).
+    pub own_thread: bool,
 }
 
 impl Default for CommitterConfig {
@@ -36,6 +42,7 @@ impl Default for CommitterConfig {
         Self {
             max_batch: 256,
             queue: 4096,
+            own_thread: false,
         }
     }
 }
@@ -69,8 +76,33 @@ impl Committer {
         config: CommitterConfig,
     ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let task = tokio::spawn(run(rx, store, bus, observer, config.max_batch.max(1)));
-        (Self { tx }, task)
+        let work = run(rx, store, bus, observer, config.max_batch.max(1));
+        if !config.own_thread {
+            return (Self { tx }, tokio::spawn(work));
+        }
+        let (finished, done) = oneshot::channel::<()>();
+        let started = std::thread::Builder::new()
+            .name("chatdesk-commit".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(work),
+                    Err(e) => tracing::error!(error = %e, "committer runtime failed to start"),
+                }
+                let _ = finished.send(());
+            });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "committer thread failed to start");
+        }
+        // Waiting on this handle waits for the thread to drain and stop.
+        (
+            Self { tx },
+            tokio::spawn(async move {
+                let _ = done.await;
+            }),
+        )
     }
 
     /// Queue one message and wait until it is committed (or found to be a duplicate).

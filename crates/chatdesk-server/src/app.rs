@@ -58,6 +58,9 @@ pub async fn launch(
         metrics.clone(),
         CommitterConfig {
             max_batch: settings.commit_batch_max,
+            // sqlx drives SQLite from its own thread, so its connection is not tied to this
+            // runtime; PostgreSQL's sockets are, and stay on it.
+            own_thread: matches!(backend, Backend::Sqlite(_)),
             ..CommitterConfig::default()
         },
     );
@@ -109,6 +112,9 @@ pub async fn launch(
         .max_buffer_size(256)
         .build_layer();
     socketio::register(&io);
+    if settings.echo_namespace {
+        crate::realtime::echo::register(&io);
+    }
     let router = http::router(state).layer(io_layer);
     tracing::info!(addr = %listener.local_addr()?, backend = backend.name(), "chatdesk listening");
     let stop_realtime = {

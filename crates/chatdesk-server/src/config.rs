@@ -62,6 +62,9 @@ pub struct Settings {
     pub door_livechat: bool,
     pub door_activity: bool,
     pub door_support: bool,
+    /// Serve `/echo`, a bare Socket.IO relay with no identity and no storage, as the
+    /// baseline `chatdesk-bench echo` compares `/chat` against. Off unless benchmarking.
+    pub echo_namespace: bool,
 }
 
 impl Default for Settings {
@@ -93,6 +96,7 @@ impl Default for Settings {
             door_livechat: true,
             door_activity: true,
             door_support: true,
+            echo_namespace: false,
         }
     }
 }

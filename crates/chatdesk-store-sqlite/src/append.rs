@@ -131,58 +131,26 @@ pub async fn append(
             )),
         }
     }
-    let mut q: QueryBuilder<Sqlite> =
-        QueryBuilder::new("UPDATE sessions SET last_seq = last_seq + CASE id");
-    for (id, n, ..) in &per_session {
-        q.push(" WHEN ")
-            .push_bind(id.as_uuid())
-            .push(" THEN ")
-            .push_bind(*n);
-    }
-    q.push(" END, message_count = message_count + CASE id");
-    for (id, n, ..) in &per_session {
-        q.push(" WHEN ")
-            .push_bind(id.as_uuid())
-            .push(" THEN ")
-            .push_bind(*n);
-    }
-    // Every SET expression sees the row's old values, so each time column gets its own CASE.
-    for column in ["last_message_at", "last_activity_at", "updated_at"] {
-        q.push(format!(" END, {column} = CASE id"));
-        for (id, _, at, _) in &per_session {
-            q.push(" WHEN ")
-                .push_bind(id.as_uuid())
-                .push(" THEN ")
-                .push_bind(*at);
-        }
-    }
-    q.push(" END");
-    let claims: Vec<_> = per_session
-        .iter()
-        .filter_map(|(id, _, _, c)| c.map(|c| (*id, c)))
-        .collect();
-    if !claims.is_empty() {
-        q.push(", status = CASE WHEN status = 'waiting' AND id IN (");
-        let mut list = q.separated(", ");
-        for (id, _) in &claims {
-            list.push_bind(id.as_uuid());
-        }
-        q.push(") THEN 'active' ELSE status END, agent_id = CASE id");
-        for (id, agent) in &claims {
-            q.push(" WHEN ")
-                .push_bind(id.as_uuid())
-                .push(" THEN COALESCE(agent_id, ")
-                .push_bind(agent.to_string())
-                .push(")");
-        }
-        q.push(" ELSE agent_id END");
-    }
-    q.push(" WHERE id IN (");
-    let mut list = q.separated(", ");
-    for (id, ..) in &per_session {
-        list.push_bind(id.as_uuid());
-    }
-    q.push(") RETURNING id, last_seq");
+    // The batch's per-session figures join the sessions table by primary key (UPDATE … FROM),
+    // so the cost grows with the batch, not with its square (a CASE per column compared
+    // every row against every session).
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "UPDATE sessions SET last_seq = sessions.last_seq + v.n, \
+         message_count = sessions.message_count + v.n, \
+         last_message_at = v.at, last_activity_at = v.at, updated_at = v.at, \
+         status = CASE WHEN v.claim IS NOT NULL AND sessions.status = 'waiting' \
+                  THEN 'active' ELSE sessions.status END, \
+         agent_id = COALESCE(sessions.agent_id, v.claim) \
+         FROM (SELECT column1 AS id, column2 AS n, column3 AS at, column4 AS claim FROM (",
+    );
+    q.push_values(&per_session, |mut row, (id, n, at, claim)| {
+        row.push_bind(id.as_uuid())
+            .push_bind(*n)
+            .push_bind(*at)
+            .push_bind(claim.map(str::to_owned));
+    });
+    q.push(")) AS v WHERE sessions.id = v.id");
+    q.push(" RETURNING id, last_seq");
     let mut next_seq: HashMap<SessionId, i64> = HashMap::new();
     for r in q.build().fetch_all(&mut *conn).await.map_err(db)? {
         let id = SessionId::from_uuid(r.try_get("id").map_err(corrupt)?);
