@@ -69,6 +69,12 @@ struct Cli {
     /// Messages each `replay` client is behind.
     #[arg(long, default_value_t = 100)]
     replay_behind: usize,
+    /// Drive this running server (`http://host:port`) instead of starting one per run.
+    #[arg(long)]
+    target: Option<String>,
+    /// The `--target` server's process id, for `idle`'s memory figures.
+    #[arg(long)]
+    target_pid: Option<u32>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -87,6 +93,14 @@ impl Cli {
             duration: Duration::from_secs(self.seconds),
             echo,
             rate,
+        }
+    }
+
+    /// The server for one run: `--target`, or a fresh one started with `opts`.
+    async fn server(&self, opts: Options) -> anyhow::Result<Server> {
+        match &self.target {
+            Some(base) => Server::attach(base, self.target_pid),
+            None => Server::start(opts).await,
         }
     }
 
@@ -123,7 +137,7 @@ async fn fanout_pair(
 ) -> anyhow::Result<Vec<Row>> {
     eprintln!("{label}: full speed");
     let mut rows = repeat(cli.runs, || async {
-        let server = Server::start(opts()).await?;
+        let server = cli.server(opts()).await?;
         fanout::run(&server.base, cli.fanout(label, echo, None)).await
     })
     .await?;
@@ -131,7 +145,7 @@ async fn fanout_pair(
     eprintln!("{label}: paced at {half:.0} msgs/s");
     rows.extend(
         repeat(cli.runs, || async {
-            let server = Server::start(opts()).await?;
+            let server = cli.server(opts()).await?;
             fanout::run(&server.base, cli.fanout(label, echo, Some(half))).await
         })
         .await?,
@@ -179,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
         let opts = sqlite("full");
         rows.extend(
             repeat(cli.runs, || async {
-                let server = Server::start(opts()).await?;
+                let server = cli.server(opts()).await?;
                 fanout::run(&server.base, cli.fanout("durable", false, None)).await
             })
             .await?,
@@ -189,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("rest");
         rows.extend(
             repeat(cli.runs, || async {
-                let server = Server::start(sqlite("normal")()).await?;
+                let server = cli.server(sqlite("normal")()).await?;
                 rest::run(&server.base, 64, secs).await
             })
             .await?,
@@ -205,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("replay");
         rows.extend(
             repeat(cli.runs, || async {
-                let server = Server::start(sqlite("normal")()).await?;
+                let server = cli.server(sqlite("normal")()).await?;
                 replay::run(&server.base, cli.replay_clients, cli.replay_behind).await
             })
             .await?,
@@ -217,7 +231,7 @@ async fn main() -> anyhow::Result<()> {
         steps.sort_unstable();
         rows.extend(
             repeat(cli.runs, || async {
-                let server = Server::start(sqlite("normal")()).await?;
+                let server = cli.server(sqlite("normal")()).await?;
                 idle::run(&server, &steps, fd_limit).await
             })
             .await?,

@@ -10,6 +10,8 @@ pub const SECRET: &str = "chatdesk-bench-secret";
 
 pub struct Server {
     pub base: String,
+    /// The server's process id, for its memory.
+    pid: Option<u32>,
     child: Option<Child>,
     scratch: Option<PgScratch>,
     _dir: tempfile::TempDir,
@@ -102,6 +104,19 @@ fn binary() -> anyhow::Result<PathBuf> {
 }
 
 impl Server {
+    /// A server someone else started (for profiling it under a tool, say). Its settings are
+    /// its own: `--pg`, `durable` and `echo` need it configured to match. `pid` lets `idle`
+    /// read its memory.
+    pub fn attach(base: &str, pid: Option<u32>) -> anyhow::Result<Self> {
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            pid,
+            child: None,
+            scratch: None,
+            _dir: tempfile::tempdir()?,
+        })
+    }
+
     pub async fn start(opts: Options) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let scratch = match &opts.database_url {
@@ -156,6 +171,7 @@ impl Server {
         }
         Ok(Self {
             base,
+            pid: child.id(),
             child: Some(child),
             scratch: None,
             _dir: dir,
@@ -163,7 +179,7 @@ impl Server {
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().and_then(Child::id)
+        self.pid
     }
 
     /// Resident memory of the server process, in KiB.
