@@ -82,7 +82,7 @@ pub async fn open_sessions(
         let opened: serde_json::Value = client
             .post(format!("{base}/v1/sessions"))
             .bearer_auth(&visitor_token)
-            .json(&json!({"business_id": format!("t{i}")}))
+            .json(&json!({"business_id": format!("t{i}"), "force_new": true}))
             .send()
             .await?
             .json()
