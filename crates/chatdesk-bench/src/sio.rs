@@ -135,6 +135,8 @@ impl Socket {
                     }
                 }
             }
+            // The connection is gone: every pending `ask` fails instead of waiting forever.
+            acks2.lock().expect("acks").clear();
         });
         Ok(Self {
             ns: ns.to_owned(),
@@ -156,6 +158,10 @@ impl Socket {
             self.ns,
             serde_json::json!([event, data])
         ))?;
-        Ok(rx.await?)
+        match tokio::time::timeout(std::time::Duration::from_secs(60), rx).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => anyhow::bail!("{event}: the connection closed before the answer"),
+            Err(_) => anyhow::bail!("{event}: no answer within 60 s"),
+        }
     }
 }

@@ -51,7 +51,12 @@ pub async fn launch(
     let backend = Backend::open(&settings).await?;
     let store = backend.store();
     let metrics = Arc::new(Metrics::new());
-    let bus = Arc::new(InProcessBus::new(4096));
+    // The hub must never fall a whole bus behind (it would drop every subscriber to make
+    // them replay): one commit publishes up to a batch of events at once, so the bus holds
+    // many batches.
+    let bus = Arc::new(InProcessBus::new(
+        settings.commit_batch_max.saturating_mul(16).max(4096),
+    ));
     let (committer, committer_task) = Committer::spawn(
         store.clone(),
         bus.clone(),
