@@ -52,10 +52,12 @@ pub async fn launch(
     let store = backend.store();
     let metrics = Arc::new(Metrics::new());
     // The hub must never fall a whole bus behind (it would drop every subscriber to make
-    // them replay): one commit publishes up to a batch of events at once, so the bus holds
-    // many batches.
+    // them replay). One commit publishes up to a batch of events at once, and on a loaded
+    // machine the hub task can wait its turn for a while: at 4,096 events the fanout bench
+    // saw it fall behind. A slot is a few dozen bytes, so the bus holds 65,536 events (or
+    // 256 batches, if batches are larger).
     let bus = Arc::new(InProcessBus::new(
-        settings.commit_batch_max.saturating_mul(16).max(4096),
+        settings.commit_batch_max.saturating_mul(256).max(65_536),
     ));
     let (committer, committer_task) = Committer::spawn(
         store.clone(),
