@@ -13,7 +13,11 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// Connections per source address: well inside the default ephemeral range (~28,000 ports).
-const PER_SOURCE: usize = 20_000;
+const PER_SOURCE: usize = 5_000;
+
+/// Each run connects from addresses no earlier run used (127.<run>.0.x): the ports an earlier
+/// run closed stay in TIME_WAIT for a minute, and binding a source port needs it wholly free.
+static RUN: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
 
 /// Descriptors a process needs besides its connections (database, listener, runtime).
 const SPARE_FDS: u64 = 500;
@@ -29,6 +33,7 @@ pub async fn run(server: &Server, steps: &[usize], fd_limit: u64) -> anyhow::Res
     let before = server.rss_kib().unwrap_or(0);
     let mut sockets: Vec<Socket> = Vec::new();
     let mut rows = Vec::new();
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     for &asked in steps {
         let target = asked.min(most);
         let metric = format!("server memory per idle connection at {asked}");
@@ -48,7 +53,7 @@ pub async fn run(server: &Server, steps: &[usize], fd_limit: u64) -> anyhow::Res
             let start = sockets.len();
             let end = (start + 500).min(target);
             let opened = futures::future::try_join_all((start..end).map(|i| {
-                let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (i / PER_SOURCE) as u8));
+                let source = IpAddr::V4(Ipv4Addr::new(127, run, 0, 1 + (i / PER_SOURCE) as u8));
                 Socket::dial(Dial {
                     base: &server.base,
                     ns: "/chat",

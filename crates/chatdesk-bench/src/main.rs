@@ -166,12 +166,18 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let secs = Duration::from_secs(cli.seconds);
     let mut rows = Vec::new();
+    let mut failed = false;
     // Each process (this one, and the server, which inherits the limit) holds one descriptor
     // per connection.
     let most = cli.idle_connections.iter().copied().max().unwrap_or(0);
     let fd_limit = idle::raise_fd_limit(most as u64 + 1_000)?;
     if cli.wants(Scenario::Fanout) && cli.pg.is_none() {
-        rows.extend(fanout_pair(&cli, "fanout", false, sqlite("normal")).await?);
+        keep(
+            &mut rows,
+            &mut failed,
+            "fanout",
+            fanout_pair(&cli, "fanout", false, sqlite("normal")).await,
+        );
     }
     if cli.wants(Scenario::Fanout) {
         if let Some(url) = cli.pg_url() {
@@ -183,7 +189,12 @@ async fn main() -> anyhow::Result<()> {
             echo: true,
             ..sqlite("normal")()
         };
-        rows.extend(fanout_pair(&cli, "echo", true, echo).await?);
+        keep(
+            &mut rows,
+            &mut failed,
+            "echo",
+            fanout_pair(&cli, "echo", true, echo).await,
+        );
     }
     if let Some(ratio) = ratio(&rows, "fanout", "echo") {
         rows.push(ratio);
@@ -191,58 +202,74 @@ async fn main() -> anyhow::Result<()> {
     if cli.wants(Scenario::Durable) {
         eprintln!("durable");
         let opts = sqlite("full");
-        rows.extend(
-            repeat(cli.runs, || async {
-                let server = cli.server(opts()).await?;
-                fanout::run(&server.base, cli.fanout("durable", false, None)).await
-            })
-            .await?,
-        );
+        let result = repeat(cli.runs, || async {
+            let server = cli.server(opts()).await?;
+            fanout::run(&server.base, cli.fanout("durable", false, None)).await
+        })
+        .await;
+        keep(&mut rows, &mut failed, "durable", result);
     }
     if cli.wants(Scenario::Rest) {
         eprintln!("rest");
-        rows.extend(
-            repeat(cli.runs, || async {
-                let server = cli.server(sqlite("normal")()).await?;
-                rest::run(&server.base, 64, secs).await
-            })
-            .await?,
-        );
+        let result = repeat(cli.runs, || async {
+            let server = cli.server(sqlite("normal")()).await?;
+            rest::run(&server.base, 64, secs).await
+        })
+        .await;
+        keep(&mut rows, &mut failed, "rest", result);
     }
     if cli.wants(Scenario::History) {
         eprintln!("history: seeding {} messages", cli.history_messages);
-        rows.extend(
-            history::run(cli.history_sessions, cli.history_messages, cli.runs, secs).await?,
-        );
+        let result = history::run(cli.history_sessions, cli.history_messages, cli.runs, secs).await;
+        keep(&mut rows, &mut failed, "history", result);
     }
     if cli.wants(Scenario::Replay) {
         eprintln!("replay");
-        rows.extend(
-            repeat(cli.runs, || async {
-                let server = cli.server(sqlite("normal")()).await?;
-                replay::run(&server.base, cli.replay_clients, cli.replay_behind).await
-            })
-            .await?,
-        );
+        let result = repeat(cli.runs, || async {
+            let server = cli.server(sqlite("normal")()).await?;
+            replay::run(&server.base, cli.replay_clients, cli.replay_behind).await
+        })
+        .await;
+        keep(&mut rows, &mut failed, "replay", result);
     }
     if cli.wants(Scenario::Idle) {
         eprintln!("idle");
         let mut steps = cli.idle_connections.clone();
         steps.sort_unstable();
-        rows.extend(
-            repeat(cli.runs, || async {
-                let server = cli.server(sqlite("normal")()).await?;
-                idle::run(&server, &steps, fd_limit).await
-            })
-            .await?,
-        );
+        let result = repeat(cli.runs, || async {
+            let server = cli.server(sqlite("normal")()).await?;
+            idle::run(&server, &steps, fd_limit).await
+        })
+        .await;
+        keep(&mut rows, &mut failed, "idle", result);
     }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         stats::print_table(&rows);
     }
+    anyhow::ensure!(!failed, "a scenario failed: see its row");
     Ok(())
+}
+
+/// A scenario's rows, or one row saying how it failed: `all` goes on to the next scenario,
+/// and exits with an error at the end.
+fn keep(rows: &mut Vec<Row>, failed: &mut bool, scenario: &str, result: anyhow::Result<Vec<Row>>) {
+    match result {
+        Ok(r) => rows.extend(r),
+        Err(e) => {
+            eprintln!("{scenario} FAILED: {e:#}");
+            *failed = true;
+            rows.push(row(
+                scenario,
+                "run",
+                f64::NAN,
+                "",
+                Target::Report,
+                format!("FAILED: {e:#}"),
+            ));
+        }
+    }
 }
 
 /// `fanout` on a scratch PostgreSQL database per run; a row saying why when it cannot run.

@@ -2,7 +2,7 @@
 
 use crate::http::v1::views::{MessageView, SessionView};
 use chatdesk_core::bus::{Bus, Event};
-use chatdesk_core::domain::{BusinessId, WebhookEvent};
+use chatdesk_core::domain::{BusinessId, Message, Session, WebhookEvent};
 use chatdesk_core::service::SessionService;
 use chatdesk_core::store::NewDelivery;
 use serde_json::{json, Value};
@@ -10,23 +10,40 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinHandle;
 
-/// Which webhook event a bus event is, for which tenant, with what data.
-fn webhook_event(event: &Event) -> Option<(WebhookEvent, &BusinessId, Value)> {
+/// What a webhook's `data` is made of, rendered only when someone subscribed.
+enum Data<'a> {
+    Session(&'a Session),
+    Message(&'a Message, i64),
+}
+
+impl Data<'_> {
+    fn to_json(&self) -> Value {
+        match self {
+            Data::Session(s) => json!({"session": SessionView::from(*s)}),
+            Data::Message(m, number) => {
+                json!({"message": MessageView::from(*m), "session_number": number})
+            }
+        }
+    }
+}
+
+/// Which webhook event a bus event is, for which tenant, about what.
+fn webhook_event(event: &Event) -> Option<(WebhookEvent, &BusinessId, Data<'_>)> {
     match event {
         Event::SessionCreated(s) => Some((
             WebhookEvent::SessionCreated,
             &s.business_id,
-            json!({"session": SessionView::from(s)}),
+            Data::Session(s),
         )),
         Event::SessionAssigned(s) => Some((
             WebhookEvent::SessionAssigned,
             &s.business_id,
-            json!({"session": SessionView::from(s)}),
+            Data::Session(s),
         )),
         Event::SessionClosed(s) => Some((
             WebhookEvent::SessionClosed,
             &s.business_id,
-            json!({"session": SessionView::from(s)}),
+            Data::Session(s),
         )),
         Event::MessageCreated {
             business_id,
@@ -36,7 +53,7 @@ fn webhook_event(event: &Event) -> Option<(WebhookEvent, &BusinessId, Value)> {
         } => Some((
             WebhookEvent::MessageCreated,
             business_id,
-            json!({"message": MessageView::from(message), "session_number": session_number}),
+            Data::Message(message, *session_number),
         )),
         _ => None,
     }
@@ -72,6 +89,9 @@ pub fn spawn_dispatcher(
                     continue;
                 }
             };
+            // Rendered once, and only for events somebody subscribed to: most messages have
+            // no webhook, and JSON for each of them made this task fall behind the bus.
+            let data = data.to_json();
             let at = chatdesk_core::clock::now();
             let deliveries: Vec<NewDelivery> = hooks
                 .iter()
