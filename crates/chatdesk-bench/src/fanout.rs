@@ -255,7 +255,11 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
     Ok(vec![
         row(
             cfg.label,
-            "messages/s, persisted and delivered",
+            if cfg.echo {
+                "messages/s, relayed (nothing stored)"
+            } else {
+                "messages/s, persisted and delivered"
+            },
             rate,
             "msgs/s",
             target(cfg.label),
