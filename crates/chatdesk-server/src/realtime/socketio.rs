@@ -58,9 +58,13 @@ enum Command {
 #[derive(Clone)]
 struct Writer(mpsc::Sender<Command>);
 
-/// Per socket: when it last said "typing" in each session (for throttling and the auto-stop).
+/// Per socket and session: when it last said it was typing or had stopped, and which (for
+/// throttling and the auto-stop). A stop is kept, not forgotten: socketioxide handles each
+/// event in its own task, so a burst's late "typing" can be handled after the "stopped" that
+/// the client sent last; inside the throttle window it is then dropped instead of starting
+/// typing again.
 #[derive(Clone, Default)]
-struct TypingState(Arc<Mutex<HashMap<i64, Instant>>>);
+struct TypingState(Arc<Mutex<HashMap<i64, (Instant, bool)>>>);
 
 pub fn register(io: &SocketIo) {
     io.ns("/chat", on_connect.with(handshake));
@@ -467,9 +471,9 @@ async fn typing(s: SocketRef, State(rt): State<Realtime>, Data(data): Data<Value
             let mut last = state.0.lock().expect("typing lock");
             let recent = last
                 .get(&key)
-                .is_some_and(|t| now.duration_since(*t) < TYPING_THROTTLE);
+                .is_some_and(|(t, _)| now.saturating_duration_since(*t) < TYPING_THROTTLE);
             if !recent {
-                last.insert(key, now);
+                last.insert(key, (now, true));
             }
             recent
         };
@@ -480,19 +484,26 @@ async fn typing(s: SocketRef, State(rt): State<Realtime>, Data(data): Data<Value
         let (rt2, p2, to2, state2) = (rt.clone(), p.clone(), to.clone(), state.clone());
         tokio::spawn(async move {
             tokio::time::sleep(TYPING_TIMEOUT).await;
-            let expired = state2
-                .0
-                .lock()
-                .expect("typing lock")
-                .get(&key)
-                .is_some_and(|t| t.elapsed() >= TYPING_TIMEOUT);
+            let expired = {
+                let mut last = state2.0.lock().expect("typing lock");
+                let expired = last
+                    .get(&key)
+                    .is_some_and(|(t, typing)| *typing && t.elapsed() >= TYPING_TIMEOUT);
+                if expired {
+                    last.remove(&key);
+                }
+                expired
+            };
             if expired {
-                state2.0.lock().expect("typing lock").remove(&key);
                 let _ = rt2.sessions.typing(&p2, to2, false).await;
             }
         });
     } else {
-        state.0.lock().expect("typing lock").remove(&key);
+        state
+            .0
+            .lock()
+            .expect("typing lock")
+            .insert(key, (Instant::now(), false));
     }
     let _ = rt.sessions.typing(&p, to, is_typing).await;
 }
@@ -507,6 +518,7 @@ async fn stop_all_typing(s: &SocketRef, rt: &Realtime) {
         .lock()
         .expect("typing lock")
         .drain()
+        .filter(|(_, (_, typing))| *typing)
         .map(|(k, _)| k)
         .collect();
     for k in keys {
