@@ -7,7 +7,7 @@
 
 use super::hub::{Hub, Subscription};
 use chatdesk_core::bus::Event;
-use chatdesk_core::domain::{Message, SessionId};
+use chatdesk_core::domain::{Message, Session, SessionId};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{MessageQuery, SessionService};
 use chatdesk_core::ServiceResult;
@@ -84,7 +84,7 @@ impl Feed {
         p: &Principal,
         session: &str,
         since_seq: i64,
-    ) -> ServiceResult<(SessionId, Vec<Message>)> {
+    ) -> ServiceResult<(Session, Vec<Message>)> {
         let visible = sessions.get_session(p, session).await?;
         self.hub.watch_session(&self.sub, visible.id);
         let mut backlog = Vec::new();
@@ -112,7 +112,7 @@ impl Feed {
         let mark = self.delivered.entry(visible.id).or_insert(0);
         backlog.retain(|m| m.seq > *mark);
         *mark = (*mark).max(after).max(since_seq);
-        Ok((visible.id, backlog))
+        Ok((visible, backlog))
     }
 
     pub fn leave(&mut self, session: SessionId) {

@@ -227,8 +227,8 @@ async fn writer(
                 None => return,
                 Some(Command::Join { session, since_seq, reply }) => {
                     let answer = match feed.join(&rt.sessions, &p, &session, since_seq).await {
-                        Ok((id, backlog)) => {
-                            let number = rt.sessions.get_session(&p, &id.to_string()).await.map(|s| s.number).unwrap_or_default();
+                        Ok((session, backlog)) => {
+                            let (id, number) = (session.id, session.number);
                             let mut last = since_seq;
                             for m in &backlog {
                                 if s.emit("newMessage", &payload::message(number, m)).is_err() {
