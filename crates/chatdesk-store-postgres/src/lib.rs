@@ -439,7 +439,12 @@ impl Store for PgStore {
 
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut outcomes: Vec<Option<AppendOutcome>> = vec![None; batch.len()];
+        // Sessions are locked in one global order (by id; a stable sort keeps each session's
+        // messages in arrival order): two nodes' committers whose batches share sessions
+        // would otherwise lock them in opposite orders and deadlock.
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by_key(|&i| batch[i].session_id);
         let find_dup = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = $1 AND client_msg_id = $2"
         );
@@ -447,7 +452,8 @@ impl Store for PgStore {
             "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {MESSAGE_COLUMNS}"
         );
-        for m in batch {
+        for i in order {
+            let m = &batch[i];
             if let Some(key) = &m.client_msg_id {
                 let dup = sqlx::query(&find_dup)
                     .bind(m.session_id.as_uuid())
@@ -456,7 +462,7 @@ impl Store for PgStore {
                     .await
                     .map_err(db)?;
                 if let Some(row) = dup {
-                    outcomes.push(AppendOutcome::Duplicate(rows::message(&rows::PgRowRef(
+                    outcomes[i] = Some(AppendOutcome::Duplicate(rows::message(&rows::PgRowRef(
                         &row,
                     ))?));
                     continue;
@@ -485,7 +491,7 @@ impl Store for PgStore {
             .await
             .map_err(db)?;
             let Some(seq) = seq else {
-                outcomes.push(match session_in(&mut tx, m.session_id).await? {
+                outcomes[i] = Some(match session_in(&mut tx, m.session_id).await? {
                     Some(_) => AppendOutcome::SessionClosed,
                     None => AppendOutcome::SessionMissing,
                 });
@@ -503,12 +509,15 @@ impl Store for PgStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db)?;
-            outcomes.push(AppendOutcome::Created(rows::message(&rows::PgRowRef(
+            outcomes[i] = Some(AppendOutcome::Created(rows::message(&rows::PgRowRef(
                 &row,
             ))?));
         }
         tx.commit().await.map_err(db)?;
-        Ok(outcomes)
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.expect("every message has an outcome"))
+            .collect())
     }
 
     async fn list_messages(

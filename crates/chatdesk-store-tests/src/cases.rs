@@ -163,6 +163,53 @@ pub async fn concurrent_resume_creates_exactly_one(store: Arc<dyn Store>) {
     assert_eq!(created, 1);
 }
 
+/// Two committers (say, on two nodes) whose batches touch the same sessions in opposite
+/// orders: both commit, every message gets its seq, each session's messages keep their order
+/// within a batch. (Locking sessions in batch order deadlocked on PostgreSQL.)
+pub async fn concurrent_batches_sharing_sessions_both_commit(store: Arc<dyn Store>) {
+    let dave = user("dave");
+    let mut sessions = Vec::new();
+    for _ in 0..8 {
+        sessions.push(create(&store, &dave, "shop").await.id);
+    }
+    for round in 0..5 {
+        let forward: Vec<NewMessage> = sessions
+            .iter()
+            .flat_map(|s| [msg(*s, &dave, "f1"), msg(*s, &dave, "f2")])
+            .collect();
+        let backward: Vec<NewMessage> = sessions
+            .iter()
+            .rev()
+            .flat_map(|s| [msg(*s, &dave, "b1"), msg(*s, &dave, "b2")])
+            .collect();
+        let (a, b) = tokio::join!(
+            store.append_messages(&forward),
+            store.append_messages(&backward)
+        );
+        for (batch, outcomes) in [(&forward, a), (&backward, b)] {
+            let outcomes = outcomes.unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert_eq!(outcomes.len(), batch.len());
+            for (pair, sent) in outcomes.chunks(2).zip(batch.chunks(2)) {
+                let (first, second) = (created(pair[0].clone()), created(pair[1].clone()));
+                assert_eq!(
+                    first.session_id, sent[0].session_id,
+                    "outcomes in batch order"
+                );
+                assert_eq!(first.content.as_str(), sent[0].content.as_str());
+                assert_eq!(
+                    second.seq,
+                    first.seq + 1,
+                    "a session's messages keep their order"
+                );
+            }
+        }
+    }
+    for s in &sessions {
+        let stored = store.get_session(*s).await.unwrap().unwrap();
+        assert_eq!(stored.last_seq, 20, "5 rounds × 2 batches × 2 messages");
+    }
+}
+
 pub async fn get_by_id_and_number(store: Arc<dyn Store>) {
     let s = create(&store, &user("dan"), "shop").await;
     assert_eq!(store.get_session(s.id).await.unwrap().unwrap(), s);

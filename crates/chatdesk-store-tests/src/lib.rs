@@ -58,6 +58,7 @@ macro_rules! contract_tests {
             update_patches_and_clears,
             status_change_is_optimistic_and_closing_sets_ended_at,
             append_assigns_gap_free_seq,
+            concurrent_batches_sharing_sessions_both_commit,
             append_is_idempotent_by_client_msg_id,
             append_to_closed_or_missing_session_writes_nothing,
             staff_reply_claims_a_waiting_session,
