@@ -74,9 +74,14 @@ impl SqliteStore {
                 Durability::Normal => SqliteSynchronous::Normal,
                 Durability::Full => SqliteSynchronous::Full,
             });
+        // Pools skip sqlx's ping before handing out a connection (`test_before_acquire`): a
+        // local SQLite connection does not go stale, and the ping is one more round trip to
+        // the connection's thread on every query — the thread hand-offs the read profile is
+        // made of.
         let store = if in_memory {
             // Every connection to ":memory:" is its own database: use exactly one, forever.
             let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -97,12 +102,14 @@ impl SqliteStore {
                 .pragma("mmap_size", (256u64 << 20).to_string())
                 .pragma("temp_store", "memory");
             let writer = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .connect_with(options.clone().pragma("cache_size", "-65536"))
                 .await
                 .map_err(unavailable)?;
             let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2);
             let reader = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(readers.max(2))
                 .connect_with(options.read_only(true))
                 .await
