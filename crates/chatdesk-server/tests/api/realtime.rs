@@ -13,8 +13,24 @@ on_both_stores!(
     reconnect_with_since_seq_is_gap_free,
     bad_credentials_are_refused,
     sse_session_stream_resumes_exactly,
-    sse_global_stream_follows_what_the_caller_may_see
+    sse_global_stream_follows_what_the_caller_may_see,
+    echo_namespace_is_off_by_default
 );
+on_both_stores!(@with echo_on; echo_namespace_relays_in_order);
+
+fn echo_on(s: &mut chatdesk_server::Settings) {
+    s.echo_namespace = true;
+}
+
+async fn echo_namespace_relays_in_order(app: TestApp) {
+    let report = node(&app, "echo.mjs", &[("ECHO", "on".into())]).await;
+    assert_eq!(report["relayed"], 2, "{report}");
+}
+
+async fn echo_namespace_is_off_by_default(app: TestApp) {
+    let report = node(&app, "echo.mjs", &[("ECHO", "off".into())]).await;
+    assert_eq!(report["refused"], true, "{report}");
+}
 
 fn token(app: &TestApp, sub: &str, role: Role, business: Option<&str>) -> String {
     match app.token(sub, role, business) {
