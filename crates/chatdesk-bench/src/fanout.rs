@@ -4,7 +4,7 @@
 //! acknowledged message must arrive at its agent exactly once, in seq order: the run fails
 //! otherwise. `echo` drives the same clients against the bare `/echo` namespace.
 
-use crate::server::SECRET;
+use crate::server::{open_session, SECRET};
 use crate::sio::{Dial, Socket};
 use crate::stats::{row, Row, Samples, Target};
 use chatdesk_core::identity::Role;
@@ -79,18 +79,8 @@ pub async fn open_sessions(
     for i in 0..sessions {
         let visitor_token = keys.issue(&format!("v{i}"), Role::Customer, None, ttl);
         let agent_token = keys.issue(&format!("a{i}"), Role::Agent, Some(&format!("t{i}")), ttl);
-        let opened: serde_json::Value = client
-            .post(format!("{base}/v1/sessions"))
-            .bearer_auth(&visitor_token)
-            .json(&json!({"business_id": format!("t{i}"), "force_new": true}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let sid = opened["session"]["id"]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("open failed: {opened}"))?
-            .to_owned();
+        let body = json!({"business_id": format!("t{i}"), "force_new": true});
+        let sid = open_session(&client, base, &visitor_token, &body).await?;
         pairs.push((sid, visitor_token, agent_token));
     }
     Ok(pairs)

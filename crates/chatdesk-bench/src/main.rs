@@ -181,7 +181,8 @@ async fn main() -> anyhow::Result<()> {
     }
     if cli.wants(Scenario::Fanout) {
         if let Some(url) = cli.pg_url() {
-            rows.extend(fanout_pg(&cli, &url).await);
+            let result = fanout_pg(&cli, &url).await;
+            keep(&mut rows, &mut failed, "fanout --pg", result);
         }
     }
     if cli.wants(Scenario::Echo) {
@@ -272,35 +273,25 @@ fn keep(rows: &mut Vec<Row>, failed: &mut bool, scenario: &str, result: anyhow::
     }
 }
 
-/// `fanout` on a scratch PostgreSQL database per run; a row saying why when it cannot run.
-async fn fanout_pg(cli: &Cli, url: &str) -> Vec<Row> {
-    let result = fanout_pair(cli, "fanout --pg", false, || Options {
-        database_url: Some(url.to_owned()),
-        durability: "normal",
-        echo: false,
-    });
-    // Each `Server::start` on PostgreSQL makes its own scratch database; see `PgScratch`.
-    match PgScratch::check(url).await {
-        Err(e) => vec![row(
+/// `fanout` on a scratch PostgreSQL database per run (each `Server::start` makes its own; see
+/// `PgScratch`), or a row saying it was not run when no PostgreSQL answers at `url`.
+async fn fanout_pg(cli: &Cli, url: &str) -> anyhow::Result<Vec<Row>> {
+    if let Err(e) = PgScratch::check(url).await {
+        return Ok(vec![row(
             "fanout --pg",
             "messages/s, persisted and delivered",
             f64::NAN,
             "msgs/s",
             Target::Report,
             format!("not run: no PostgreSQL at {url}: {e}"),
-        )],
-        Ok(()) => match result.await {
-            Ok(rows) => rows,
-            Err(e) => vec![row(
-                "fanout --pg",
-                "messages/s, persisted and delivered",
-                f64::NAN,
-                "msgs/s",
-                Target::Report,
-                format!("failed: {e:#}"),
-            )],
-        },
+        )]);
     }
+    fanout_pair(cli, "fanout --pg", false, || Options {
+        database_url: Some(url.to_owned()),
+        durability: "normal",
+        echo: false,
+    })
+    .await
 }
 
 /// `a`'s rate as a share of `b`'s, when both were measured.

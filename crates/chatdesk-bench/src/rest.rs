@@ -1,7 +1,7 @@
 //! `rest`: 64 connections hammering three requests in turn — open a session with
 //! `force_new`, fetch one session, fetch a page of 50 messages — each for a fixed time.
 
-use crate::server::SECRET;
+use crate::server::{open_session, SECRET};
 use crate::stats::{row, Row, Samples, Target};
 use chatdesk_core::identity::Role;
 use chatdesk_server::auth::jwt::JwtKeys;
@@ -13,18 +13,7 @@ pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::
     let token =
         JwtKeys::new(SECRET).issue("rest-user", Role::Customer, None, Duration::from_secs(3600));
     let setup = reqwest::Client::new();
-    let opened: serde_json::Value = setup
-        .post(format!("{base}/v1/sessions"))
-        .bearer_auth(&token)
-        .json(&json!({"force_new": true}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let sid = opened["session"]["id"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("open failed"))?
-        .to_owned();
+    let sid = open_session(&setup, base, &token, &json!({"force_new": true})).await?;
     for i in 0..50 {
         setup
             .post(format!("{base}/v1/sessions/{sid}/messages"))

@@ -203,3 +203,24 @@ impl Drop for Server {
         }
     }
 }
+
+/// `POST /v1/sessions` with `body` as `token`'s holder: the new (or resumed) session's id.
+pub async fn open_session(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<String> {
+    let opened: serde_json::Value = client
+        .post(format!("{base}/v1/sessions"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?
+        .json()
+        .await?;
+    opened["session"]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("open failed: {opened}"))
+}
