@@ -6,6 +6,10 @@
 //! lets readers run while the writer commits.
 
 mod append;
+mod checkpoint;
+mod direct;
+mod open;
+mod reader;
 mod rows;
 
 use async_trait::async_trait;
@@ -24,6 +28,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -57,6 +62,10 @@ impl FromStr for Durability {
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
+    /// Sessions, contacts and message pages, read without sqlx's thread hand-offs.
+    hot_reads: Arc<reader::Readers>,
+    /// Keeps the WAL checkpointer (`checkpoint`) running while any clone of the store lives.
+    _alive: Arc<()>,
     reader: SqlitePool,
 }
 
@@ -91,7 +100,9 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             Self {
                 writer: pool.clone(),
+                hot_reads: Arc::new(reader::Readers::Shared(pool.clone())),
                 reader: pool,
+                _alive: Arc::new(()),
             }
         } else {
             // Pages come from memory, not from read(2) into SQLite's small default cache
@@ -104,17 +115,30 @@ impl SqliteStore {
             let writer = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(1)
-                .connect_with(options.clone().pragma("cache_size", "-65536"))
+                .connect_with(
+                    options
+                        .clone()
+                        .pragma("cache_size", "-65536")
+                        .pragma("wal_autocheckpoint", "0"),
+                )
                 .await
                 .map_err(unavailable)?;
             let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2);
             let reader = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(readers.max(2))
-                .connect_with(options.read_only(true))
+                .connect_with(options.clone().read_only(true))
                 .await
                 .map_err(unavailable)?;
-            Self { writer, reader }
+            let path = options.get_filename().to_owned();
+            let alive = Arc::new(());
+            checkpoint::spawn(options, Arc::downgrade(&alive));
+            Self {
+                writer,
+                reader,
+                hot_reads: Arc::new(reader::Readers::file(path)),
+                _alive: alive,
+            }
         };
         store.migrate().await?;
         Ok(store)
@@ -248,58 +272,23 @@ impl Store for SqliteStore {
 
     async fn open_session(&self, new: NewSession, resume: bool) -> StoreResult<(Session, bool)> {
         // The single writer connection serialises this transaction against every other write,
-        // so two concurrent calls cannot both miss the existing session and both insert.
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        if resume {
-            let sql = format!(
-                "SELECT {SESSION_COLUMNS} FROM sessions \
-                 WHERE owner = ? AND business_id = ? AND status <> 'closed' AND deleted_at IS NULL \
-                 ORDER BY last_activity_at DESC, id DESC LIMIT 1"
-            );
-            let found = sqlx::query(&sql)
-                .bind(new.owner.key())
-                .bind(new.business_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-            if let Some(row) = found {
-                let session = rows::session(&rows::SqliteRowRef(&row))?;
-                tx.commit().await.map_err(db)?;
-                return Ok((session, false));
-            }
-        }
-        let at = micros(new.at);
-        let sql = format!(
-            "INSERT INTO sessions (id, business_id, location_id, owner, session_type, topic, title, \
-             priority, status, metadata, department_id, started_at, last_activity_at, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?) RETURNING {SESSION_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(new.id.as_uuid())
-            .bind(new.business_id.as_str())
-            .bind(new.location_id.as_ref().map(|l| l.as_str()))
-            .bind(new.owner.key())
-            .bind(new.session_type.as_str())
-            .bind(new.topic.as_ref().map(|t| t.as_str()))
-            .bind(new.title.as_ref().map(|t| t.as_str()))
-            .bind(new.priority.as_str())
-            .bind(new.metadata.to_string())
-            .bind(new.department_id.map(|d| d.to_string()))
-            .bind(at)
-            .bind(at)
-            .bind(at)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-        let session = rows::session(&rows::SqliteRowRef(&row))?;
-        tx.commit().await.map_err(db)?;
-        Ok((session, true))
+        // so two concurrent calls cannot both miss the existing session and both insert. It
+        // runs on the borrowed handle: one hand-off to sqlx's thread instead of four, which
+        // is how long every other write waits behind it.
+        let mut conn = self.writer.acquire().await.map_err(db)?;
+        direct::run(&mut conn, |handle| {
+            let tx = handle
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(direct::error)?;
+            let opened = open::open_session(&tx, &new, resume)?;
+            tx.commit().map_err(direct::error)?;
+            Ok(opened)
+        })
+        .await
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
-        let mut conn = self.reader.acquire().await.map_err(db)?;
-        session_in(&mut conn, id).await
+        self.hot_reads.read(|c| reader::session(c, id)).await
     }
 
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {
@@ -489,10 +478,16 @@ impl Store for SqliteStore {
     }
 
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        let outcomes = append::append(&mut tx, batch).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(outcomes)
+        let mut conn = self.writer.acquire().await.map_err(db)?;
+        direct::run(&mut conn, |handle| {
+            let tx = handle
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(direct::error)?;
+            let outcomes = append::append(&tx, batch)?;
+            tx.commit().map_err(direct::error)?;
+            Ok(outcomes)
+        })
+        .await
     }
 
     async fn list_messages(
@@ -500,29 +495,9 @@ impl Store for SqliteStore {
         session: SessionId,
         range: MessageRange,
     ) -> StoreResult<Vec<Message>> {
-        let rows = match range {
-            MessageRange::After { after, limit } => {
-                let sql = format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
-                );
-                sqlx::query(&sql).bind(session.as_uuid()).bind(after).bind(i64::from(limit)).fetch_all(&self.reader).await
-            }
-            MessageRange::Before { before, after, limit } => {
-                let sql = format!(
-                    "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? AND seq < ? AND seq > ? \
-                     ORDER BY seq DESC LIMIT ?) ORDER BY seq"
-                );
-                sqlx::query(&sql)
-                    .bind(session.as_uuid())
-                    .bind(before)
-                    .bind(after)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.reader)
-                    .await
-            }
-        }
-        .map_err(db)?;
-        rows::messages(&rows)
+        self.hot_reads
+            .read(|c| reader::messages(c, session, range))
+            .await
     }
 
     async fn mark_read(
@@ -617,18 +592,7 @@ impl Store for SqliteStore {
         if sessions.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "SELECT {CONTACT_COLUMNS} FROM session_contacts WHERE session_id IN ("
-        ));
-        let mut list = q.separated(", ");
-        for s in sessions {
-            list.push_bind(s.as_uuid());
-        }
-        q.push(")");
-        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
-        rows.iter()
-            .map(|r| rows::contact(&rows::SqliteRowRef(r)))
-            .collect()
+        self.hot_reads.read(|c| reader::contacts(c, sessions)).await
     }
 
     async fn link_visitor(

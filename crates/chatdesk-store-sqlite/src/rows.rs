@@ -28,17 +28,48 @@ impl Columns for SqliteRowRef<'_> {
         self.0.try_get(col).map_err(corrupt)
     }
     fn time(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
-        let v: Option<i64> = self.0.try_get(col).map_err(corrupt)?;
-        v.map(|m| {
+        time(col, self.0.try_get(col).map_err(corrupt)?)
+    }
+    fn json(&self, col: &str) -> StoreResult<Option<serde_json::Value>> {
+        json(self.0.try_get(col).map_err(corrupt)?)
+    }
+}
+
+/// A row read through rusqlite (`crate::direct`), readable by the same parsers.
+pub struct DirectRow<'r, 's>(pub &'r rusqlite::Row<'s>);
+
+impl Columns for DirectRow<'_, '_> {
+    fn text(&self, col: &str) -> StoreResult<Option<String>> {
+        self.0.get(col).map_err(corrupt)
+    }
+    fn int(&self, col: &str) -> StoreResult<Option<i64>> {
+        self.0.get(col).map_err(corrupt)
+    }
+    fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        let v: Option<Vec<u8>> = self.0.get(col).map_err(corrupt)?;
+        v.map(|b| Uuid::from_slice(&b).map_err(corrupt)).transpose()
+    }
+    fn time(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        time(col, self.0.get(col).map_err(corrupt)?)
+    }
+    fn json(&self, col: &str) -> StoreResult<Option<serde_json::Value>> {
+        json(self.0.get(col).map_err(corrupt)?)
+    }
+}
+
+/// Times are stored as INTEGER microseconds since the epoch.
+fn time(col: &str, micros: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
+    micros
+        .map(|m| {
             DateTime::from_timestamp_micros(m).ok_or_else(|| corrupt(format!("{col}: time {m}")))
         })
         .transpose()
-    }
-    fn json(&self, col: &str) -> StoreResult<Option<serde_json::Value>> {
-        let v: Option<String> = self.0.try_get(col).map_err(corrupt)?;
-        v.map(|s| serde_json::from_str(&s).map_err(corrupt))
-            .transpose()
-    }
+}
+
+/// JSON is stored as TEXT.
+fn json(text: Option<String>) -> StoreResult<Option<serde_json::Value>> {
+    text.map(|s| serde_json::from_str(&s).map_err(corrupt))
+        .transpose()
 }
 
 /// A borrowed SQLite row, readable by the shared parsers.

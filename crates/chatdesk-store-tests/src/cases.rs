@@ -480,6 +480,32 @@ pub async fn append_to_closed_or_missing_session_writes_nothing(store: Arc<dyn S
     assert!(store.list_messages(s.id, range).await.unwrap().is_empty());
 }
 
+pub async fn a_failing_batch_writes_nothing(store: Arc<dyn Store>) {
+    let nia = user("nia");
+    let a = create(&store, &nia, "shop").await;
+    let b = create(&store, &nia, "shop").await;
+    let stored = created(append_one(&store, msg(b.id, &nia, "first")).await);
+    // The batch's second message reuses a stored message's id: the store refuses the batch.
+    let mut clash = msg(a.id, &nia, "clash");
+    clash.id = stored.id;
+    let result = store
+        .append_messages(&[msg(a.id, &nia, "would be seq 1"), clash])
+        .await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    let a2 = store.get_session(a.id).await.unwrap().unwrap();
+    assert_eq!((a2.last_seq, a2.message_count), (0, 0));
+    let range = MessageRange::After {
+        after: 0,
+        limit: 10,
+    };
+    assert!(store.list_messages(a.id, range).await.unwrap().is_empty());
+    // No transaction was left open: the next batch commits.
+    assert_eq!(
+        created(append_one(&store, msg(a.id, &nia, "ok")).await).seq,
+        1
+    );
+}
+
 pub async fn staff_reply_claims_a_waiting_session(store: Arc<dyn Store>) {
     let lee = user("lee");
     let agent = UserId::parse("agent-7").unwrap();

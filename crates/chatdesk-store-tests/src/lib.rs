@@ -61,6 +61,7 @@ macro_rules! contract_tests {
             concurrent_batches_sharing_sessions_both_commit,
             append_is_idempotent_by_client_msg_id,
             append_to_closed_or_missing_session_writes_nothing,
+            a_failing_batch_writes_nothing,
             staff_reply_claims_a_waiting_session,
             concurrent_appends_stay_gap_free,
             message_ranges,

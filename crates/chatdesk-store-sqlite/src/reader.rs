@@ -1,0 +1,158 @@
+//! The hot reads (a session, contacts, a page of messages) run where the request runs.
+//!
+//! Through sqlx every statement is handed to the connection's own thread and every row
+//! handed back over channels; the `rest` profile was ~45% futex waits and wake-ups from
+//! those hand-offs, more than the reads themselves (a point read from SQLite's page cache
+//! takes microseconds). These reads run on the caller's thread instead, through rusqlite:
+//! for a database file on read-only connections of our own, taken from a small stack and
+//! put back, each keeping its prepared statements; for `:memory:`, which has exactly one
+//! connection, on that connection's handle borrowed from sqlx (`crate::direct`).
+
+use crate::rows::{self, DirectRow, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
+use crate::{db, direct};
+use chatdesk_core::domain::{Contact, Message, Session, SessionId};
+use chatdesk_core::store::{MessageRange, StoreResult};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags};
+use sqlx::SqlitePool;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Connections kept for reuse; more are opened while more threads read at once.
+const KEEP: usize = 8;
+
+pub enum Readers {
+    File {
+        path: PathBuf,
+        idle: Mutex<Vec<Connection>>,
+    },
+    Shared(SqlitePool),
+}
+
+impl Readers {
+    pub fn file(path: PathBuf) -> Self {
+        Self::File {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Run `work` (no awaits inside: it holds a connection) and hand its result back.
+    pub async fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        match self {
+            Self::File { path, idle } => {
+                let taken = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let conn = match taken {
+                    Some(conn) => conn,
+                    None => open(path).map_err(direct::error)?,
+                };
+                let out = work(&conn);
+                let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
+                if idle.len() < KEEP {
+                    idle.push(conn);
+                }
+                out
+            }
+            Self::Shared(pool) => {
+                let mut conn = pool.acquire().await.map_err(db)?;
+                direct::run(&mut conn, |c| work(c)).await
+            }
+        }
+    }
+}
+
+fn open(path: &PathBuf) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // As the writer: pages come from the mapped file, not read(2) into a private cache.
+    conn.pragma_update(None, "mmap_size", 256i64 << 20)?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+/// A live (not deleted) session.
+pub fn session(c: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1 AND deleted_at IS NULL"
+        ))
+        .map_err(direct::error)?;
+    let mut rows = stmt
+        .query([&id.as_uuid().into_bytes()[..]])
+        .map_err(direct::error)?;
+    match rows.next().map_err(direct::error)? {
+        Some(r) => rows::session(&DirectRow(r)).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The contacts of those of `sessions` that have one.
+pub fn contacts(c: &Connection, sessions: &[SessionId]) -> StoreResult<Vec<(SessionId, Contact)>> {
+    let marks = vec!["?"; sessions.len()].join(", ");
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM session_contacts WHERE session_id IN ({marks})"
+        ))
+        .map_err(direct::error)?;
+    let ids: Vec<[u8; 16]> = sessions.iter().map(|s| s.as_uuid().into_bytes()).collect();
+    let mut rows = stmt
+        .query(params_from_iter(ids.iter().map(|b| &b[..])))
+        .map_err(direct::error)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(direct::error)? {
+        out.push(rows::contact(&DirectRow(r))?);
+    }
+    Ok(out)
+}
+
+/// A session's messages in `range`, in seq order.
+pub fn messages(
+    c: &Connection,
+    session: SessionId,
+    range: MessageRange,
+) -> StoreResult<Vec<Message>> {
+    let sid = session.as_uuid().into_bytes();
+    match range {
+        MessageRange::After { after, limit } => all_messages(
+            c,
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ?1 AND seq > ?2 \
+                 ORDER BY seq LIMIT ?3"
+            ),
+            params![&sid[..], after, i64::from(limit)],
+        ),
+        MessageRange::Before {
+            before,
+            after,
+            limit,
+        } => all_messages(
+            c,
+            &format!(
+                "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages \
+                 WHERE session_id = ?1 AND seq < ?2 AND seq > ?3 ORDER BY seq DESC LIMIT ?4) \
+                 ORDER BY seq"
+            ),
+            params![&sid[..], before, after, i64::from(limit)],
+        ),
+    }
+}
+
+fn all_messages(
+    c: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> StoreResult<Vec<Message>> {
+    let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
+    let mut rows = stmt.query(params).map_err(direct::error)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(direct::error)? {
+        out.push(rows::message(&DirectRow(r))?);
+    }
+    Ok(out)
+}
