@@ -4,14 +4,15 @@
 //! the session's row lock, and resume-or-create holds a transaction-scoped advisory lock on
 //! the (owner, tenant) pair.
 
+mod append;
 mod rows;
 
 use async_trait::async_trait;
 use chatdesk_core::analytics::Beat;
 use chatdesk_core::domain::{
     ActivityKind, Agent, BusinessId, Contact, Department, DepartmentName, Email, Message, Party,
-    Presence, SearchQuery, SenderType, Session, SessionId, SessionStatus, UserId, VisitorId,
-    WebhookEvent, WebhookUrl,
+    Presence, SearchQuery, Session, SessionId, SessionStatus, UserId, VisitorId, WebhookEvent,
+    WebhookUrl,
 };
 use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
@@ -439,85 +440,9 @@ impl Store for PgStore {
 
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let mut outcomes: Vec<Option<AppendOutcome>> = vec![None; batch.len()];
-        // Sessions are locked in one global order (by id; a stable sort keeps each session's
-        // messages in arrival order): two nodes' committers whose batches share sessions
-        // would otherwise lock them in opposite orders and deadlock.
-        let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by_key(|&i| batch[i].session_id);
-        let find_dup = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = $1 AND client_msg_id = $2"
-        );
-        let insert = format!(
-            "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {MESSAGE_COLUMNS}"
-        );
-        for i in order {
-            let m = &batch[i];
-            if let Some(key) = &m.client_msg_id {
-                let dup = sqlx::query(&find_dup)
-                    .bind(m.session_id.as_uuid())
-                    .bind(key.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                if let Some(row) = dup {
-                    outcomes[i] = Some(AppendOutcome::Duplicate(rows::message(&rows::PgRowRef(
-                        &row,
-                    ))?));
-                    continue;
-                }
-            }
-            let at = m.at;
-            let claim = m.claim_for_agent.as_ref().map(|a| a.as_str());
-            // The row lock taken here orders concurrent appenders, also across nodes. All SET
-            // expressions see the row's old values, so the status test is consistent.
-            let seq: Option<i64> = sqlx::query_scalar(
-                "UPDATE sessions SET last_seq = last_seq + 1, message_count = message_count + 1, \
-                 last_message_at = $1, last_activity_at = $2, updated_at = $3, \
-                 status = CASE WHEN $4::text IS NOT NULL AND status = 'waiting' THEN 'active' ELSE status END, \
-                 agent_id = COALESCE(agent_id, $5::text) \
-                 WHERE id = $6 AND deleted_at IS NULL AND (status <> 'closed' OR $7) RETURNING last_seq",
-            )
-            .bind(at)
-            .bind(at)
-            .bind(at)
-            .bind(claim)
-            .bind(claim)
-            .bind(m.session_id.as_uuid())
-            // The system may note what happened (e.g. "closed") in a session just closed.
-            .bind(m.sender_type == SenderType::System)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let Some(seq) = seq else {
-                outcomes[i] = Some(match session_in(&mut tx, m.session_id).await? {
-                    Some(_) => AppendOutcome::SessionClosed,
-                    None => AppendOutcome::SessionMissing,
-                });
-                continue;
-            };
-            let row = sqlx::query(&insert)
-                .bind(m.session_id.as_uuid())
-                .bind(seq)
-                .bind(m.id.as_uuid())
-                .bind(m.sender.key())
-                .bind(m.sender_type.as_str())
-                .bind(&m.content)
-                .bind(m.client_msg_id.as_ref().map(|c| c.as_str()))
-                .bind(at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
-            outcomes[i] = Some(AppendOutcome::Created(rows::message(&rows::PgRowRef(
-                &row,
-            ))?));
-        }
+        let outcomes = append::append(&mut tx, batch).await?;
         tx.commit().await.map_err(db)?;
-        Ok(outcomes
-            .into_iter()
-            .map(|o| o.expect("every message has an outcome"))
-            .collect())
+        Ok(outcomes)
     }
 
     async fn list_messages(
