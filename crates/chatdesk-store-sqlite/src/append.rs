@@ -9,7 +9,7 @@
 
 use crate::direct::error;
 use crate::micros;
-use crate::rows::{self, DirectRow};
+use crate::rows;
 use chatdesk_core::domain::{Message, SenderType, SessionId};
 use chatdesk_core::store::{AppendOutcome, NewMessage, StoreResult};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -54,12 +54,9 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         let sid = m.session_id.as_uuid().into_bytes();
         let key = m.client_msg_id.as_ref().map(|k| k.as_str());
         if let Some(key) = key {
-            let stored = find_key
-                .query_row(params![&sid[..], key], |r| Ok(rows::message(&DirectRow(r))))
-                .optional()
-                .map_err(error)?;
+            let stored = rows::first(&mut find_key, params![&sid[..], key], |r| rows::message(r))?;
             if let Some(original) = stored {
-                outcomes.push(AppendOutcome::Duplicate(original?));
+                outcomes.push(AppendOutcome::Duplicate(original));
                 continue;
             }
         }

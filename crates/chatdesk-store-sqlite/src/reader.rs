@@ -8,7 +8,7 @@
 //! put back, each keeping its prepared statements; for `:memory:`, which has exactly one
 //! connection, on that connection's handle borrowed from sqlx (`crate::direct`).
 
-use crate::rows::{self, DirectRow, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
+use crate::rows::{self, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::{db, direct};
 use chatdesk_core::domain::{Contact, Message, Session, SessionId};
 use chatdesk_core::store::{MessageRange, StoreResult};
@@ -83,13 +83,9 @@ pub fn session(c: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1 AND deleted_at IS NULL"
         ))
         .map_err(direct::error)?;
-    let mut rows = stmt
-        .query([&id.as_uuid().into_bytes()[..]])
-        .map_err(direct::error)?;
-    match rows.next().map_err(direct::error)? {
-        Some(r) => rows::session(&DirectRow(r)).map(Some),
-        None => Ok(None),
-    }
+    rows::first(&mut stmt, [&id.as_uuid().into_bytes()[..]], |r| {
+        rows::session(r)
+    })
 }
 
 /// The contacts of those of `sessions` that have one.
@@ -101,14 +97,11 @@ pub fn contacts(c: &Connection, sessions: &[SessionId]) -> StoreResult<Vec<(Sess
         ))
         .map_err(direct::error)?;
     let ids: Vec<[u8; 16]> = sessions.iter().map(|s| s.as_uuid().into_bytes()).collect();
-    let mut rows = stmt
-        .query(params_from_iter(ids.iter().map(|b| &b[..])))
-        .map_err(direct::error)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(direct::error)? {
-        out.push(rows::contact(&DirectRow(r))?);
-    }
-    Ok(out)
+    rows::all(
+        &mut stmt,
+        params_from_iter(ids.iter().map(|b| &b[..])),
+        |r| rows::contact(r),
+    )
 }
 
 /// A session's messages in `range`, in seq order.
@@ -118,41 +111,29 @@ pub fn messages(
     range: MessageRange,
 ) -> StoreResult<Vec<Message>> {
     let sid = session.as_uuid().into_bytes();
+    let page = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
+        let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
+        rows::all(&mut stmt, params, |r| rows::message(r))
+    };
     match range {
-        MessageRange::After { after, limit } => all_messages(
-            c,
+        MessageRange::After { after, limit } => page(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ?1 AND seq > ?2 \
                  ORDER BY seq LIMIT ?3"
             ),
-            params![&sid[..], after, i64::from(limit)],
+            params![&sid[..], after, limit],
         ),
         MessageRange::Before {
             before,
             after,
             limit,
-        } => all_messages(
-            c,
+        } => page(
             &format!(
                 "SELECT * FROM (SELECT {MESSAGE_COLUMNS} FROM messages \
                  WHERE session_id = ?1 AND seq < ?2 AND seq > ?3 ORDER BY seq DESC LIMIT ?4) \
                  ORDER BY seq"
             ),
-            params![&sid[..], before, after, i64::from(limit)],
+            params![&sid[..], before, after, limit],
         ),
     }
-}
-
-fn all_messages(
-    c: &Connection,
-    sql: &str,
-    params: &[&dyn rusqlite::ToSql],
-) -> StoreResult<Vec<Message>> {
-    let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
-    let mut rows = stmt.query(params).map_err(direct::error)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(direct::error)? {
-        out.push(rows::message(&DirectRow(r))?);
-    }
-    Ok(out)
 }

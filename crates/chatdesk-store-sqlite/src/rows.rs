@@ -35,25 +35,56 @@ impl Columns for SqliteRowRef<'_> {
     }
 }
 
-/// A row read through rusqlite (`crate::direct`), readable by the same parsers.
-pub struct DirectRow<'r, 's>(pub &'r rusqlite::Row<'s>);
+/// A statement's column names, read once. rusqlite finds a column by name by asking SQLite
+/// for every column's name and comparing case-insensitively, on every read of every row:
+/// that was a tenth of a session GET's profile.
+pub struct ColumnNames(Vec<String>);
+
+impl ColumnNames {
+    pub fn of(stmt: &rusqlite::Statement<'_>) -> Self {
+        Self(stmt.column_names().into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// A row read through rusqlite (`crate::direct`, `crate::reader`), readable by the same
+/// parsers.
+pub struct DirectRow<'r, 's> {
+    row: &'r rusqlite::Row<'s>,
+    names: &'r ColumnNames,
+}
+
+impl<'r, 's> DirectRow<'r, 's> {
+    pub fn new(row: &'r rusqlite::Row<'s>, names: &'r ColumnNames) -> Self {
+        Self { row, names }
+    }
+
+    fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
+        let at = self
+            .names
+            .0
+            .iter()
+            .position(|n| n == col)
+            .ok_or_else(|| corrupt(format!("no column {col}")))?;
+        self.row.get(at).map_err(corrupt)
+    }
+}
 
 impl Columns for DirectRow<'_, '_> {
     fn text(&self, col: &str) -> StoreResult<Option<String>> {
-        self.0.get(col).map_err(corrupt)
+        self.get(col)
     }
     fn int(&self, col: &str) -> StoreResult<Option<i64>> {
-        self.0.get(col).map_err(corrupt)
+        self.get(col)
     }
     fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
-        let v: Option<Vec<u8>> = self.0.get(col).map_err(corrupt)?;
+        let v: Option<Vec<u8>> = self.get(col)?;
         v.map(|b| Uuid::from_slice(&b).map_err(corrupt)).transpose()
     }
     fn time(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
-        time(col, self.0.get(col).map_err(corrupt)?)
+        time(col, self.get(col)?)
     }
     fn json(&self, col: &str) -> StoreResult<Option<serde_json::Value>> {
-        json(self.0.get(col).map_err(corrupt)?)
+        json(self.get(col)?)
     }
 }
 
@@ -83,4 +114,33 @@ pub fn sessions(rows: &[SqliteRow]) -> StoreResult<Vec<chatdesk_core::domain::Se
 /// Every row of a result as a message.
 pub fn messages(rows: &[SqliteRow]) -> StoreResult<Vec<chatdesk_core::domain::Message>> {
     rows.iter().map(|r| message(&SqliteRowRef(r))).collect()
+}
+
+/// Every row `stmt` returns for `params`, parsed.
+pub fn all<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let names = ColumnNames::of(stmt);
+    let mut rows = stmt.query(params).map_err(crate::direct::error)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(crate::direct::error)? {
+        out.push(parse(&DirectRow::new(r, &names))?);
+    }
+    Ok(out)
+}
+
+/// The first row `stmt` returns for `params`, parsed.
+pub fn first<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let names = ColumnNames::of(stmt);
+    let mut rows = stmt.query(params).map_err(crate::direct::error)?;
+    match rows.next().map_err(crate::direct::error)? {
+        Some(r) => parse(&DirectRow::new(r, &names)).map(Some),
+        None => Ok(None),
+    }
 }
