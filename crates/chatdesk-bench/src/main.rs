@@ -171,7 +171,8 @@ async fn main() -> anyhow::Result<()> {
     // per connection.
     let most = cli.idle_connections.iter().copied().max().unwrap_or(0);
     let fd_limit = idle::raise_fd_limit(most as u64 + 1_000)?;
-    if cli.wants(Scenario::Fanout) && cli.pg.is_none() {
+    // `fanout --pg URL` is the PostgreSQL row alone; `all --pg URL` runs both.
+    if cli.wants(Scenario::Fanout) && (cli.pg.is_none() || cli.scenario == Scenario::All) {
         keep(
             &mut rows,
             &mut failed,
