@@ -1184,16 +1184,9 @@ impl Store for SqliteStore {
     }
 
     async fn queue_position(&self, session: &Session) -> StoreResult<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sessions WHERE business_id = ? AND status = 'waiting' AND deleted_at IS NULL \
-             AND COALESCE(department_id, '') = COALESCE(?, '') AND number <= ?",
-        )
-        .bind(session.business_id.as_str())
-        .bind(session.department_id.clone())
-        .bind(session.number)
-        .fetch_one(&self.reader)
-        .await
-        .map_err(db)
+        self.hot_reads
+            .read(|c| reader::queue_position(c, session))
+            .await
     }
 
     async fn queue(

@@ -137,3 +137,22 @@ pub fn messages(
         ),
     }
 }
+
+/// How many sessions wait in `session`'s queue up to and including it: the queue's length
+/// (kept by triggers, `0009_queue_lengths.sql`) minus those that arrived after it, which for
+/// a new arrival are none or a few. One statement, so both parts see the same snapshot.
+pub fn queue_position(c: &Connection, session: &Session) -> StoreResult<i64> {
+    let department = session.department_id.as_deref().unwrap_or("");
+    c.prepare_cached(
+        "SELECT COALESCE((SELECT waiting FROM queue_lengths WHERE business_id = ?1 AND department = ?2), 0) \
+              - (SELECT COUNT(*) FROM sessions WHERE business_id = ?1 AND status = 'waiting' \
+                 AND deleted_at IS NULL AND COALESCE(department_id, '') = ?2 AND number > ?3)",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row(
+            params![session.business_id.as_str(), department, session.number],
+            |r| r.get(0),
+        )
+    })
+    .map_err(direct::error)
+}

@@ -1614,3 +1614,101 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
         "reopening clears the end"
     );
 }
+
+/// Every waiting session's place, as `queue_position` tells it, equals its place in the
+/// `queue` listing; returns the listing's (session, place) pairs.
+async fn places_agree(store: &Arc<dyn Store>, shop: &BusinessId) -> Vec<(SessionId, i64)> {
+    let mut places = Vec::new();
+    for (s, place) in store.queue(shop, 1_000).await.unwrap() {
+        assert_eq!(
+            store.queue_position(&s).await.unwrap(),
+            place,
+            "session {} (number {})",
+            s.id,
+            s.number
+        );
+        places.push((s.id, place));
+    }
+    places
+}
+
+pub async fn queue_positions_follow_every_way_in_and_out(store: Arc<dyn Store>) {
+    let shop = tenant("queue-shop");
+    let pat = user("pat");
+    let sales = store
+        .create_department(
+            &shop,
+            &DepartmentName::parse("Sales").unwrap(),
+            clock::now(),
+        )
+        .await
+        .unwrap();
+    let mut s = Vec::new();
+    for _ in 0..4 {
+        s.push(create(&store, &pat, "queue-shop").await);
+    }
+    let ids = |v: &[usize]| v.iter().map(|&i| s[i].id).collect::<Vec<_>>();
+    let patch = |status: Option<(SessionStatus, SessionStatus)>,
+                 department: Option<Option<uuid::Uuid>>| SessionPatch {
+        status: status.map(|(from, to)| StatusChange { from, to }),
+        department_id: department,
+        ..SessionPatch::default()
+    };
+    let order =
+        |places: Vec<(SessionId, i64)>| places.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(order(places_agree(&store, &shop).await), ids(&[0, 1, 2, 3]));
+
+    // Out by closing.
+    let closing = patch(Some((SessionStatus::Waiting, SessionStatus::Closed)), None);
+    store
+        .update_session(s[0].id, &closing, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(order(places_agree(&store, &shop).await), ids(&[1, 2, 3]));
+
+    // Into a department's queue: its own places start at 1.
+    let to_sales = patch(None, Some(Some(sales.id)));
+    store
+        .update_session(s[2].id, &to_sales, clock::now())
+        .await
+        .unwrap();
+    let places = places_agree(&store, &shop).await;
+    assert!(
+        places.contains(&(s[2].id, 1)) && places.contains(&(s[3].id, 2)),
+        "{places:?}"
+    );
+
+    // Out by deletion.
+    store.delete_session(s[1].id, clock::now()).await.unwrap();
+    let places = places_agree(&store, &shop).await;
+    assert!(places.contains(&(s[3].id, 1)), "{places:?}");
+
+    // Back in by reopening: by number, ahead of later arrivals.
+    let reopening = patch(Some((SessionStatus::Closed, SessionStatus::Waiting)), None);
+    store
+        .update_session(s[0].id, &reopening, clock::now())
+        .await
+        .unwrap();
+    let places = places_agree(&store, &shop).await;
+    assert!(
+        places.contains(&(s[0].id, 1)) && places.contains(&(s[3].id, 2)),
+        "{places:?}"
+    );
+
+    // Out by a staff reply that claims the session; an append that does not claim leaves
+    // the queue as it was.
+    created(append_one(&store, msg(s[3].id, &pat, "still waiting")).await);
+    assert_eq!(places_agree(&store, &shop).await.len(), 3);
+    let agent = UserId::parse("agent-q").unwrap();
+    let mut reply = msg(s[0].id, &Party::User(agent.clone()), "on it");
+    reply.sender_type = SenderType::Agent;
+    reply.claim_for_agent = Some(agent);
+    created(append_one(&store, reply).await);
+    let places = places_agree(&store, &shop).await;
+    assert_eq!(places.len(), 2, "{places:?}");
+    assert!(places.contains(&(s[3].id, 1)), "{places:?}");
+
+    // A new arrival's place counts everyone ahead of it.
+    let late = create(&store, &pat, "queue-shop").await;
+    assert_eq!(store.queue_position(&late).await.unwrap(), 2);
+}

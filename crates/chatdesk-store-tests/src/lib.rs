@@ -62,6 +62,7 @@ macro_rules! contract_tests {
             append_is_idempotent_by_client_msg_id,
             append_to_closed_or_missing_session_writes_nothing,
             a_failing_batch_writes_nothing,
+            queue_positions_follow_every_way_in_and_out,
             staff_reply_claims_a_waiting_session,
             concurrent_appends_stay_gap_free,
             message_ranges,
