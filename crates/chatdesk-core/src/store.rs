@@ -13,7 +13,7 @@ use crate::identity::Role;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule was broken (e.g. an account email already taken).
     #[error("conflict: {0}")]

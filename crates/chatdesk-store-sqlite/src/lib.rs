@@ -62,6 +62,8 @@ impl FromStr for Durability {
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: SqlitePool,
+    /// Sessions waiting to be opened together (`open`).
+    opens: Arc<open::Queue>,
     /// Sessions, contacts and message pages, read without sqlx's thread hand-offs.
     hot_reads: Arc<reader::Readers>,
     /// Keeps the WAL checkpointer (`checkpoint`) running while any clone of the store lives.
@@ -101,6 +103,7 @@ impl SqliteStore {
             Self {
                 writer: pool.clone(),
                 hot_reads: Arc::new(reader::Readers::Shared(pool.clone())),
+                opens: Arc::default(),
                 reader: pool,
                 _alive: Arc::new(()),
             }
@@ -137,6 +140,7 @@ impl SqliteStore {
                 writer,
                 reader,
                 hot_reads: Arc::new(reader::Readers::file(path)),
+                opens: Arc::default(),
                 _alive: alive,
             }
         };
@@ -155,6 +159,28 @@ impl SqliteStore {
         ids.iter()
             .map(|a| UserId::parse(a).map_err(corrupt))
             .collect()
+    }
+
+    /// Open the queued sessions, a transaction per batch, until none waits.
+    async fn drain_opens(&self) {
+        let _guard = open::Draining(&self.opens);
+        while let Some(requests) = self.opens.take() {
+            let outcomes = match self.writer.acquire().await {
+                Ok(mut conn) => {
+                    direct::run(&mut conn, |handle| {
+                        Ok(open::open_together(handle, &requests))
+                    })
+                    .await
+                }
+                Err(e) => Err(db(e)),
+            };
+            let outcomes =
+                outcomes.unwrap_or_else(|e| requests.iter().map(|_| Err(e.clone())).collect());
+            for (request, outcome) in requests.into_iter().zip(outcomes) {
+                // The caller may have gone away; its session stays opened, as before.
+                let _ = request.reply.send(outcome);
+            }
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -271,20 +297,16 @@ impl Store for SqliteStore {
     }
 
     async fn open_session(&self, new: NewSession, resume: bool) -> StoreResult<(Session, bool)> {
-        // The single writer connection serialises this transaction against every other write,
-        // so two concurrent calls cannot both miss the existing session and both insert. It
-        // runs on the borrowed handle: one hand-off to sqlx's thread instead of four, which
-        // is how long every other write waits behind it.
-        let mut conn = self.writer.acquire().await.map_err(db)?;
-        direct::run(&mut conn, |handle| {
-            let tx = handle
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(direct::error)?;
-            let opened = open::open_session(&tx, &new, resume)?;
-            tx.commit().map_err(direct::error)?;
-            Ok(opened)
-        })
-        .await
+        // The single writer connection serialises this against every other write, so two
+        // concurrent calls cannot both miss the existing session and both insert; requests
+        // that arrive together share one transaction (`open`).
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.opens.push(open::Request { new, resume, reply }) {
+            let store = self.clone();
+            // A task of its own: a caller that goes away must not strand the others.
+            tokio::spawn(async move { store.drain_opens().await });
+        }
+        answer.await.map_err(|_| open::dropped())?
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {

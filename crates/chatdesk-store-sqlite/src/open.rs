@@ -1,17 +1,27 @@
-//! Resume-or-create of a session, inside the writer's transaction (`crate::direct`).
+//! Resume-or-create of a session, inside the writer's transaction (`crate::direct`), and the
+//! group commit that shares one transaction among the sessions opened at the same moment.
+//!
+//! Opening a session was one transaction each on the single writer: its hand-off to sqlx's
+//! thread and its commit were the whole cost of `POST /v1/sessions` once the queue place was
+//! cheap, and every other opener waited behind them. Callers now queue their request; one
+//! task at a time drains the queue, runs every waiting request in one transaction (each in a
+//! savepoint of its own, so one failure spoils nothing else) and answers after the commit.
 
 use crate::direct::error;
 use crate::micros;
 use crate::rows::{self, SESSION_COLUMNS};
 use chatdesk_core::domain::Session;
 use chatdesk_core::rows::corrupt;
+use chatdesk_core::store::StoreError;
 use chatdesk_core::store::{NewSession, StoreResult};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, TransactionBehavior};
+use std::sync::Mutex;
+use tokio::sync::oneshot;
 
 /// The owner's latest open session in the business when `resume` and there is one
 /// (`false`: not created), else the new one (`true`).
 pub fn open_session(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     new: &NewSession,
     resume: bool,
 ) -> StoreResult<(Session, bool)> {
@@ -60,4 +70,84 @@ pub fn open_session(
     )?
     .ok_or_else(|| corrupt("INSERT … RETURNING returned no row"))?;
     Ok((created, true))
+}
+
+/// Requests opened together share a transaction; at most this many.
+const MOST_PER_TRANSACTION: usize = 256;
+
+pub type Opened = StoreResult<(Session, bool)>;
+
+pub struct Request {
+    pub new: NewSession,
+    pub resume: bool,
+    pub reply: oneshot::Sender<Opened>,
+}
+
+/// Requests waiting for the writer, and whether a task is draining them.
+#[derive(Default)]
+pub struct Queue(Mutex<(Vec<Request>, bool)>);
+
+impl Queue {
+    /// Queue `request`; `true` if the caller must start a task that drains the queue.
+    pub fn push(&self, request: Request) -> bool {
+        let mut queue = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        queue.0.push(request);
+        !std::mem::replace(&mut queue.1, true)
+    }
+
+    /// The next requests to run together, or `None` (and the draining task stops) when no
+    /// request waits.
+    pub fn take(&self) -> Option<Vec<Request>> {
+        let mut queue = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if queue.0.is_empty() {
+            queue.1 = false;
+            return None;
+        }
+        let n = queue.0.len().min(MOST_PER_TRANSACTION);
+        Some(queue.0.drain(..n).collect())
+    }
+}
+
+/// Held by the draining task: if it panics, the queue is not left "being drained" by nobody
+/// (every later open would wait forever); the waiting requests fail instead.
+pub struct Draining<'q>(pub &'q Queue);
+
+impl Drop for Draining<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut queue = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+            queue.0.clear();
+            queue.1 = false;
+        }
+    }
+}
+
+/// Run `requests` in one transaction on the writer's handle. Each gets its own outcome; if
+/// the commit fails, every one gets that error.
+pub fn open_together(handle: &mut rusqlite::Connection, requests: &[Request]) -> Vec<Opened> {
+    let run = |handle: &mut rusqlite::Connection| -> StoreResult<Vec<Opened>> {
+        let mut tx = handle
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(error)?;
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for r in requests {
+            let one = tx.savepoint().map_err(error)?;
+            let opened = open_session(&one, &r.new, r.resume);
+            if opened.is_ok() {
+                one.commit().map_err(error)?;
+            } // else: dropping the savepoint rolls this request back
+            outcomes.push(opened);
+        }
+        tx.commit().map_err(error)?;
+        Ok(outcomes)
+    };
+    match run(handle) {
+        Ok(outcomes) => outcomes,
+        Err(e) => requests.iter().map(|_| Err(e.clone())).collect(),
+    }
+}
+
+/// The error a request gets when the task that would have run it stopped first.
+pub fn dropped() -> StoreError {
+    StoreError::Unavailable("the session writer stopped before opening the session".into())
 }

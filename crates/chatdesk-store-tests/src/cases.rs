@@ -166,6 +166,36 @@ pub async fn concurrent_resume_creates_exactly_one(store: Arc<dyn Store>) {
 /// Two committers (say, on two nodes) whose batches touch the same sessions in opposite
 /// orders: both commit, every message gets its seq, each session's messages keep their order
 /// within a batch. (Locking sessions in batch order deadlocked on PostgreSQL.)
+pub async fn concurrent_opens_fail_alone(store: Arc<dyn Store>) {
+    let lou = user("lou");
+    let existing = create(&store, &lou, "shop").await;
+    // Twenty opens at once; one reuses a stored session's id and must fail alone.
+    let tasks = (0..20).map(|i| {
+        let store = store.clone();
+        let mut new = new_session(&user(&format!("opener-{i}")), "shop");
+        if i == 7 {
+            new.id = existing.id;
+        }
+        tokio::spawn(async move { store.open_session(new, false).await })
+    });
+    let results: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    for (i, r) in results.iter().enumerate() {
+        if i == 7 {
+            assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+        } else {
+            let (s, created) = r.as_ref().unwrap();
+            assert!(*created);
+            assert_eq!(store.get_session(s.id).await.unwrap().as_ref(), Some(s));
+        }
+    }
+    let kept = store.get_session(existing.id).await.unwrap().unwrap();
+    assert_eq!(kept.owner, lou, "the stored session is untouched");
+}
+
 pub async fn concurrent_batches_sharing_sessions_both_commit(store: Arc<dyn Store>) {
     let dave = user("dave");
     let mut sessions = Vec::new();

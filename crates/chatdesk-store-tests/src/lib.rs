@@ -59,6 +59,7 @@ macro_rules! contract_tests {
             status_change_is_optimistic_and_closing_sets_ended_at,
             append_assigns_gap_free_seq,
             concurrent_batches_sharing_sessions_both_commit,
+            concurrent_opens_fail_alone,
             append_is_idempotent_by_client_msg_id,
             append_to_closed_or_missing_session_writes_nothing,
             a_failing_batch_writes_nothing,
