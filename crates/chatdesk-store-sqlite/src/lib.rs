@@ -1106,20 +1106,10 @@ impl Store for SqliteStore {
     }
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
-        let row =
-            sqlx::query("SELECT routing, allow_reopen, idle_timeout_secs FROM tenant_settings WHERE business_id = ?")
-                .bind(business_id.as_str())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
-        match row {
-            None => Ok(TenantSettings::default()),
-            Some(r) => Ok(TenantSettings {
-                auto_routing: r.try_get::<String, _>("routing").map_err(corrupt)? == "auto",
-                allow_reopen: r.try_get("allow_reopen").map_err(corrupt)?,
-                idle_timeout_secs: r.try_get("idle_timeout_secs").map_err(corrupt)?,
-            }),
-        }
+        // Read for every new session (routing): a hot read.
+        self.hot_reads
+            .read(|c| reader::tenant_settings(c, business_id))
+            .await
     }
 
     async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>> {

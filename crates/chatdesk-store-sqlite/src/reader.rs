@@ -10,9 +10,9 @@
 
 use crate::rows::{self, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::{db, direct};
-use chatdesk_core::domain::{Contact, Message, Session, SessionId};
-use chatdesk_core::store::{MessageRange, StoreResult};
-use rusqlite::{params, params_from_iter, Connection, OpenFlags};
+use chatdesk_core::domain::{BusinessId, Contact, Message, Session, SessionId};
+use chatdesk_core::store::{MessageRange, StoreResult, TenantSettings};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 use sqlx::SqlitePool;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -155,4 +155,24 @@ pub fn queue_position(c: &Connection, session: &Session) -> StoreResult<i64> {
         )
     })
     .map_err(direct::error)
+}
+
+/// A tenant's settings; a tenant without a row has the defaults.
+pub fn tenant_settings(c: &Connection, business_id: &BusinessId) -> StoreResult<TenantSettings> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT routing, allow_reopen, idle_timeout_secs FROM tenant_settings WHERE business_id = ?1",
+        )
+        .map_err(direct::error)?;
+    let found = stmt
+        .query_row([business_id.as_str()], |r| {
+            Ok(TenantSettings {
+                auto_routing: r.get::<_, String>(0)? == "auto",
+                allow_reopen: r.get(1)?,
+                idle_timeout_secs: r.get(2)?,
+            })
+        })
+        .optional()
+        .map_err(direct::error)?;
+    Ok(found.unwrap_or_default())
 }
