@@ -163,6 +163,65 @@ pub enum AppendOutcome {
     SessionClosed,
 }
 
+/// What one append batch does to one session it writes to, the same for every store: each
+/// accepted message takes the session's next seq; the counters, the latest time and the
+/// first staff claim are written to the session once, after the batch's messages.
+#[derive(Debug)]
+pub struct SessionTally {
+    closed: bool,
+    next_seq: i64,
+    /// Messages accepted in this batch.
+    pub added: i64,
+    /// The latest accepted message's time.
+    pub latest: Option<DateTime<Utc>>,
+    /// The first staff reply in the batch that may claim the session if it is waiting.
+    pub claim: Option<UserId>,
+}
+
+impl SessionTally {
+    /// The session as stored before the batch.
+    pub fn new(closed: bool, last_seq: i64) -> Self {
+        Self {
+            closed,
+            next_seq: last_seq + 1,
+            added: 0,
+            latest: None,
+            claim: None,
+        }
+    }
+
+    /// Take `m` into the session: the message as it is to be stored, or `None` when the
+    /// session is closed to it (`AppendOutcome::SessionClosed`).
+    pub fn accept(&mut self, m: &NewMessage) -> Option<Message> {
+        // The system may note what happened (e.g. "closed") in a session just closed.
+        if self.closed && m.sender_type != SenderType::System {
+            return None;
+        }
+        let message = Message {
+            id: m.id,
+            session_id: m.session_id,
+            seq: self.next_seq,
+            sender: m.sender.clone(),
+            sender_type: m.sender_type,
+            content: m.content.clone(),
+            client_msg_id: m.client_msg_id.clone(),
+            created_at: m.at,
+        };
+        self.next_seq += 1;
+        self.added += 1;
+        self.latest = self.latest.max(Some(m.at));
+        if self.claim.is_none() {
+            self.claim = m.claim_for_agent.clone();
+        }
+        Some(message)
+    }
+
+    /// The session's last seq after the batch.
+    pub fn last_seq(&self) -> i64 {
+        self.next_seq - 1
+    }
+}
+
 /// Which slice of a session's messages to read, always returned in ascending `seq`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageRange {

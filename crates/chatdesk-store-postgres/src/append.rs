@@ -9,25 +9,12 @@
 //! id in between.
 
 use crate::{db, rows};
-use chatdesk_core::domain::{Message, SenderType, SessionId};
+use chatdesk_core::domain::{Message, SessionId};
 use chatdesk_core::rows::corrupt;
-use chatdesk_core::store::{AppendOutcome, NewMessage, StoreResult};
-use chrono::{DateTime, Utc};
+use chatdesk_core::store::{AppendOutcome, NewMessage, SessionTally, StoreResult};
 use rows::MESSAGE_COLUMNS;
 use sqlx::{PgConnection, Row};
 use std::collections::HashMap;
-
-/// What the batch knows about one session it writes to.
-struct SessionState {
-    closed: bool,
-    /// The seq the next accepted message gets.
-    next_seq: i64,
-    /// Messages accepted in this batch, the latest one's time, and the first staff reply
-    /// that may claim the session if it is waiting.
-    added: i64,
-    latest: Option<DateTime<Utc>>,
-    claim: Option<String>,
-}
 
 pub async fn append(
     tx: &mut PgConnection,
@@ -45,20 +32,12 @@ pub async fn append(
     .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
-    let mut sessions: HashMap<SessionId, SessionState> = HashMap::new();
+    let mut sessions: HashMap<SessionId, SessionTally> = HashMap::new();
     for r in &locked {
         let id = SessionId::from_uuid(r.try_get("id").map_err(corrupt)?);
         let last_seq: i64 = r.try_get("last_seq").map_err(corrupt)?;
-        sessions.insert(
-            id,
-            SessionState {
-                closed: r.try_get("closed").map_err(corrupt)?,
-                next_seq: last_seq + 1,
-                added: 0,
-                latest: None,
-                claim: None,
-            },
-        );
+        let closed: bool = r.try_get("closed").map_err(corrupt)?;
+        sessions.insert(id, SessionTally::new(closed, last_seq));
     }
 
     // Messages already stored under a client id this batch repeats.
@@ -101,27 +80,10 @@ pub async fn append(
             outcomes.push(AppendOutcome::SessionMissing);
             continue;
         };
-        // The system may note what happened (e.g. "closed") in a session just closed.
-        if state.closed && m.sender_type != SenderType::System {
+        let Some(message) = state.accept(m) else {
             outcomes.push(AppendOutcome::SessionClosed);
             continue;
-        }
-        let message = Message {
-            id: m.id,
-            session_id: m.session_id,
-            seq: state.next_seq,
-            sender: m.sender.clone(),
-            sender_type: m.sender_type,
-            content: m.content.clone(),
-            client_msg_id: m.client_msg_id.clone(),
-            created_at: m.at,
         };
-        state.next_seq += 1;
-        state.added += 1;
-        state.latest = state.latest.max(Some(m.at));
-        if state.claim.is_none() {
-            state.claim = m.claim_for_agent.as_ref().map(|a| a.as_str().to_owned());
-        }
         // A later repeat of this client id in the batch answers with this message.
         if let Some(key) = key {
             stored.insert(key, message.clone());
@@ -155,7 +117,7 @@ pub async fn append(
     .await
     .map_err(db)?;
 
-    let touched: Vec<(&SessionId, &SessionState)> =
+    let touched: Vec<(&SessionId, &SessionTally)> =
         sessions.iter().filter(|(_, s)| s.added > 0).collect();
     sqlx::query(
         "UPDATE sessions s SET last_seq = v.last_seq, message_count = s.message_count + v.n, \
@@ -167,10 +129,15 @@ pub async fn append(
          WHERE s.id = v.id",
     )
     .bind(touched.iter().map(|(id, _)| id.as_uuid()).collect::<Vec<_>>())
-    .bind(touched.iter().map(|(_, s)| s.next_seq - 1).collect::<Vec<_>>())
+    .bind(touched.iter().map(|(_, s)| s.last_seq()).collect::<Vec<_>>())
     .bind(touched.iter().map(|(_, s)| s.added).collect::<Vec<_>>())
     .bind(touched.iter().map(|(_, s)| s.latest).collect::<Vec<_>>())
-    .bind(touched.iter().map(|(_, s)| s.claim.as_deref()).collect::<Vec<_>>())
+    .bind(
+        touched
+            .iter()
+            .map(|(_, s)| s.claim.as_ref().map(|a| a.as_str()))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *tx)
     .await
     .map_err(db)?;

@@ -10,22 +10,10 @@
 use crate::direct::error;
 use crate::micros;
 use crate::rows;
-use chatdesk_core::domain::{Message, SenderType, SessionId};
-use chatdesk_core::store::{AppendOutcome, NewMessage, StoreResult};
+use chatdesk_core::domain::SessionId;
+use chatdesk_core::store::{AppendOutcome, NewMessage, SessionTally, StoreResult};
 use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::HashMap;
-
-/// What the batch knows about one session it writes to.
-struct SessionState {
-    closed: bool,
-    /// The seq the next accepted message gets.
-    next_seq: i64,
-    /// Messages accepted in this batch, and the latest one's time.
-    added: i64,
-    latest: i64,
-    /// The first staff reply in the batch that may claim the session if it is waiting.
-    claim: Option<String>,
-}
 
 pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
     let mut find_key = tx
@@ -47,7 +35,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         .map_err(error)?;
 
     // Sessions in the order the batch first names them; `None`: missing or deleted.
-    let mut sessions: HashMap<SessionId, Option<SessionState>> = HashMap::new();
+    let mut sessions: HashMap<SessionId, Option<SessionTally>> = HashMap::new();
     let mut order: Vec<SessionId> = Vec::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     for m in batch {
@@ -65,13 +53,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
             None => {
                 let state = read_session
                     .query_row(params![&sid[..]], |r| {
-                        Ok(SessionState {
-                            closed: r.get(0)?,
-                            next_seq: r.get::<_, i64>(1)? + 1,
-                            added: 0,
-                            latest: i64::MIN,
-                            claim: None,
-                        })
+                        Ok(SessionTally::new(r.get(0)?, r.get(1)?))
                     })
                     .optional()
                     .map_err(error)?;
@@ -83,20 +65,9 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
             outcomes.push(AppendOutcome::SessionMissing);
             continue;
         };
-        // The system may note what happened (e.g. "closed") in a session just closed.
-        if state.closed && m.sender_type != SenderType::System {
+        let Some(message) = state.accept(m) else {
             outcomes.push(AppendOutcome::SessionClosed);
             continue;
-        }
-        let message = Message {
-            id: m.id,
-            session_id: m.session_id,
-            seq: state.next_seq,
-            sender: m.sender.clone(),
-            sender_type: m.sender_type,
-            content: m.content.clone(),
-            client_msg_id: m.client_msg_id.clone(),
-            created_at: m.at,
         };
         insert
             .execute(params![
@@ -110,12 +81,6 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
                 micros(message.created_at),
             ])
             .map_err(error)?;
-        state.next_seq += 1;
-        state.added += 1;
-        state.latest = state.latest.max(micros(m.at));
-        if state.claim.is_none() {
-            state.claim = m.claim_for_agent.as_ref().map(|a| a.as_str().to_owned());
-        }
         outcomes.push(AppendOutcome::Created(message));
     }
 
@@ -138,10 +103,10 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
             update
                 .execute(params![
                     &id.as_uuid().into_bytes()[..],
-                    s.next_seq - 1,
+                    s.last_seq(),
                     s.added,
-                    s.latest,
-                    s.claim,
+                    s.latest.map(micros),
+                    s.claim.as_ref().map(|a| a.as_str()),
                 ])
                 .map_err(error)?;
         }

@@ -2,9 +2,11 @@
 //! must still move committed pages from the WAL into the database file, or the WAL would
 //! grow without end.
 
+mod common;
+
 use chatdesk_core::clock;
 use chatdesk_core::domain::*;
-use chatdesk_core::store::{AppendOutcome, NewMessage, NewSession, Store};
+use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
 use chatdesk_store_sqlite::{Durability, SqliteStore};
 use std::time::{Duration, Instant};
 
@@ -17,22 +19,7 @@ async fn committed_pages_reach_the_database_file() {
         .unwrap();
     let owner = Party::User(UserId::parse("u").unwrap());
     let (session, _) = store
-        .open_session(
-            NewSession {
-                id: SessionId::generate(),
-                business_id: BusinessId::default_tenant(),
-                location_id: None,
-                owner: owner.clone(),
-                session_type: SessionType::general(),
-                topic: None,
-                title: None,
-                priority: Priority::Normal,
-                metadata: serde_json::json!({}),
-                department_id: None,
-                at: clock::now(),
-            },
-            false,
-        )
+        .open_session(common::new_session(&owner), false)
         .await
         .unwrap();
     let before = std::fs::metadata(&db).unwrap().len();

@@ -1,11 +1,13 @@
 //! The committer on a real SQLite store: concurrent sends are grouped into one transaction,
 //! every caller gets its own gap-free seq, and events go out only for committed messages.
 
+mod common;
+
 use chatdesk_core::bus::{Bus, Event, InProcessBus};
 use chatdesk_core::clock;
 use chatdesk_core::committer::{Audience, CommitObserver, Committer, CommitterConfig};
 use chatdesk_core::domain::*;
-use chatdesk_core::store::{AppendOutcome, NewMessage, NewSession, Store};
+use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
 use chatdesk_store_sqlite::{Durability, SqliteStore};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,20 +47,10 @@ async fn concurrent_sends(own_thread: bool) -> Vec<usize> {
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::connect(&url, Durability::Full).await.unwrap());
     let owner = Party::User(UserId::parse("u").unwrap());
-    let new = NewSession {
-        id: SessionId::generate(),
-        business_id: BusinessId::default_tenant(),
-        location_id: None,
-        owner: owner.clone(),
-        session_type: SessionType::general(),
-        topic: None,
-        title: None,
-        priority: Priority::Normal,
-        metadata: serde_json::json!({}),
-        department_id: None,
-        at: clock::now(),
-    };
-    let (session, _) = store.open_session(new, false).await.unwrap();
+    let (session, _) = store
+        .open_session(common::new_session(&owner), false)
+        .await
+        .unwrap();
     let bus = Arc::new(InProcessBus::new(1024));
     let mut events = bus.subscribe();
     let batches = Arc::new(Batches::default());
