@@ -111,18 +111,23 @@ pub async fn launch(
         hub: hub.clone(),
         trust_user_ids: settings.trusts_user_ids(),
     };
-    // Small WebSocket read buffers keep an idle connection cheap; a client that cannot take
-    // its packets fast enough fills its bounded buffer and is disconnected.
+    // Small WebSocket read buffers keep an idle connection cheap (a frame larger than the
+    // buffer grows it for that frame); a client that cannot take its packets fast enough
+    // fills its bounded buffer and is disconnected.
     let (io_layer, io) = SocketIo::builder()
         .with_state(realtime)
-        .ws_read_buffer_size(4 * 1024)
+        .ws_read_buffer_size(1024)
         .max_buffer_size(256)
         .build_layer();
     socketio::register(&io);
     if settings.echo_namespace {
         crate::realtime::echo::register(&io);
     }
-    let router = http::router(state).layer(io_layer);
+    let router = http::router(state)
+        .layer(io_layer)
+        .layer(tower::util::MapRequestLayer::new(
+            crate::realtime::upgrade_head::own_socket_io_head,
+        ));
     tracing::info!(addr = %listener.local_addr()?, backend = backend.name(), "chatdesk listening");
     let stop_realtime = {
         let hub = hub.clone();

@@ -8,3 +8,4 @@ pub mod payload;
 pub mod presence;
 pub mod socketio;
 pub mod sse;
+pub mod upgrade_head;
