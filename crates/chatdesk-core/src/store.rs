@@ -330,6 +330,19 @@ pub trait Store: Send + Sync + 'static {
     /// A session that is not deleted.
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>>;
 
+    /// A session that is not deleted, with its contact if it has one: what a client that
+    /// fetches one session is shown. A store may read both at once.
+    async fn get_session_with_contact(
+        &self,
+        id: SessionId,
+    ) -> StoreResult<Option<(Session, Option<Contact>)>> {
+        let Some(session) = self.get_session(id).await? else {
+            return Ok(None);
+        };
+        let contact = self.contacts(&[id]).await?.pop().map(|(_, c)| c);
+        Ok(Some((session, contact)))
+    }
+
     /// A session by its integer number (for doors with integer ids).
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>>;
 

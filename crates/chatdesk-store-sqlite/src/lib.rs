@@ -313,6 +313,15 @@ impl Store for SqliteStore {
         self.hot_reads.read(|c| reader::session(c, id)).await
     }
 
+    async fn get_session_with_contact(
+        &self,
+        id: SessionId,
+    ) -> StoreResult<Option<(Session, Option<Contact>)>> {
+        self.hot_reads
+            .read(|c| reader::session_with_contact(c, id))
+            .await
+    }
+
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = ? AND deleted_at IS NULL"

@@ -8,14 +8,15 @@
 //! put back, each keeping its prepared statements; for `:memory:`, which has exactly one
 //! connection, on that connection's handle borrowed from sqlx (`crate::direct`).
 
-use crate::rows::{self, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
+use crate::rows::{self, qualified, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
 use crate::{db, direct};
 use chatdesk_core::domain::{BusinessId, Contact, Message, Session, SessionId};
+use chatdesk_core::rows::Columns;
 use chatdesk_core::store::{MessageRange, StoreResult, TenantSettings};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 use sqlx::SqlitePool;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 /// Connections kept for reuse; more are opened while more threads read at once.
@@ -85,6 +86,35 @@ pub fn session(c: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
         .map_err(direct::error)?;
     rows::first(&mut stmt, [&id.as_uuid().into_bytes()[..]], |r| {
         rows::session(r)
+    })
+}
+
+/// A live session and its contact, if it has one, in one statement: one read transaction,
+/// where two reads took and dropped SQLite's WAL read lock twice (a `fcntl` each way, most
+/// of a session GET's time in the kernel).
+pub fn session_with_contact(
+    c: &Connection,
+    id: SessionId,
+) -> StoreResult<Option<(Session, Option<Contact>)>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, {} FROM sessions s LEFT JOIN session_contacts c ON c.session_id = s.id \
+             WHERE s.id = ?1 AND s.deleted_at IS NULL",
+            qualified(SESSION_COLUMNS, "s"),
+            qualified(CONTACT_COLUMNS, "c"),
+        )
+    });
+    let session_columns = SESSION_COLUMNS.split(", ").count();
+    let mut stmt = c.prepare_cached(&SQL).map_err(direct::error)?;
+    rows::first(&mut stmt, [&id.as_uuid().into_bytes()[..]], |r| {
+        let session = rows::session(r)?;
+        let contact_row = r.columns_from(session_columns);
+        // A session without a contact reads NULL in every contact column.
+        let contact = match contact_row.int("created_at")? {
+            Some(_) => Some(rows::contact(&contact_row)?.1),
+            None => None,
+        };
+        Ok((session, contact))
     })
 }
 

@@ -9,8 +9,8 @@ use sqlx::Row;
 use uuid::Uuid;
 
 pub use chatdesk_core::rows::{
-    account, agent, api_key, beat, contact, department, due_delivery, message, session, webhook,
-    AGENT_COLUMNS, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
+    account, agent, api_key, beat, contact, department, due_delivery, message, qualified, session,
+    webhook, AGENT_COLUMNS, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
 };
 
 pub fn micros(t: DateTime<Utc>) -> i64 {
@@ -51,21 +51,31 @@ impl ColumnNames {
 pub struct DirectRow<'r, 's> {
     row: &'r rusqlite::Row<'s>,
     names: &'r ColumnNames,
+    /// Columns before this one are not looked at: a join's second table reads as a row of
+    /// its own, although both tables have an `id`.
+    start: usize,
 }
 
 impl<'r, 's> DirectRow<'r, 's> {
     pub fn new(row: &'r rusqlite::Row<'s>, names: &'r ColumnNames) -> Self {
-        Self { row, names }
+        Self {
+            row,
+            names,
+            start: 0,
+        }
+    }
+
+    /// The same row read from column `start` on.
+    pub fn columns_from(&self, start: usize) -> Self {
+        Self { start, ..*self }
     }
 
     fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
-        let at = self
-            .names
-            .0
+        let at = self.names.0[self.start.min(self.names.0.len())..]
             .iter()
             .position(|n| n == col)
             .ok_or_else(|| corrupt(format!("no column {col}")))?;
-        self.row.get(at).map_err(corrupt)
+        self.row.get(self.start + at).map_err(corrupt)
     }
 }
 

@@ -963,8 +963,32 @@ pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
         .contacts(&[s.id, other.id, SessionId::generate()])
         .await
         .unwrap();
-    assert_eq!(all, vec![(s.id, c2)]);
+    assert_eq!(all, vec![(s.id, c2.clone())]);
     assert!(store.contacts(&[]).await.unwrap().is_empty());
+
+    // One session with its contact: the same as the two reads, and gone once deleted.
+    let (with, contact) = store.get_session_with_contact(s.id).await.unwrap().unwrap();
+    assert_eq!(
+        (with, contact),
+        (store.get_session(s.id).await.unwrap().unwrap(), Some(c2))
+    );
+    let (without, none) = store
+        .get_session_with_contact(other.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((without.id, none), (other.id, None));
+    assert!(store
+        .get_session_with_contact(SessionId::generate())
+        .await
+        .unwrap()
+        .is_none());
+    store.delete_session(s.id, clock::now()).await.unwrap();
+    assert!(store
+        .get_session_with_contact(s.id)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 pub async fn linking_a_visitor_moves_its_sessions(store: Arc<dyn Store>) {

@@ -7,8 +7,8 @@ use crate::bus::{Bus, Event};
 use crate::clock;
 use crate::committer::{Audience, Committer};
 use crate::domain::{
-    BusinessId, ClientMsgId, Content, Invalid, LocationId, Message, MessageId, Party, Priority,
-    SenderType, Session, SessionId, SessionStatus, SessionType, Title, Topic, UserId,
+    BusinessId, ClientMsgId, Contact, Content, Invalid, LocationId, Message, MessageId, Party,
+    Priority, SenderType, Session, SessionId, SessionStatus, SessionType, Title, Topic, UserId,
 };
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Principal, Role};
@@ -268,6 +268,19 @@ impl SessionService {
     pub async fn get_session(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
         let id = SessionId::parse(id)?;
         self.visible(p, id).await
+    }
+
+    /// A session the caller may see and its contact, if it has one.
+    pub async fn get_session_with_contact(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> ServiceResult<(Session, Option<Contact>)> {
+        let id = SessionId::parse(id)?;
+        match self.store.get_session_with_contact(id).await? {
+            Some((s, contact)) if authz::can_see(p, &s) => Ok((s, contact)),
+            _ => Err(ServiceError::NotFound("session")),
+        }
     }
 
     /// A session by its integer number, for doors whose clients use integer ids.

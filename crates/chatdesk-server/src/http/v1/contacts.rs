@@ -57,13 +57,7 @@ async fn get_contact(
     Caller(p): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ContactView>> {
-    let session = state.sessions.get_session(&p, &id).await?;
-    let contact = state
-        .sessions
-        .contacts(&[session.id])
-        .await?
-        .pop()
-        .map(|(_, c)| c);
+    let (_, contact) = state.sessions.get_session_with_contact(&p, &id).await?;
     contact.map(|c| ApiJson((&c).into())).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -142,13 +142,7 @@ async fn get_session(
     Caller(p): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<SessionView>> {
-    let s = state.sessions.get_session(&p, &id).await?;
-    let contact = state
-        .sessions
-        .contacts(&[s.id])
-        .await?
-        .pop()
-        .map(|(_, c)| c);
+    let (s, contact) = state.sessions.get_session_with_contact(&p, &id).await?;
     Ok(ApiJson(
         SessionView::from(&s).with_contact(contact.as_ref()),
     ))
