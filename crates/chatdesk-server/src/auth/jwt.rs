@@ -1,6 +1,7 @@
 //! JSON Web Tokens: HS256 with the server's secret (tokens it issues, and any issuer sharing
 //! the secret), plus RS256/ES256 verified with a configured public key.
 
+use super::verified::now_secs;
 use chatdesk_core::domain::{BusinessId, UserId};
 use chatdesk_core::identity::{Principal, Role};
 use jsonwebtoken::errors::ErrorKind;
@@ -8,7 +9,7 @@ use jsonwebtoken::{
     decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -74,6 +75,11 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        self.verify_with_exp(token).map(|(principal, _)| principal)
+    }
+
+    /// A token's principal and its `exp` (seconds since the epoch).
+    pub fn verify_with_exp(&self, token: &str) -> Result<(Principal, u64), TokenError> {
         let header = decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         let key = match (header.alg, &self.public) {
             (Algorithm::HS256, _) => &self.hs_decode,
@@ -103,14 +109,8 @@ impl JwtKeys {
             .map(BusinessId::parse)
             .transpose()
             .map_err(|e| TokenError::Invalid(e.message))?;
-        Ok(Principal::user(user, role, business))
+        Ok((Principal::user(user, role, business), claims.exp))
     }
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Parse a lifetime like `90s`, `15m`, `1h`, `7d` (a bare number is seconds).

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod jwt;
 pub mod password;
+pub mod verified;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -16,6 +17,7 @@ use chatdesk_core::identity::{Principal, Role};
 use chatdesk_core::store::Store;
 use jwt::{JwtKeys, TokenError};
 use std::sync::Arc;
+use verified::VerifiedTokens;
 
 pub const VISITOR_HEADER: &str = "x-visitor-id";
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -24,13 +26,19 @@ pub const DEMO_USER: &str = "demo_user";
 
 pub struct Authenticator {
     pub keys: JwtKeys,
+    verified: VerifiedTokens,
     store: Arc<dyn Store>,
     dev: bool,
 }
 
 impl Authenticator {
     pub fn new(keys: JwtKeys, store: Arc<dyn Store>, dev: bool) -> Self {
-        Self { keys, store, dev }
+        Self {
+            keys,
+            verified: VerifiedTokens::default(),
+            store,
+            dev,
+        }
     }
 
     pub fn dev(&self) -> bool {
@@ -91,14 +99,19 @@ impl Authenticator {
     }
 
     pub fn token(&self, token: &str) -> ApiResult<Principal> {
-        self.keys.verify(token).map_err(|e| match e {
+        if let Some(principal) = self.verified.get(token) {
+            return Ok(principal);
+        }
+        let (principal, exp) = self.keys.verify_with_exp(token).map_err(|e| match e {
             TokenError::Expired => {
                 ApiError::unauthenticated("token_expired", "the token has expired")
             }
             TokenError::Invalid(why) => {
                 ApiError::unauthenticated("invalid_token", format!("invalid token: {why}"))
             }
-        })
+        })?;
+        self.verified.insert(token, &principal, exp);
+        Ok(principal)
     }
 
     async fn api_key(&self, key: &str) -> ApiResult<Principal> {
