@@ -1,5 +1,8 @@
 //! `rest`: 64 connections hammering three requests in turn — open a session with
 //! `force_new`, fetch one session, fetch a page of 50 messages — each for a fixed time.
+//! A fourth row, `GET /healthz` (a constant body, no identity, no store), is the scale:
+//! what the HTTP stack and the load generator alone reach on this machine, as `echo` is for
+//! `fanout`.
 
 use crate::server::{open_session, SECRET};
 use crate::stats::{row, Row, Samples, Target};
@@ -23,10 +26,19 @@ pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::
             .await?
             .error_for_status()?;
     }
-    let cases: [(&str, f64, &str); 3] = [
-        ("POST /v1/sessions (force_new)", 20_000.0, "post"),
-        ("GET /v1/sessions/{id}", 60_000.0, "get"),
-        ("GET 50 messages", 20_000.0, "page"),
+    let cases = [
+        (
+            "POST /v1/sessions (force_new)",
+            Target::AtLeast(20_000.0),
+            "post",
+        ),
+        ("GET /v1/sessions/{id}", Target::AtLeast(60_000.0), "get"),
+        ("GET 50 messages", Target::AtLeast(20_000.0), "page"),
+        (
+            "GET /healthz (HTTP alone, for scale)",
+            Target::Report,
+            "healthz",
+        ),
     ];
     let mut rows = Vec::new();
     for (name, target, kind) in cases {
@@ -37,7 +49,7 @@ pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::
             name,
             rate,
             "req/s",
-            Target::AtLeast(target),
+            target,
             format!(
                 "{connections} connections; p50 {:.2} ms, p99 {:.2} ms",
                 lat.percentile_ms(50.0),
@@ -77,6 +89,7 @@ async fn hammer(
                         .post(format!("{base}/v1/sessions"))
                         .json(&json!({"force_new": true})),
                     "get" => client.get(format!("{base}/v1/sessions/{sid}")),
+                    "healthz" => client.get(format!("{base}/healthz")),
                     _ => client.get(format!("{base}/v1/sessions/{sid}/messages?limit=50")),
                 };
                 let r = req.bearer_auth(token.as_str()).send().await?;
