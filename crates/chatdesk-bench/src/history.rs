@@ -26,19 +26,8 @@ pub async fn run(
         let store = SqliteStore::connect(&url, Durability::Normal).await?;
         let mut ids = Vec::with_capacity(sessions);
         for _ in 0..sessions {
-            let new = NewSession {
-                id: SessionId::generate(),
-                business_id: BusinessId::default_tenant(),
-                location_id: None,
-                owner: owner.clone(),
-                session_type: SessionType::general(),
-                topic: None,
-                title: None,
-                priority: Priority::Normal,
-                metadata: serde_json::json!({}),
-                department_id: None,
-                at: clock::now(),
-            };
+            let new =
+                NewSession::general(BusinessId::default_tenant(), owner.clone(), clock::now());
             ids.push(store.open_session(new, false).await?.0.id);
         }
         let per_session = messages / sessions.max(1);

@@ -47,6 +47,26 @@ pub struct NewSession {
     pub at: DateTime<Utc>,
 }
 
+impl NewSession {
+    /// A general session of `owner` in `business_id`: normal priority, no topic, title,
+    /// location or department, empty metadata.
+    pub fn general(business_id: BusinessId, owner: Party, at: DateTime<Utc>) -> Self {
+        Self {
+            id: SessionId::generate(),
+            business_id,
+            location_id: None,
+            owner,
+            session_type: SessionType::general(),
+            topic: None,
+            title: None,
+            priority: Priority::Normal,
+            metadata: serde_json::json!({}),
+            department_id: None,
+            at,
+        }
+    }
+}
+
 /// Which sessions to list. `None` means "any".
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {

@@ -96,16 +96,18 @@ pub fn session_with_contact(
     c: &Connection,
     id: SessionId,
 ) -> StoreResult<Option<(Session, Option<Contact>)>> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
+    // The statement's text and where its contact columns start, worked out once.
+    static SQL: LazyLock<(String, usize)> = LazyLock::new(|| {
+        let sql = format!(
             "SELECT {}, {} FROM sessions s LEFT JOIN session_contacts c ON c.session_id = s.id \
              WHERE s.id = ?1 AND s.deleted_at IS NULL",
             qualified(SESSION_COLUMNS, "s"),
             qualified(CONTACT_COLUMNS, "c"),
-        )
+        );
+        (sql, SESSION_COLUMNS.split(", ").count())
     });
-    let session_columns = SESSION_COLUMNS.split(", ").count();
-    let mut stmt = c.prepare_cached(&SQL).map_err(direct::error)?;
+    let (sql, session_columns) = (&SQL.0, SQL.1);
+    let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
     rows::first(&mut stmt, [&id.as_uuid().into_bytes()[..]], |r| {
         let session = rows::session(r)?;
         let contact_row = r.columns_from(session_columns);

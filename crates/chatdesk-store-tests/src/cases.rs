@@ -18,17 +18,9 @@ fn tenant(id: &str) -> BusinessId {
 
 fn new_session(owner: &Party, business: &str) -> NewSession {
     NewSession {
-        id: SessionId::generate(),
-        business_id: tenant(business),
-        location_id: None,
-        owner: owner.clone(),
-        session_type: SessionType::general(),
         topic: Some(Topic::parse("shipping").unwrap()),
-        title: None,
-        priority: Priority::Normal,
         metadata: serde_json::json!({"source": "test"}),
-        department_id: None,
-        at: clock::now(),
+        ..NewSession::general(tenant(business), owner.clone(), clock::now())
     }
 }
 
