@@ -3,7 +3,14 @@
 //!
 //! Catch-up subscribes first, then reads the store, then drops from the live queue whatever
 //! the read already covered: a message committed during the read is in the queue, one
-//! committed before is in the read, and the per-session `seq` mark removes the overlap.
+//! committed before is in the read, and the per-session delivered range removes the overlap.
+//!
+//! A feed that watches its principal's own sessions (or its tenant's) can be handed a live
+//! message of a session before the client joins that session to catch up: the client
+//! connects, a message is committed, then its `joinSession {sinceSeq}` arrives. What was
+//! delivered is therefore a range `first..=last`, not just a high mark: the catch-up then
+//! sends what lies before `first` as well as after `last`, so the live message that came
+//! first does not hide the ones the client missed before it.
 
 use super::hub::{Hub, Subscription};
 use chatdesk_core::bus::Event;
@@ -20,8 +27,23 @@ pub const MAX_REPLAY: usize = 10_000;
 pub struct Feed {
     hub: Arc<Hub>,
     sub: Subscription,
-    /// Per session, the highest `seq` handed out.
-    delivered: HashMap<SessionId, i64>,
+    /// Per session, the `seq`s handed out.
+    delivered: HashMap<SessionId, Delivered>,
+}
+
+/// A session's messages handed to the client: every `seq` in `first..=last`. Live delivery
+/// of a session is in `seq` order with no gaps, and a catch-up fills everything from where
+/// the client says it was, so what was handed out is always one range.
+#[derive(Debug, Clone, Copy)]
+struct Delivered {
+    first: i64,
+    last: i64,
+}
+
+impl Delivered {
+    fn contains(&self, seq: i64) -> bool {
+        (self.first..=self.last).contains(&seq)
+    }
 }
 
 impl Feed {
@@ -68,11 +90,14 @@ impl Feed {
 
     /// Record a message as delivered; false if it (or a later one) already was.
     pub fn mark(&mut self, m: &Message) -> bool {
-        let last = self.delivered.entry(m.session_id).or_insert(0);
-        if m.seq <= *last {
+        let range = self.delivered.entry(m.session_id).or_insert(Delivered {
+            first: m.seq,
+            last: m.seq - 1,
+        });
+        if m.seq <= range.last {
             return false;
         }
-        *last = m.seq;
+        range.last = m.seq;
         true
     }
 
@@ -109,10 +134,27 @@ impl Feed {
                 break;
             }
         }
-        let mark = self.delivered.entry(visible.id).or_insert(0);
-        backlog.retain(|m| m.seq > *mark);
-        *mark = (*mark).max(after).max(since_seq);
+        let from = since_seq.max(0) + 1;
+        let range = match self.delivered.get(&visible.id) {
+            Some(live) => {
+                backlog.retain(|m| !live.contains(m.seq));
+                Delivered {
+                    first: live.first.min(from),
+                    last: live.last.max(after).max(since_seq),
+                }
+            }
+            None => Delivered {
+                first: from,
+                last: after.max(since_seq),
+            },
+        };
+        self.delivered.insert(visible.id, range);
         Ok((visible, backlog))
+    }
+
+    /// The highest `seq` of `session` handed to the client, live or by a catch-up.
+    pub fn last_delivered(&self, session: SessionId) -> Option<i64> {
+        self.delivered.get(&session).map(|d| d.last)
     }
 
     pub fn leave(&mut self, session: SessionId) {

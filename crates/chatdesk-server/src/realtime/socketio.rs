@@ -229,14 +229,13 @@ async fn writer(
                     let answer = match feed.join(&rt.sessions, &p, &session, since_seq).await {
                         Ok((session, backlog)) => {
                             let (id, number) = (session.id, session.number);
-                            let mut last = since_seq;
                             for m in &backlog {
                                 if s.emit("newMessage", &payload::message(number, m)).is_err() {
                                     let _ = s.clone().disconnect();
                                     return;
                                 }
-                                last = m.seq;
                             }
+                            let last = feed.last_delivered(id).unwrap_or(since_seq);
                             json!({"ok": true, "sessionId": id.to_string(), "conversationId": number, "replayed": backlog.len(), "lastSeq": last})
                         }
                         Err(e) => service_error(e),
