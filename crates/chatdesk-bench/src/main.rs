@@ -51,6 +51,10 @@ struct Cli {
     /// Sends in flight per visitor.
     #[arg(long, default_value_t = 4)]
     window: usize,
+    /// Pace the latency phase of `fanout` / `echo` / `durable` at this many messages per
+    /// second instead of half the measured rate: two builds compared at the same load.
+    #[arg(long)]
+    paced_rate: Option<f64>,
     /// Seconds each measured phase runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
@@ -128,7 +132,8 @@ where
     Ok(stats::median(all))
 }
 
-/// A fanout-like scenario at full speed, then paced at half its median rate for latency.
+/// A fanout-like scenario at full speed, then paced at half its median rate (or
+/// `--paced-rate`) for latency.
 async fn fanout_pair(
     cli: &Cli,
     label: &'static str,
@@ -141,7 +146,7 @@ async fn fanout_pair(
         fanout::run(&server.base, cli.fanout(label, echo, None)).await
     })
     .await?;
-    let half = rows[0].value / 2.0;
+    let half = cli.paced_rate.unwrap_or(rows[0].value / 2.0);
     eprintln!("{label}: paced at {half:.0} msgs/s");
     rows.extend(
         repeat(cli.runs, || async {

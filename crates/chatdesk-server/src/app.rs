@@ -54,10 +54,10 @@ pub async fn launch(
     // The hub must never fall a whole bus behind (it would drop every subscriber to make
     // them replay). One commit publishes up to a batch of events at once, and on a loaded
     // machine the hub task can wait its turn for a while: at 4,096 events the fanout bench
-    // saw it fall behind. A slot is a few dozen bytes, so the bus holds 65,536 events (or
-    // 256 batches, if batches are larger).
+    // saw it fall behind. A slot is a few dozen bytes, so the bus holds 65,536 events (64
+    // batches of the default 1,024, or more if batches are larger).
     let bus = Arc::new(InProcessBus::new(
-        settings.commit_batch_max.saturating_mul(256).max(65_536),
+        settings.commit_batch_max.saturating_mul(64).max(65_536),
     ));
     let (committer, committer_task) = Committer::spawn(
         store.clone(),

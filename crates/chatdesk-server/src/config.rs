@@ -32,7 +32,9 @@ pub struct Settings {
     /// SQLite only: `normal` (fast; the last commits may be lost on power failure) or `full`
     /// (every acknowledged message survives power loss).
     pub sqlite_durability: String,
-    /// Most messages the committer writes in one transaction.
+    /// Most messages the committer writes in one transaction. Larger batches write each
+    /// session's index pages and counters once for more of its messages: 1,024 instead of
+    /// 256 was ~22% more fanout throughput (docs/benchmarks.md).
     pub commit_batch_max: usize,
     /// Seconds to wait for in-flight work at shutdown.
     pub shutdown_grace_secs: u64,
@@ -80,7 +82,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             max_message_chars: chatdesk_core::domain::Content::DEFAULT_MAX_CHARS,
             sqlite_durability: "normal".into(),
-            commit_batch_max: 256,
+            commit_batch_max: 1024,
             shutdown_grace_secs: 10,
             log_json: false,
             identity_secret: None,

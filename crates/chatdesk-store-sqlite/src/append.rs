@@ -2,8 +2,15 @@
 //! writer connection's handle from the committer's own thread (`crate::direct`).
 //!
 //! With no thread hand-off per statement, the batch is plain prepared statements: per
-//! message a look-up of its client id (only if it has one) and an INSERT; per session one
-//! read of its state and one UPDATE of its counters. Messages are handled in arrival order
+//! message a look-up of its client id (only if it has one), an INSERT and its search-index
+//! entry; per session one read of its state and one UPDATE of its counters.
+//!
+//! No statement here fires a trigger. A trigger makes its statement a statement transaction
+//! (a savepoint and a journal of every page it touches), and FTS5 writes its pending index to
+//! disk at every savepoint: with the search entry added by a trigger, each message became an
+//! index segment of its own. Written directly, the batch's entries are flushed once, at the
+//! commit. The counter UPDATE names `status` and `agent_id` (which the queue-length triggers
+//! watch) only for a session a staff reply claims. Messages are handled in arrival order
 //! and inserted at once, so a repeat of a client id later in the same batch finds the row
 //! its first occurrence wrote, exactly as a retry in a later batch would.
 
@@ -32,6 +39,9 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
             "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
+        .map_err(error)?;
+    let mut index_text = tx
+        .prepare_cached("INSERT INTO message_search (content, session_id, seq) VALUES (?1, ?2, ?3)")
         .map_err(error)?;
 
     // Sessions in the order the batch first names them; `None`: missing or deleted.
@@ -81,16 +91,25 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
                 micros(message.created_at),
             ])
             .map_err(error)?;
+        index_text
+            .execute(params![message.content, &sid[..], message.seq])
+            .map_err(error)?;
         outcomes.push(AppendOutcome::Created(message));
     }
 
     // Each session's counters once; a staff reply claims a waiting session (the first
     // claimer in the batch, as in arrival order).
-    let mut update = tx
+    let mut count = tx
+        .prepare_cached(
+            "UPDATE sessions SET last_seq = ?2, message_count = message_count + ?3, \
+             last_message_at = ?4, last_activity_at = ?4, updated_at = ?4 WHERE id = ?1",
+        )
+        .map_err(error)?;
+    let mut count_and_claim = tx
         .prepare_cached(
             "UPDATE sessions SET last_seq = ?2, message_count = message_count + ?3, \
              last_message_at = ?4, last_activity_at = ?4, updated_at = ?4, \
-             status = CASE WHEN ?5 IS NOT NULL AND status = 'waiting' THEN 'active' ELSE status END, \
+             status = CASE WHEN status = 'waiting' THEN 'active' ELSE status END, \
              agent_id = COALESCE(agent_id, ?5) \
              WHERE id = ?1",
         )
@@ -99,17 +118,21 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         let Some(Some(s)) = sessions.get(&id) else {
             continue;
         };
-        if s.added > 0 {
-            update
-                .execute(params![
-                    &id.as_uuid().into_bytes()[..],
-                    s.last_seq(),
-                    s.added,
-                    s.latest.map(micros),
-                    s.claim.as_ref().map(|a| a.as_str()),
-                ])
-                .map_err(error)?;
+        if s.added == 0 {
+            continue;
         }
+        let (id, latest) = (id.as_uuid().into_bytes(), s.latest.map(micros));
+        match &s.claim {
+            None => count.execute(params![&id[..], s.last_seq(), s.added, latest]),
+            Some(agent) => count_and_claim.execute(params![
+                &id[..],
+                s.last_seq(),
+                s.added,
+                latest,
+                agent.as_str()
+            ]),
+        }
+        .map_err(error)?;
     }
     Ok(outcomes)
 }
