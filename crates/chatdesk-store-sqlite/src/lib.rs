@@ -68,6 +68,8 @@ pub struct SqliteStore {
     hot_reads: Arc<reader::Readers>,
     /// Keeps the WAL checkpointer (`checkpoint`) running while any clone of the store lives.
     _alive: Arc<()>,
+    /// The checkpointer's requests to the writer.
+    wal: Arc<checkpoint::Wal>,
     reader: SqlitePool,
 }
 
@@ -106,6 +108,7 @@ impl SqliteStore {
                 opens: Arc::default(),
                 reader: pool,
                 _alive: Arc::new(()),
+                wal: Arc::default(),
             }
         } else {
             // Pages come from memory, not from read(2) into SQLite's small default cache
@@ -135,13 +138,15 @@ impl SqliteStore {
                 .map_err(unavailable)?;
             let path = options.get_filename().to_owned();
             let alive = Arc::new(());
-            checkpoint::spawn(options, Arc::downgrade(&alive));
+            let wal = Arc::new(checkpoint::Wal::default());
+            checkpoint::spawn(options, wal.clone(), Arc::downgrade(&alive));
             Self {
                 writer,
                 reader,
                 hot_reads: Arc::new(reader::Readers::file(path)),
                 opens: Arc::default(),
                 _alive: alive,
+                wal,
             }
         };
         store.migrate().await?;
@@ -168,6 +173,7 @@ impl SqliteStore {
             let outcomes = match self.writer.acquire().await {
                 Ok(mut conn) => {
                     direct::run(&mut conn, |handle| {
+                        self.wal.before_write(handle)?;
                         Ok(open::open_together(handle, &requests))
                     })
                     .await
@@ -511,6 +517,7 @@ impl Store for SqliteStore {
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
         let mut conn = self.writer.acquire().await.map_err(db)?;
         direct::run(&mut conn, |handle| {
+            self.wal.before_write(handle)?;
             let tx = handle
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(direct::error)?;

@@ -54,3 +54,51 @@ async fn committed_pages_reach_the_database_file() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Under writes that never pause, the WAL must still start over: SQLite rewinds it only
+/// when a write transaction begins with every frame checkpointed, which a background
+/// checkpoint alone never achieves while the writer keeps appending (the WAL then grew by
+/// everything written). ~190 MB of messages go through here; the WAL must stay well under
+/// half of that (it settles at a few times the 16 MB at which the writer is asked to let it
+/// start over, depending on how much is written between two background checkpoints).
+#[tokio::test]
+async fn the_wal_starts_over_under_steady_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("steady.db");
+    let wal = dir.path().join("steady.db-wal");
+    let store = SqliteStore::connect(&format!("sqlite://{}", db.display()), Durability::Normal)
+        .await
+        .unwrap();
+    let owner = Party::User(UserId::parse("u").unwrap());
+    let mut sessions = Vec::new();
+    for _ in 0..8 {
+        let (s, _) = store
+            .open_session(common::new_session(&owner), false)
+            .await
+            .unwrap();
+        sessions.push(s.id);
+    }
+    let mut largest = 0;
+    const ROUNDS: usize = 800;
+    for round in 0..ROUNDS {
+        let batch: Vec<NewMessage> = (0..60)
+            .map(|i| NewMessage {
+                id: MessageId::generate(),
+                session_id: sessions[(round + i) % sessions.len()],
+                sender: owner.clone(),
+                sender_type: SenderType::Customer,
+                content: "x".repeat(4000),
+                client_msg_id: None,
+                claim_for_agent: None,
+                at: clock::now(),
+            })
+            .collect();
+        store.append_messages(&batch).await.unwrap();
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+    }
+    let written = (ROUNDS * 60 * 4000) as u64;
+    assert!(
+        largest < written / 2,
+        "the WAL reached {largest} bytes for {written} bytes of messages: it never started over"
+    );
+}
