@@ -404,11 +404,10 @@ async fn send_message(
             .map(str::to_owned),
         session_type: Some("support".into()),
     };
-    let answer = match rt.sessions.post_message(&p, req).await {
-        Ok((session, message, _)) => payload::message(session.number, &message),
-        Err(e) => service_error(e),
+    let _ = match rt.sessions.post_message(&p, req).await {
+        Ok((session, message, _)) => ack.send(&payload::message(session.number, &message)),
+        Err(e) => ack.send(&service_error(e)),
     };
-    let _ = ack.send(&answer);
 }
 
 async fn mark_as_read(

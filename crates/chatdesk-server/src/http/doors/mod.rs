@@ -39,9 +39,22 @@ pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
 /// A participant as the seed documents show ids: a user id (a number when numeric), or a
 /// visitor's UUID.
 pub fn party_id(p: &chatdesk_core::domain::Party) -> serde_json::Value {
-    match p {
-        chatdesk_core::domain::Party::User(u) => id_value(u.as_str()),
-        chatdesk_core::domain::Party::Visitor(v) => serde_json::Value::String(v.to_string()),
+    serde_json::to_value(PartyId(p)).expect("an id serializes")
+}
+
+/// `party_id` written straight into a payload being serialized, with no JSON value built
+/// in between (the real-time path renders every message this way).
+pub struct PartyId<'a>(pub &'a chatdesk_core::domain::Party);
+
+impl serde::Serialize for PartyId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            chatdesk_core::domain::Party::User(u) => match u.as_str().parse::<i64>() {
+                Ok(n) => s.serialize_i64(n),
+                Err(_) => s.serialize_str(u.as_str()),
+            },
+            chatdesk_core::domain::Party::Visitor(v) => v.serialize(s),
+        }
     }
 }
 
