@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod realtime;
+pub mod rfc3339;
 pub mod state;
 pub mod webhooks;
 

@@ -24,6 +24,7 @@ pub struct MessagePayload<'a> {
     sender_type: &'static str,
     content: &'a str,
     is_read: bool,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     created_at: DateTime<Utc>,
 }
 

@@ -86,7 +86,7 @@ async fn list_messages(
     };
     let messages = state.sessions.list_messages(&p, &id, q).await?;
     Ok(ApiJson(MessageList {
-        messages: messages.iter().map(Into::into).collect(),
+        messages: messages.into_iter().map(MessageView::from).collect(),
     }))
 }
 

@@ -1,7 +1,7 @@
 //! What the native API returns. Decoupled from the domain types so the wire format is chosen
 //! here, once.
 
-use chatdesk_core::domain::{Message, Party, Session};
+use chatdesk_core::domain::{Message, MessageId, Party, Session, SessionId};
 use chatdesk_core::service::{ReadReceipt, UnreadSummary};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -50,11 +50,17 @@ pub struct SessionView {
     pub metadata: serde_json::Value,
     pub last_seq: i64,
     pub message_count: i64,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     pub ended_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub last_activity_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::serialize_opt")]
     pub last_message_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
     /// The contact person, where the response has looked it up (one session, and lists).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,30 +119,41 @@ pub struct SessionList {
 
 #[derive(Serialize, ToSchema)]
 pub struct MessageView {
-    pub id: String,
-    pub session_id: String,
+    #[schema(value_type = String)]
+    pub id: MessageId,
+    #[schema(value_type = String)]
+    pub session_id: SessionId,
     /// Gap-free per session, starting at 1.
     pub seq: i64,
     pub sender: PartyView,
     /// `customer`, `agent`, `assistant` or `system`.
-    pub sender_type: String,
+    pub sender_type: &'static str,
     pub content: String,
     pub client_msg_id: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+}
+
+/// Takes the message's text as it is (a page of messages is rendered from values read for
+/// it and dropped after).
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        Self {
+            id: m.id,
+            session_id: m.session_id,
+            seq: m.seq,
+            sender: (&m.sender).into(),
+            sender_type: m.sender_type.as_str(),
+            content: m.content,
+            client_msg_id: m.client_msg_id.as_ref().map(ToString::to_string),
+            created_at: m.created_at,
+        }
+    }
 }
 
 impl From<&Message> for MessageView {
     fn from(m: &Message) -> Self {
-        Self {
-            id: m.id.to_string(),
-            session_id: m.session_id.to_string(),
-            seq: m.seq,
-            sender: (&m.sender).into(),
-            sender_type: m.sender_type.as_str().to_owned(),
-            content: m.content.clone(),
-            client_msg_id: m.client_msg_id.as_ref().map(ToString::to_string),
-            created_at: m.created_at,
-        }
+        m.clone().into()
     }
 }
 
