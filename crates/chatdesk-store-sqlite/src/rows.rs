@@ -70,12 +70,16 @@ impl<'r, 's> DirectRow<'r, 's> {
         Self { start, ..*self }
     }
 
-    fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
+    fn index(&self, col: &str) -> StoreResult<usize> {
         let at = self.names.0[self.start.min(self.names.0.len())..]
             .iter()
             .position(|n| n == col)
             .ok_or_else(|| corrupt(format!("no column {col}")))?;
-        self.row.get(self.start + at).map_err(corrupt)
+        Ok(self.start + at)
+    }
+
+    fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
+        self.row.get(self.index(col)?).map_err(corrupt)
     }
 }
 
@@ -87,8 +91,12 @@ impl Columns for DirectRow<'_, '_> {
         self.get(col)
     }
     fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
-        let v: Option<Vec<u8>> = self.get(col)?;
-        v.map(|b| Uuid::from_slice(&b).map_err(corrupt)).transpose()
+        // Read in place: a message has two, and a page fifty messages.
+        let blob = self.row.get_ref(self.index(col)?).map_err(corrupt)?;
+        blob.as_blob_or_null()
+            .map_err(corrupt)?
+            .map(|b| Uuid::from_slice(b).map_err(corrupt))
+            .transpose()
     }
     fn time(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
         time(col, self.get(col)?)
