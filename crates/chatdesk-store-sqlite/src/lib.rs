@@ -173,7 +173,7 @@ impl SqliteStore {
             let outcomes = match self.writer.acquire().await {
                 Ok(mut conn) => {
                     direct::run(&mut conn, |handle| {
-                        self.wal.before_write(handle)?;
+                        self.wal.before_write(handle);
                         Ok(open::open_together(handle, &requests))
                     })
                     .await
@@ -517,7 +517,7 @@ impl Store for SqliteStore {
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
         let mut conn = self.writer.acquire().await.map_err(db)?;
         direct::run(&mut conn, |handle| {
-            self.wal.before_write(handle)?;
+            self.wal.before_write(handle);
             let tx = handle
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(direct::error)?;
