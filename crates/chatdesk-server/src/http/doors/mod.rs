@@ -49,19 +49,25 @@ pub struct PartyId<'a>(pub &'a chatdesk_core::domain::Party);
 impl serde::Serialize for PartyId<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            chatdesk_core::domain::Party::User(u) => match u.as_str().parse::<i64>() {
-                Ok(n) => s.serialize_i64(n),
-                Err(_) => s.serialize_str(u.as_str()),
-            },
+            chatdesk_core::domain::Party::User(u) => SeedId(u.as_str()).serialize(s),
             chatdesk_core::domain::Party::Visitor(v) => v.serialize(s),
         }
     }
 }
 
-/// A number as the seed documents show ids: integers where the id is numeric, else a string.
+/// An id as the seed documents show it: an integer where the id is numeric, else a string.
+struct SeedId<'a>(&'a str);
+
+impl serde::Serialize for SeedId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.parse::<i64>() {
+            Ok(n) => s.serialize_i64(n),
+            Err(_) => s.serialize_str(self.0),
+        }
+    }
+}
+
+/// `SeedId` as a JSON value.
 pub(crate) fn id_value(id: &str) -> serde_json::Value {
-    id.parse::<i64>().map_or_else(
-        |_| serde_json::Value::String(id.to_owned()),
-        serde_json::Value::from,
-    )
+    serde_json::to_value(SeedId(id)).expect("an id serializes")
 }
