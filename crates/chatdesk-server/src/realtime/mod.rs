@@ -4,6 +4,7 @@
 pub mod echo;
 pub mod feed;
 pub mod hub;
+pub mod inbound;
 pub mod payload;
 pub mod presence;
 pub mod socketio;

@@ -9,10 +9,12 @@
 
 use super::feed::Feed;
 use super::hub::Hub;
+use super::inbound;
 use super::payload;
 use super::presence::PresenceGuard;
 use crate::auth::Authenticator;
 use crate::error::ApiError;
+use crate::http::doors::support::destination;
 use chatdesk_core::domain::{UserId, VisitorId};
 use chatdesk_core::identity::{Principal, Role};
 use chatdesk_core::service::{Conversation, PostMessage, SessionService};
@@ -20,6 +22,7 @@ use chatdesk_core::ServiceError;
 use serde_json::{json, Value};
 use socketioxide::extract::{AckSender, Data, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
+use socketioxide::ParserError;
 use socketioxide::SocketIo;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -356,52 +359,39 @@ async fn authenticate_inner(
     Ok(p)
 }
 
-/// Which conversation a socket event means: `sessionId` (UUID) or `conversationId` (number).
-fn conversation_of(data: &Value) -> Option<Conversation> {
-    if let Some(id) = data.get("sessionId").and_then(Value::as_str) {
-        return Some(Conversation::Id(id.to_owned()));
-    }
-    match data.get("conversationId") {
-        Some(Value::Number(n)) => n.as_i64().map(Conversation::Number),
-        Some(Value::String(s)) => s.parse().ok().map(Conversation::Number),
-        _ => None,
-    }
+/// An event's data that did not read as its type: the error acknowledgement.
+fn invalid_body(e: ParserError) -> Value {
+    error_value(ApiError::bad_request("invalid_body", e.to_string()))
 }
 
 async fn send_message(
     s: SocketRef,
     State(rt): State<Realtime>,
-    Data(data): Data<Value>,
+    TryData(data): TryData<inbound::SendMessage>,
     ack: AckSender,
 ) {
     let Some(p) = identity(&s) else {
         let _ = ack.send(&unauthenticated());
         return;
     };
-    let to = match (conversation_of(&data), data.get("userId"), p.is_staff()) {
-        (Some(c), _, _) => c,
-        (None, Some(Value::Number(n)), true) => Conversation::WithUser(n.to_string()),
-        (None, Some(Value::String(u)), true) => Conversation::WithUser(u.clone()),
-        (None, _, true) => {
-            let _ = ack.send(&error_value(ApiError::bad_request(
-                "missing_field",
-                "userId is required to start a conversation",
-            )));
+    let mut data = match data {
+        Ok(data) => data,
+        Err(e) => {
+            let _ = ack.send(&invalid_body(e));
             return;
         }
-        (None, _, false) => Conversation::Mine,
+    };
+    let to = match destination(&p, data.conversation(), data.user_id.as_ref()) {
+        Ok(to) => to,
+        Err(e) => {
+            let _ = ack.send(&error_value(e));
+            return;
+        }
     };
     let req = PostMessage {
         to,
-        content: data
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        client_msg_id: data
-            .get("clientMsgId")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        content: data.content.unwrap_or_default(),
+        client_msg_id: data.client_msg_id,
         session_type: Some("support".into()),
     };
     let _ = match rt.sessions.post_message(&p, req).await {
@@ -413,22 +403,26 @@ async fn send_message(
 async fn mark_as_read(
     s: SocketRef,
     State(rt): State<Realtime>,
-    Data(data): Data<Value>,
+    TryData(data): TryData<inbound::MarkAsRead>,
     ack: AckSender,
 ) {
     let Some(p) = identity(&s) else {
         let _ = ack.send(&unauthenticated());
         return;
     };
-    let answer = match read(&rt, &p, &data).await {
-        Ok(v) => v,
-        Err(e) => service_error(e),
+    let answer = match data {
+        Ok(data) => read(&rt, &p, data).await.unwrap_or_else(service_error),
+        Err(e) => invalid_body(e),
     };
     let _ = ack.send(&answer);
 }
 
-async fn read(rt: &Realtime, p: &Principal, data: &Value) -> Result<Value, ServiceError> {
-    let to = conversation_of(data).ok_or_else(|| {
+async fn read(
+    rt: &Realtime,
+    p: &Principal,
+    mut data: inbound::MarkAsRead,
+) -> Result<Value, ServiceError> {
+    let to = data.conversation().ok_or_else(|| {
         ServiceError::from(chatdesk_core::domain::Invalid::new(
             "conversationId",
             "missing_field",
@@ -436,10 +430,7 @@ async fn read(rt: &Realtime, p: &Principal, data: &Value) -> Result<Value, Servi
         ))
     })?;
     let session = rt.sessions.conversation(p, to, None).await?;
-    let up_to = data
-        .get("upToSeq")
-        .and_then(Value::as_i64)
-        .unwrap_or(session.last_seq);
+    let up_to = data.up_to_seq.unwrap_or(session.last_seq);
     let r = rt
         .sessions
         .mark_read(p, &session.id.to_string(), up_to)
@@ -449,15 +440,14 @@ async fn read(rt: &Realtime, p: &Principal, data: &Value) -> Result<Value, Servi
     )
 }
 
-async fn typing(s: SocketRef, State(rt): State<Realtime>, Data(data): Data<Value>) {
+/// No acknowledgement: data that does not read as `typing`'s is dropped.
+async fn typing(s: SocketRef, State(rt): State<Realtime>, TryData(data): TryData<inbound::Typing>) {
     let Some(p) = identity(&s) else { return };
-    let Some(to) = conversation_of(&data) else {
+    let Ok(mut data) = data else { return };
+    let Some(to) = data.conversation() else {
         return;
     };
-    let is_typing = data
-        .get("isTyping")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
+    let is_typing = data.is_typing.unwrap_or(true);
     let state = s.extensions.get::<TypingState>().unwrap_or_default();
     let key = match &to {
         Conversation::Number(n) => *n,

@@ -70,6 +70,21 @@ main(async (assert) => {
   assert.equal(empty.error.code, 'empty_content');
   const foreign = await ask(user, 'sendMessage', { conversationId: 999999, content: 'hello?' });
   assert.equal(foreign.error.code, 'not_found');
+  // A field of the wrong type is refused, not read as absent (which for a user would mean
+  // "my own conversation"), and nothing is sent.
+  for (const bad of [
+    { conversationId: 'first', content: 'typo' },
+    { conversationId: first.conversationId, content: 42 },
+    'just a string',
+  ]) {
+    const refused = await ask(user, 'sendMessage', bad);
+    assert.equal(refused.error?.code, 'invalid_body', JSON.stringify(refused));
+  }
+  const badRead = await ask(user, 'markAsRead', { conversationId: { id: 1 } });
+  assert.equal(badRead.error?.code, 'invalid_body', JSON.stringify(badRead));
+  // A conversation number sent as a string of digits is read as the number.
+  const asText = await ask(user, 'markAsRead', { conversationId: String(first.conversationId) });
+  assert.equal(asText.conversationId, first.conversationId, JSON.stringify(asText));
 
   // Scenario 2: the admin starts a conversation with another user, who is told at once.
   const other = connect({ auth: { token: process.env.USER2_TOKEN } });
@@ -83,6 +98,8 @@ main(async (assert) => {
   assert.equal(got.conversationId, opened.conversationId);
   const noUser = await ask(admin, 'sendMessage', { content: 'to whom?' });
   assert.equal(noUser.error.code, 'missing_field');
+  const oddUser = await ask(admin, 'sendMessage', { userId: true, content: 'to whom?' });
+  assert.equal(oddUser.error.code, 'invalid_user_id');
 
   user.close();
   admin.close();

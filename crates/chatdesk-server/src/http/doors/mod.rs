@@ -7,7 +7,7 @@ mod identity;
 mod livechat;
 mod storefront;
 mod style;
-mod support;
+pub(crate) mod support;
 
 use crate::config::Settings;
 use crate::state::AppState;

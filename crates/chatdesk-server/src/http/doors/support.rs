@@ -140,16 +140,21 @@ pub struct SendBody {
     pub user_id: Option<Value>,
 }
 
-/// Where a send goes: the conversation named, else (a first message) the sender's own, or
-/// for staff the `userId`'s. A `userId` from a user is not believed: it goes nowhere.
-fn destination(p: &Principal, b: &SendBody) -> ApiResult<To> {
-    if let Some(n) = b.conversation_id {
-        return Ok(To::Number(n));
+/// Where a send goes, over REST and over the socket alike: the conversation named, else (a
+/// first message) the sender's own, or for staff the `userId`'s. A `userId` from a user is
+/// not believed: it goes nowhere.
+pub(crate) fn destination(
+    p: &Principal,
+    named: Option<To>,
+    user_id: Option<&Value>,
+) -> ApiResult<To> {
+    if let Some(to) = named {
+        return Ok(to);
     }
     if !p.is_staff() {
         return Ok(To::Mine);
     }
-    match &b.user_id {
+    match user_id {
         Some(Value::Number(n)) => Ok(To::WithUser(n.to_string())),
         Some(Value::String(s)) => Ok(To::WithUser(s.clone())),
         Some(_) => Err(ApiError::bad_request(
@@ -172,7 +177,7 @@ async fn send_message(
 ) -> ApiResult<(StatusCode, ApiJson<ChatMessage>)> {
     let p = state.auth.require(&headers).await?;
     let req = PostMessage {
-        to: destination(&p, &b)?,
+        to: destination(&p, b.conversation_id.map(To::Number), b.user_id.as_ref())?,
         content: b.content,
         client_msg_id: None,
         session_type: Some("support".into()),
