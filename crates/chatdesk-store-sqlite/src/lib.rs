@@ -61,6 +61,10 @@ impl FromStr for Durability {
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// The writer's prepared statements (`direct::Kept`). Declared before `writer`: when the
+    /// last clone of the store drops, they are finalized before the pool closes the
+    /// connection they belong to.
+    kept: Arc<direct::Kept>,
     writer: SqlitePool,
     /// Sessions waiting to be opened together (`open`).
     opens: Arc<open::Queue>,
@@ -103,6 +107,7 @@ impl SqliteStore {
                 .await
                 .map_err(unavailable)?;
             Self {
+                kept: Arc::default(),
                 writer: pool.clone(),
                 hot_reads: Arc::new(reader::Readers::Shared(pool.clone())),
                 opens: Arc::default(),
@@ -118,9 +123,12 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .pragma("mmap_size", (256u64 << 20).to_string())
                 .pragma("temp_store", "memory");
+            // Never retired by the pool on its own (it holds kept statements: `direct::Kept`).
             let writer = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .connect_with(
                     options
                         .clone()
@@ -141,6 +149,7 @@ impl SqliteStore {
             let wal = Arc::new(checkpoint::Wal::default());
             checkpoint::spawn(options, wal.clone(), Arc::downgrade(&alive));
             Self {
+                kept: Arc::default(),
                 writer,
                 reader,
                 hot_reads: Arc::new(reader::Readers::file(path)),
@@ -172,7 +181,7 @@ impl SqliteStore {
         while let Some(requests) = self.opens.take() {
             let outcomes = match self.writer.acquire().await {
                 Ok(mut conn) => {
-                    direct::run(&mut conn, |handle| {
+                    direct::run_kept(&mut conn, &self.kept, |handle| {
                         self.wal.before_write(handle);
                         Ok(open::open_together(handle, &requests))
                     })
@@ -197,6 +206,7 @@ impl SqliteStore {
     }
 
     pub async fn close(&self) {
+        self.kept.release(&self.writer).await;
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -516,7 +526,7 @@ impl Store for SqliteStore {
 
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
         let mut conn = self.writer.acquire().await.map_err(db)?;
-        direct::run(&mut conn, |handle| {
+        direct::run_kept(&mut conn, &self.kept, |handle| {
             self.wal.before_write(handle);
             let tx = handle
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
