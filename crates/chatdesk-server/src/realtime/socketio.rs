@@ -46,7 +46,8 @@ pub struct Realtime {
 #[derive(Clone)]
 struct Identity(Principal);
 
-/// Commands to a socket's writer task.
+/// Commands to a socket's writer task, boxed in its queue: tokio allocates a queue's first 32
+/// slots up front, for every socket, idle or not (32 pointers instead of 32 commands).
 enum Command {
     Join {
         session: String,
@@ -59,7 +60,7 @@ enum Command {
 }
 
 #[derive(Clone)]
-struct Writer(mpsc::Sender<Command>);
+struct Writer(mpsc::Sender<Box<Command>>);
 
 /// Per socket and session: when it last said it was typing or had stopped, and which (for
 /// throttling and the auto-stop). A stop is kept, not forgotten: socketioxide handles each
@@ -149,7 +150,7 @@ async fn on_connect(s: SocketRef, State(rt): State<Realtime>) {
 struct WriterParts {
     principal: Principal,
     feed: Feed,
-    commands: mpsc::Receiver<Command>,
+    commands: mpsc::Receiver<Box<Command>>,
 }
 
 /// A writer's parts, made before the socket is connected and taken when it is.
@@ -197,12 +198,15 @@ fn launch_writer(s: &SocketRef, rt: &Realtime) {
     }
 }
 
+/// Each socket's task, alive as long as the socket: the futures of its rare steps (joining a
+/// session, an unread count) are boxed so that the task itself stays small (1,216 → 504
+/// bytes per idle socket).
 async fn writer(
     s: SocketRef,
     rt: Realtime,
     p: Principal,
     mut feed: Feed,
-    mut commands: mpsc::Receiver<Command>,
+    mut commands: mpsc::Receiver<Box<Command>>,
 ) {
     loop {
         tokio::select! {
@@ -213,7 +217,7 @@ async fn writer(
                     return;
                 };
                 if let chatdesk_core::bus::Event::ReadAdvanced { session_id, session_number, reader, up_to_seq, .. } = &*event {
-                    if *reader == p.party && push_unread(&s, &rt, &p, *session_id, *session_number, *up_to_seq).await.is_err() {
+                    if *reader == p.party && Box::pin(push_unread(&s, &rt, &p, *session_id, *session_number, *up_to_seq)).await.is_err() {
                         let _ = s.clone().disconnect();
                         return;
                     }
@@ -226,10 +230,10 @@ async fn writer(
                     }
                 }
             }
-            command = commands.recv() => match command {
+            command = commands.recv() => match command.map(|c| *c) {
                 None => return,
                 Some(Command::Join { session, since_seq, reply }) => {
-                    let answer = match feed.join(&rt.sessions, &p, &session, since_seq).await {
+                    let answer = match Box::pin(feed.join(&rt.sessions, &p, &session, since_seq)).await {
                         Ok((session, backlog)) => {
                             let (id, number) = (session.id, session.number);
                             for m in &backlog {
@@ -533,11 +537,11 @@ async fn join_session(s: SocketRef, Data(data): Data<Value>, ack: AckSender) {
     let since_seq = data.get("sinceSeq").and_then(Value::as_i64).unwrap_or(0);
     let (reply, answer) = oneshot::channel();
     if tx
-        .send(Command::Join {
+        .send(Box::new(Command::Join {
             session,
             since_seq,
             reply,
-        })
+        }))
         .await
         .is_err()
     {
@@ -554,9 +558,9 @@ async fn leave_session(s: SocketRef, Data(data): Data<Value>) {
         data.get("sessionId").and_then(Value::as_str),
     ) {
         let _ = tx
-            .send(Command::Leave {
+            .send(Box::new(Command::Leave {
                 session: session.to_owned(),
-            })
+            }))
             .await;
     }
 }
