@@ -424,6 +424,20 @@ pub trait Store: Send + Sync + 'static {
         range: MessageRange,
     ) -> StoreResult<Vec<Message>>;
 
+    /// A live session and a page of its messages, for a caller who must be shown to see the
+    /// session first. A store that can reads both in one snapshot; by default, one after
+    /// the other.
+    async fn get_session_with_messages(
+        &self,
+        id: SessionId,
+        range: MessageRange,
+    ) -> StoreResult<Option<(Session, Vec<Message>)>> {
+        let Some(session) = self.get_session(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some((session, self.list_messages(id, range).await?)))
+    }
+
     /// Move `reader`'s read cursor forward to `up_to_seq` (never backward); returns the cursor.
     async fn mark_read(
         &self,

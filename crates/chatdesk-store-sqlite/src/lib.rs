@@ -338,6 +338,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_session_with_messages(
+        &self,
+        id: SessionId,
+        range: MessageRange,
+    ) -> StoreResult<Option<(Session, Vec<Message>)>> {
+        self.hot_reads
+            .read(|c| reader::session_with_messages(c, id, range))
+            .await
+    }
+
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = ? AND deleted_at IS NULL"

@@ -137,6 +137,24 @@ pub fn contacts(c: &Connection, sessions: &[SessionId]) -> StoreResult<Vec<(Sess
 }
 
 /// A session's messages in `range`, in seq order.
+/// A live session and a page of its messages in one read transaction: one WAL read lock
+/// (a `fcntl` pair on the `-shm` file) where two statements took it twice, and one
+/// snapshot, so the page belongs to the session as it was read.
+pub fn session_with_messages(
+    c: &Connection,
+    id: SessionId,
+    range: MessageRange,
+) -> StoreResult<Option<(Session, Vec<Message>)>> {
+    let tx = c.unchecked_transaction().map_err(direct::error)?;
+    let Some(session) = session(&tx, id)? else {
+        return Ok(None);
+    };
+    let page = messages(&tx, id, range)?;
+    // Read only: ending it is all the commit does.
+    tx.commit().map_err(direct::error)?;
+    Ok(Some((session, page)))
+}
+
 pub fn messages(
     c: &Connection,
     session: SessionId,

@@ -652,6 +652,33 @@ pub async fn message_ranges(store: Arc<dyn Store>) {
     assert_eq!(first.content, "m1");
     assert_eq!(first.sender, ned);
     assert_eq!(first.sender_type, SenderType::Customer);
+
+    // The session and a page in one read: the same page as on its own, and nothing for a
+    // session that is missing or deleted.
+    let range = MessageRange::Before {
+        before: 11,
+        after: 0,
+        limit: 3,
+    };
+    let (session, page) = store
+        .get_session_with_messages(s.id, range)
+        .await
+        .unwrap()
+        .expect("the session");
+    assert_eq!(session.id, s.id);
+    assert_eq!(session.last_seq, 10);
+    assert_eq!(seqs(page), vec![8, 9, 10]);
+    let missing = store
+        .get_session_with_messages(SessionId::generate(), range)
+        .await
+        .unwrap();
+    assert!(missing.is_none());
+    assert!(store.delete_session(s.id, clock::now()).await.unwrap());
+    assert!(store
+        .get_session_with_messages(s.id, range)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 pub async fn read_cursor_is_monotonic_and_unread_excludes_own(store: Arc<dyn Store>) {

@@ -566,7 +566,6 @@ impl SessionService {
         q: MessageQuery,
     ) -> ServiceResult<Vec<Message>> {
         let id = SessionId::parse(id)?;
-        self.visible(p, id).await?;
         let limit = self.page_size(q.limit)?;
         let after = non_negative("after_seq", q.after_seq)?.unwrap_or(0);
         let range = match non_negative("before_seq", q.before_seq)? {
@@ -577,7 +576,11 @@ impl SessionService {
             },
             None => MessageRange::After { after, limit },
         };
-        Ok(self.store.list_messages(id, range).await?)
+        // The session that proves the caller may see it, and the page, in one store read.
+        match self.store.get_session_with_messages(id, range).await? {
+            Some((session, messages)) if authz::can_see(p, &session) => Ok(messages),
+            _ => Err(ServiceError::NotFound("session")),
+        }
     }
 
     /// Move the caller's read cursor to `up_to_seq` (it never moves back).
