@@ -4,38 +4,22 @@
 
 mod common;
 
-use chatdesk_core::clock;
-use chatdesk_core::domain::*;
 use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
-use chatdesk_store_sqlite::{Durability, SqliteStore};
+use chatdesk_store_sqlite::Durability;
 use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn committed_pages_reach_the_database_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("wal.db");
-    let store = SqliteStore::connect(&format!("sqlite://{}", db.display()), Durability::Normal)
-        .await
-        .unwrap();
-    let owner = Party::User(UserId::parse("u").unwrap());
-    let (session, _) = store
-        .open_session(common::new_session(&owner), false)
-        .await
-        .unwrap();
+    let store = common::file_store(&db, Durability::Normal).await;
+    let owner = common::customer();
+    let session = common::open(&store, &owner).await;
     let before = std::fs::metadata(&db).unwrap().len();
     // ~2 MB of messages: far more than the file held after the migrations.
     for _ in 0..20 {
         let batch: Vec<NewMessage> = (0..100)
-            .map(|_| NewMessage {
-                id: MessageId::generate(),
-                session_id: session.id,
-                sender: owner.clone(),
-                sender_type: SenderType::Customer,
-                content: "x".repeat(1000),
-                client_msg_id: None,
-                claim_for_agent: None,
-                at: clock::now(),
-            })
+            .map(|_| common::message(session.id, &owner, "x".repeat(1000)))
             .collect();
         for outcome in store.append_messages(&batch).await.unwrap() {
             assert!(matches!(outcome, AppendOutcome::Created(_)), "{outcome:?}");
@@ -66,31 +50,19 @@ async fn the_wal_starts_over_under_steady_writes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("steady.db");
     let wal = dir.path().join("steady.db-wal");
-    let store = SqliteStore::connect(&format!("sqlite://{}", db.display()), Durability::Normal)
-        .await
-        .unwrap();
-    let owner = Party::User(UserId::parse("u").unwrap());
+    let store = common::file_store(&db, Durability::Normal).await;
+    let owner = common::customer();
     let mut sessions = Vec::new();
     for _ in 0..8 {
-        let (s, _) = store
-            .open_session(common::new_session(&owner), false)
-            .await
-            .unwrap();
-        sessions.push(s.id);
+        sessions.push(common::open(&store, &owner).await.id);
     }
     let mut largest = 0;
     const ROUNDS: usize = 800;
     for round in 0..ROUNDS {
         let batch: Vec<NewMessage> = (0..60)
-            .map(|i| NewMessage {
-                id: MessageId::generate(),
-                session_id: sessions[(round + i) % sessions.len()],
-                sender: owner.clone(),
-                sender_type: SenderType::Customer,
-                content: "x".repeat(4000),
-                client_msg_id: None,
-                claim_for_agent: None,
-                at: clock::now(),
+            .map(|i| {
+                let session = sessions[(round + i) % sessions.len()];
+                common::message(session, &owner, "x".repeat(4000))
             })
             .collect();
         store.append_messages(&batch).await.unwrap();

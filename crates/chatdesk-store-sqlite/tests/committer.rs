@@ -4,11 +4,10 @@
 mod common;
 
 use chatdesk_core::bus::{Bus, Event, InProcessBus};
-use chatdesk_core::clock;
 use chatdesk_core::committer::{Audience, CommitObserver, Committer, CommitterConfig};
 use chatdesk_core::domain::*;
 use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
-use chatdesk_store_sqlite::{Durability, SqliteStore};
+use chatdesk_store_sqlite::Durability;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,14 +42,10 @@ async fn a_committer_on_its_own_thread_keeps_every_guarantee() {
 /// answered as duplicates, batches within the limit, events in commit order. The batch sizes.
 async fn concurrent_sends(own_thread: bool) -> Vec<usize> {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("c.db").display());
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::connect(&url, Durability::Full).await.unwrap());
-    let owner = Party::User(UserId::parse("u").unwrap());
-    let (session, _) = store
-        .open_session(common::new_session(&owner), false)
-        .await
-        .unwrap();
+    let store = common::file_store(&dir.path().join("c.db"), Durability::Full).await;
+    let owner = common::customer();
+    let session = common::open(&store, &owner).await;
+    let store: Arc<dyn Store> = Arc::new(store);
     let bus = Arc::new(InProcessBus::new(1024));
     let mut events = bus.subscribe();
     let batches = Arc::new(Batches::default());
@@ -75,17 +70,11 @@ async fn concurrent_sends(own_thread: bool) -> Vec<usize> {
         };
         tokio::spawn(async move {
             let m = NewMessage {
-                id: MessageId::generate(),
-                session_id: session.id,
-                sender: owner,
-                sender_type: SenderType::Customer,
-                content: format!("m{i}"),
                 // Every tenth send is a retry of the one before it.
                 client_msg_id: Some(
                     ClientMsgId::parse(&format!("k{}", i - (i % 10 == 9) as i32)).unwrap(),
                 ),
-                claim_for_agent: None,
-                at: clock::now(),
+                ..common::message(session.id, &owner, format!("m{i}"))
             };
             committer.append(m, audience).await.unwrap()
         })

@@ -6,10 +6,9 @@
 
 mod common;
 
-use chatdesk_core::clock;
 use chatdesk_core::domain::*;
 use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
-use chatdesk_store_sqlite::{Durability, SqliteStore};
+use chatdesk_store_sqlite::Durability;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,28 +24,17 @@ async fn the_writer_closes_cleanly_with_kept_statements() {
     }));
     let dir = tempfile::tempdir().unwrap();
     for (i, close) in [true, false].into_iter().enumerate() {
-        let url = format!("sqlite://{}", dir.path().join(format!("{i}.db")).display());
-        let store = SqliteStore::connect(&url, Durability::Normal)
-            .await
-            .unwrap();
-        let owner = Party::User(UserId::parse("u").unwrap());
-        let (session, _) = store
-            .open_session(common::new_session(&owner), false)
-            .await
-            .unwrap();
+        let path = dir.path().join(format!("{i}.db"));
+        let store = common::file_store(&path, Durability::Normal).await;
+        let owner = common::customer();
+        let session = common::open(&store, &owner).await;
         // Two batches: the second runs on the statements the first prepared.
         for _ in 0..2 {
             let batch = [NewMessage {
-                id: MessageId::generate(),
-                session_id: session.id,
-                sender: owner.clone(),
-                sender_type: SenderType::Customer,
-                content: "hello".into(),
                 client_msg_id: Some(
                     ClientMsgId::parse(&MessageId::generate().to_string()).unwrap(),
                 ),
-                claim_for_agent: None,
-                at: clock::now(),
+                ..common::message(session.id, &owner, "hello".into())
             }];
             let outcome = store.append_messages(&batch).await.unwrap();
             assert!(
