@@ -10,7 +10,9 @@
 
 use serde_json::{json, Value};
 use socketioxide::extract::{AckSender, Data, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
+use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -23,19 +25,22 @@ struct Room(Arc<str>);
 struct Sent(Arc<Mutex<i64>>);
 
 pub fn register(io: &SocketIo) {
-    io.ns(
-        "/echo",
-        async |s: SocketRef, TryData(auth): TryData<Value>| {
-            let room: Arc<str> = auth
-                .ok()
-                .and_then(|a| a.get("room").and_then(Value::as_str).map(Arc::from))
-                .unwrap_or_else(|| Arc::from(s.id.to_string()));
-            s.join(room.to_string());
-            s.extensions.insert(Room(room));
-            s.extensions.insert(Sent::default());
-            s.on("sendMessage", relay);
-        },
-    );
+    io.ns("/echo", (async || {}).with(join));
+}
+
+/// Runs before the server answers the connect, as `/chat`'s handshake does: socketioxide
+/// runs the connect handler itself only later, in its own task, so a socket that joined its
+/// room there could be told it is connected and miss what the room heard in between.
+async fn join(s: SocketRef, TryData(auth): TryData<Value>) -> Result<(), Infallible> {
+    let room: Arc<str> = auth
+        .ok()
+        .and_then(|a| a.get("room").and_then(Value::as_str).map(Arc::from))
+        .unwrap_or_else(|| Arc::from(s.id.to_string()));
+    s.join(room.to_string());
+    s.extensions.insert(Room(room));
+    s.extensions.insert(Sent::default());
+    s.on("sendMessage", relay);
+    Ok(())
 }
 
 async fn relay(s: SocketRef, Data(data): Data<Value>, ack: AckSender) {
