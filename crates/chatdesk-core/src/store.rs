@@ -347,6 +347,19 @@ pub trait Store: Send + Sync + 'static {
     /// resume one session, never create two. Returns the session and whether it is new.
     async fn open_session(&self, new: NewSession, resume: bool) -> StoreResult<(Session, bool)>;
 
+    /// [`Store::open_session`], and for a session it created its place in its queue (1 =
+    /// next) as of the same transaction, where the store can tell it there; `None`: ask
+    /// [`Store::queue_position`]. Every new session is told its place: a read of its own
+    /// after the write was a tenth of opening one on SQLite.
+    async fn open_session_with_place(
+        &self,
+        new: NewSession,
+        resume: bool,
+    ) -> StoreResult<(Session, bool, Option<i64>)> {
+        let (session, created) = self.open_session(new, resume).await?;
+        Ok((session, created, None))
+    }
+
     /// A session that is not deleted.
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>>;
 

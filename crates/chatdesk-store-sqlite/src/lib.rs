@@ -11,6 +11,7 @@ mod direct;
 mod open;
 mod reader;
 mod rows;
+mod settings;
 
 use async_trait::async_trait;
 use chatdesk_core::analytics::Beat;
@@ -74,6 +75,8 @@ pub struct SqliteStore {
     _alive: Arc<()>,
     /// The checkpointer's requests to the writer.
     wal: Arc<checkpoint::Wal>,
+    /// Tenants' settings, read once (`settings`).
+    settings: Arc<settings::Remembered>,
     reader: SqlitePool,
 }
 
@@ -114,6 +117,7 @@ impl SqliteStore {
                 reader: pool,
                 _alive: Arc::new(()),
                 wal: Arc::default(),
+                settings: Arc::default(),
             }
         } else {
             // Pages come from memory, not from read(2) into SQLite's small default cache
@@ -156,6 +160,7 @@ impl SqliteStore {
                 opens: Arc::default(),
                 _alive: alive,
                 wal,
+                settings: Arc::default(),
             }
         };
         store.migrate().await?;
@@ -313,6 +318,15 @@ impl Store for SqliteStore {
     }
 
     async fn open_session(&self, new: NewSession, resume: bool) -> StoreResult<(Session, bool)> {
+        let (session, created, _) = self.open_session_with_place(new, resume).await?;
+        Ok((session, created))
+    }
+
+    async fn open_session_with_place(
+        &self,
+        new: NewSession,
+        resume: bool,
+    ) -> StoreResult<(Session, bool, Option<i64>)> {
         // The single writer connection serialises this against every other write, so two
         // concurrent calls cannot both miss the existing session and both insert; requests
         // that arrive together share one transaction (`open`).
@@ -1142,10 +1156,17 @@ impl Store for SqliteStore {
     }
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
-        // Read for every new session (routing): a hot read.
-        self.hot_reads
+        // Read for every new session (routing).
+        let ticket = match self.settings.get(business_id) {
+            Ok(known) => return Ok(known),
+            Err(ticket) => ticket,
+        };
+        let read = self
+            .hot_reads
             .read(|c| reader::tenant_settings(c, business_id))
-            .await
+            .await?;
+        self.settings.learn(business_id, read, ticket);
+        Ok(read)
     }
 
     async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>> {
@@ -1184,6 +1205,7 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await
         .map_err(db)?;
+        self.settings.written(business_id, settings);
         Ok(settings)
     }
 

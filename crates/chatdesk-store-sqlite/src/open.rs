@@ -19,12 +19,8 @@ use std::sync::Mutex;
 use tokio::sync::oneshot;
 
 /// The owner's latest open session in the business when `resume` and there is one
-/// (`false`: not created), else the new one (`true`).
-pub fn open_session(
-    tx: &rusqlite::Connection,
-    new: &NewSession,
-    resume: bool,
-) -> StoreResult<(Session, bool)> {
+/// (`false`: not created), else the new one (`true`) and its place in its queue.
+pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -> Opened {
     if resume {
         let mut latest = tx
             .prepare_cached(&format!(
@@ -39,7 +35,7 @@ pub fn open_session(
             |r| rows::session(r),
         )?;
         if let Some(session) = found {
-            return Ok((session, false));
+            return Ok((session, false, None));
         }
     }
     let at = micros(new.at);
@@ -69,13 +65,30 @@ pub fn open_session(
         |r| rows::session(r),
     )?
     .ok_or_else(|| corrupt("INSERT … RETURNING returned no row"))?;
-    Ok((created, true))
+    // New sessions wait, and the newest is last: its place is its queue's length, which
+    // the insert's trigger has just counted (migration 0009).
+    let place: i64 = tx
+        .prepare_cached(
+            "SELECT waiting FROM queue_lengths WHERE business_id = ?1 AND department = ?2",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(
+                params![
+                    new.business_id.as_str(),
+                    created.department_id.as_deref().unwrap_or("")
+                ],
+                |r| r.get(0),
+            )
+        })
+        .map_err(error)?;
+    Ok((created, true, Some(place)))
 }
 
 /// Requests opened together share a transaction; at most this many.
 const MOST_PER_TRANSACTION: usize = 256;
 
-pub type Opened = StoreResult<(Session, bool)>;
+/// The session, whether it is new, and a new session's place in its queue.
+pub type Opened = StoreResult<(Session, bool, Option<i64>)>;
 
 pub struct Request {
     pub new: NewSession,

@@ -35,3 +35,29 @@ async fn in_memory_database_works() {
     )
     .await;
 }
+
+/// SQLite tells a new session its place from the transaction that opened it (the contract
+/// case checks that the place is right when told; here, that it is told).
+#[tokio::test]
+async fn a_new_session_is_told_its_place() {
+    use chatdesk_core::clock;
+    use chatdesk_core::domain::{BusinessId, Party, UserId};
+    use chatdesk_core::store::{NewSession, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("place.db").display());
+    let store = SqliteStore::connect(&url, Durability::Normal)
+        .await
+        .unwrap();
+    let new = || {
+        NewSession::general(
+            BusinessId::default_tenant(),
+            Party::User(UserId::parse("u").unwrap()),
+            clock::now(),
+        )
+    };
+    for place in 1..=3 {
+        let (_, created, told) = store.open_session_with_place(new(), false).await.unwrap();
+        assert!(created);
+        assert_eq!(told, Some(place));
+    }
+}

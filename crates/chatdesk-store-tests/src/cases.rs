@@ -1784,4 +1784,23 @@ pub async fn queue_positions_follow_every_way_in_and_out(store: Arc<dyn Store>) 
     // A new arrival's place counts everyone ahead of it.
     let late = create(&store, &pat, "queue-shop").await;
     assert_eq!(store.queue_position(&late).await.unwrap(), 2);
+
+    // A place told at opening is the place `queue_position` tells, in either queue; a
+    // resumed session is told none.
+    let mut to_sales = new_session(&pat, "queue-shop");
+    to_sales.department_id = Some(sales.id);
+    for (new, place) in [(new_session(&pat, "queue-shop"), 3), (to_sales, 2)] {
+        let (opened, created, told) = store.open_session_with_place(new, false).await.unwrap();
+        assert!(created);
+        assert_eq!(store.queue_position(&opened).await.unwrap(), place);
+        assert!(
+            told.is_none_or(|told| told == place),
+            "told {told:?}, is {place}"
+        );
+    }
+    let (_, created, told) = store
+        .open_session_with_place(new_session(&pat, "queue-shop"), true)
+        .await
+        .unwrap();
+    assert!(!created && told.is_none());
 }

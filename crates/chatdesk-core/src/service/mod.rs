@@ -251,14 +251,17 @@ impl SessionService {
             let id = self.existing_department(&new.business_id, raw).await?;
             new.department_id = Some(id);
         }
-        let (session, created) = self.store.open_session(new, !req.force_new).await?;
+        let (session, created, place) = self
+            .store
+            .open_session_with_place(new, !req.force_new)
+            .await?;
         if created {
             self.bus.publish(Event::SessionCreated(session.clone()));
             // Still waiting after routing: tell it where it stands (nobody else moved).
             if self.reroute(&session.business_id).await == 0 {
-                self.announce_place(&session).await?;
+                self.announce_place(&session, place).await?;
             } else if let Some(now) = self.store.get_session(session.id).await? {
-                self.announce_place(&now).await?;
+                self.announce_place(&now, None).await?;
             }
         }
         Ok((session, created))

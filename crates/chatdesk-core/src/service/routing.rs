@@ -104,10 +104,18 @@ impl SessionService {
         Ok(assigned)
     }
 
-    /// Tell one waiting session its place (a new arrival: nobody else's place changed).
-    pub(super) async fn announce_place(&self, s: &Session) -> ServiceResult<()> {
+    /// Tell one waiting session its place (a new arrival: nobody else's place changed), as
+    /// `known` by the store when it opened the session, else read now.
+    pub(super) async fn announce_place(
+        &self,
+        s: &Session,
+        known: Option<i64>,
+    ) -> ServiceResult<()> {
         if s.status == SessionStatus::Waiting {
-            let position = self.store.queue_position(s).await?;
+            let position = match known {
+                Some(place) => place,
+                None => self.store.queue_position(s).await?,
+            };
             self.bus.publish(queue_event(s, position));
         }
         Ok(())
