@@ -75,7 +75,7 @@ pub struct SqliteStore {
     _alive: Arc<()>,
     /// The checkpointer's requests to the writer.
     wal: Arc<checkpoint::Wal>,
-    /// Tenants' settings, read once (`settings`).
+    /// Tenants' settings, remembered for a moment (`settings`).
     settings: Arc<settings::Remembered>,
     reader: SqlitePool,
 }
@@ -117,7 +117,7 @@ impl SqliteStore {
                 reader: pool,
                 _alive: Arc::new(()),
                 wal: Arc::default(),
-                settings: Arc::default(),
+                settings: Arc::new(settings::Remembered::new(settings::FOR)),
             }
         } else {
             // Pages come from memory, not from read(2) into SQLite's small default cache
@@ -160,7 +160,7 @@ impl SqliteStore {
                 opens: Arc::default(),
                 _alive: alive,
                 wal,
-                settings: Arc::default(),
+                settings: Arc::new(settings::Remembered::new(settings::FOR)),
             }
         };
         store.migrate().await?;

@@ -1,23 +1,31 @@
-//! Tenants' settings, remembered: they are read for every new session (routing) and change
-//! only through this store (one process owns the database file), so a read under the
-//! writer's load — a read transaction, its WAL locks and, when the WAL moved, SQLite dropping
-//! its page cache and file mapping — was a tenth of `POST /v1/sessions`' server time.
+//! Tenants' settings, remembered for a moment: they are read for every new session (routing),
+//! and a read under the writer's load — a read transaction, its WAL locks and, when the WAL
+//! moved, SQLite dropping its page cache and file mapping — was a tenth of
+//! `POST /v1/sessions`' server time. A write through this store replaces the remembered
+//! value at once; one by another process on the same file is seen within [`FOR`].
 
 use chatdesk_core::domain::BusinessId;
 use chatdesk_core::store::TenantSettings;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a remembered value is believed: one read a second per tenant instead of one per
+/// new session.
+pub const FOR: Duration = Duration::from_secs(1);
 
 /// Tenants remembered at most; past it the memory starts over (tenants are few; this
 /// only bounds a flood of made-up ones).
 const MOST: usize = 10_000;
 
-#[derive(Default)]
-pub struct Remembered(Mutex<State>);
+pub struct Remembered {
+    state: Mutex<State>,
+    believed_for: Duration,
+}
 
 #[derive(Default)]
 struct State {
-    known: HashMap<BusinessId, TenantSettings>,
+    known: HashMap<BusinessId, (TenantSettings, Instant)>,
     /// Bumped by every write: a read that started before a write must not remember what it
     /// read (it may be the old value, landing after the write's new one).
     writes: u64,
@@ -27,10 +35,20 @@ struct State {
 pub struct Ticket(u64);
 
 impl Remembered {
-    /// The tenant's settings if known; otherwise a ticket for remembering what is read.
+    pub fn new(believed_for: Duration) -> Self {
+        Self {
+            state: Mutex::default(),
+            believed_for,
+        }
+    }
+
+    /// The tenant's settings if known lately; otherwise a ticket for remembering what is read.
     pub fn get(&self, tenant: &BusinessId) -> Result<TenantSettings, Ticket> {
         let state = self.lock();
-        state.known.get(tenant).copied().ok_or(Ticket(state.writes))
+        match state.known.get(tenant) {
+            Some((settings, since)) if since.elapsed() < self.believed_for => Ok(*settings),
+            _ => Err(Ticket(state.writes)),
+        }
     }
 
     /// Remember what was read, unless a write came in since the read's ticket.
@@ -49,7 +67,7 @@ impl Remembered {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -58,7 +76,8 @@ impl State {
         if self.known.len() >= MOST && !self.known.contains_key(tenant) {
             self.known.clear();
         }
-        self.known.insert(tenant.clone(), settings);
+        self.known
+            .insert(tenant.clone(), (settings, Instant::now()));
     }
 }
 
@@ -83,7 +102,7 @@ mod tests {
 
     #[test]
     fn a_read_is_remembered() {
-        let r = Remembered::default();
+        let r = Remembered::new(FOR);
         let ticket = r.get(&tenant("acme")).unwrap_err();
         r.learn(&tenant("acme"), auto(), ticket);
         assert_eq!(r.get(&tenant("acme")).ok(), Some(auto()));
@@ -92,7 +111,7 @@ mod tests {
 
     #[test]
     fn a_read_overtaken_by_a_write_is_not_remembered() {
-        let r = Remembered::default();
+        let r = Remembered::new(FOR);
         // The read starts, sees the old value; the write commits and lands first.
         let ticket = r.get(&tenant("acme")).unwrap_err();
         r.written(&tenant("acme"), auto());
@@ -101,8 +120,18 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_value_is_believed_only_for_a_while() {
+        let r = Remembered::new(Duration::ZERO);
+        let ticket = r.get(&tenant("acme")).unwrap_err();
+        r.learn(&tenant("acme"), auto(), ticket);
+        r.written(&tenant("other"), auto());
+        assert!(r.get(&tenant("acme")).is_err(), "read again");
+        assert!(r.get(&tenant("other")).is_err(), "read again");
+    }
+
+    #[test]
     fn a_flood_of_tenants_starts_over() {
-        let r = Remembered::default();
+        let r = Remembered::new(FOR);
         for i in 0..MOST {
             r.written(&tenant(&format!("t{i}")), manual());
         }
