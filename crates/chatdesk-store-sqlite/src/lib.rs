@@ -117,7 +117,7 @@ impl SqliteStore {
                 reader: pool,
                 _alive: Arc::new(()),
                 wal: Arc::default(),
-                settings: Arc::new(settings::Remembered::new(settings::FOR)),
+                settings: Arc::default(),
             }
         } else {
             // Pages come from memory, not from read(2) into SQLite's small default cache
@@ -160,7 +160,7 @@ impl SqliteStore {
                 opens: Arc::default(),
                 _alive: alive,
                 wal,
-                settings: Arc::new(settings::Remembered::new(settings::FOR)),
+                settings: Arc::default(),
             }
         };
         store.migrate().await?;

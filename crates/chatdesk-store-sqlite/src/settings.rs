@@ -34,6 +34,13 @@ struct State {
 /// What a read saw when it started: pass it back to [`Remembered::learn`].
 pub struct Ticket(u64);
 
+/// Believed for [`FOR`].
+impl Default for Remembered {
+    fn default() -> Self {
+        Self::new(FOR)
+    }
+}
+
 impl Remembered {
     pub fn new(believed_for: Duration) -> Self {
         Self {
