@@ -39,50 +39,72 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
             return Ok((session, false, None));
         }
     }
+    // Plain statements, no trigger and no RETURNING (which SQLite runs as a trigger): either
+    // would make the INSERT a statement transaction, journalling a copy of every page it
+    // touches (migration 0011).
+    let id = new.id.as_uuid().into_bytes();
+    let department = new.department_id.map(|d| d.to_string());
+    let topic = new.topic.as_ref().map(|t| t.as_str());
+    let title = new.title.as_ref().map(|t| t.as_str());
     let at = micros(new.at);
-    let mut insert = tx
-        .prepare_cached(&format!(
-            "INSERT INTO sessions (id, business_id, location_id, owner, session_type, topic, title, \
-             priority, status, metadata, department_id, started_at, last_activity_at, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', ?9, ?10, ?11, ?11, ?11, ?11) \
-             RETURNING {SESSION_COLUMNS}"
-        ))
-        .map_err(error)?;
-    let created = rows::first(
-        &mut insert,
+    run(
+        tx,
+        "INSERT INTO sessions (id, business_id, location_id, owner, session_type, topic, title, \
+         priority, status, metadata, department_id, started_at, last_activity_at, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', ?9, ?10, ?11, ?11, ?11, ?11)",
         params![
-            &new.id.as_uuid().into_bytes()[..],
+            &id[..],
             new.business_id.as_str(),
             new.location_id.as_ref().map(|l| l.as_str()),
             new.owner.key(),
             new.session_type.as_str(),
-            new.topic.as_ref().map(|t| t.as_str()),
-            new.title.as_ref().map(|t| t.as_str()),
+            topic,
+            title,
             new.priority.as_str(),
             new.metadata.to_string(),
-            new.department_id.map(|d| d.to_string()),
+            department.as_deref(),
             at,
         ],
-        |r| rows::session(r),
-    )?
-    .ok_or_else(|| corrupt("INSERT … RETURNING returned no row"))?;
-    // New sessions wait, and the newest is last: its place is its queue's length, which
-    // the insert's trigger has just counted (migration 0009).
+    )?;
+    let number = tx.last_insert_rowid();
+    run(
+        tx,
+        "INSERT INTO session_search (topic, title, session_id) VALUES (?1, ?2, ?3)",
+        params![topic, title, &id[..]],
+    )?;
+    // New sessions wait, and the newest is last: its place is its queue's length.
+    let queue = params![
+        new.business_id.as_str(),
+        department.as_deref().unwrap_or("")
+    ];
+    run(
+        tx,
+        "INSERT INTO queue_lengths (business_id, department, waiting) VALUES (?1, ?2, 1) \
+         ON CONFLICT (business_id, department) DO UPDATE SET waiting = waiting + 1",
+        queue,
+    )?;
     let place: i64 = tx
         .prepare_cached(
             "SELECT waiting FROM queue_lengths WHERE business_id = ?1 AND department = ?2",
         )
-        .and_then(|mut stmt| {
-            stmt.query_row(
-                params![
-                    new.business_id.as_str(),
-                    created.department_id.as_deref().unwrap_or("")
-                ],
-                |r| r.get(0),
-            )
-        })
+        .and_then(|mut stmt| stmt.query_row(queue, |r| r.get(0)))
         .map_err(error)?;
+    let mut read_back = tx
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = ?1"
+        ))
+        .map_err(error)?;
+    let created = rows::first(&mut read_back, [number], |r| rows::session(r))?
+        .ok_or_else(|| corrupt("a session just inserted was not found"))?;
     Ok((created, true, Some(place)))
+}
+
+/// One cached statement, executed once.
+fn run(tx: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<()> {
+    tx.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
+        .map(drop)
+        .map_err(error)
 }
 
 /// Requests opened together share a transaction; at most this many.

@@ -189,7 +189,8 @@ pub fn messages(
 }
 
 /// How many sessions wait in `session`'s queue up to and including it: the queue's length
-/// (kept by triggers, `0009_queue_lengths.sql`) minus those that arrived after it, which for
+/// (kept by triggers, `0009_queue_lengths.sql`, and by the open itself for a new session,
+/// `open.rs`) minus those that arrived after it, which for
 /// a new arrival are none or a few. One statement, so both parts see the same snapshot.
 pub fn queue_position(c: &Connection, session: &Session) -> StoreResult<i64> {
     let department = session.department_id.as_deref().unwrap_or("");
