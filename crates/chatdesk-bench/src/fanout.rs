@@ -114,10 +114,17 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
             let mut in_flight = FuturesUnordered::new();
             let mut acked = 0u64;
             let mut errors = 0u64;
+            // Send→acknowledgement: the store's share of send→deliver (the acknowledgement
+            // leaves after the commit).
+            let mut ack_latencies = Samples::default();
             let send = |in_flight: &mut FuturesUnordered<_>| {
                 let v = visitor.clone();
                 let data = json!({"sessionId": sid2, "content": now_micros().to_string()});
-                in_flight.push(async move { v.ask("sendMessage", &data).await });
+                in_flight.push(async move {
+                    let asked = Instant::now();
+                    let answer = v.ask("sendMessage", &data).await;
+                    (answer, asked.elapsed())
+                });
             };
             loop {
                 let stopping = stop2.load(Ordering::Relaxed);
@@ -135,7 +142,10 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
                         }
                         _ = tokio::time::sleep(Duration::from_millis(50)), if in_flight.is_empty() => continue,
                         done = in_flight.next(), if !in_flight.is_empty() => match done {
-                            Some(Ok(ack)) if ack.get("seq").is_some() => acked += 1,
+                            Some((Ok(ack), took)) if ack.get("seq").is_some() => {
+                                acked += 1;
+                                ack_latencies.push(took);
+                            }
                             Some(_) => errors += 1,
                             None => {}
                         },
@@ -146,14 +156,17 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
                     send(&mut in_flight);
                 }
                 match in_flight.next().await {
-                    Some(Ok(ack)) if ack.get("seq").is_some() => acked += 1,
+                    Some((Ok(ack), took)) if ack.get("seq").is_some() => {
+                        acked += 1;
+                        ack_latencies.push(took);
+                    }
                     Some(_) => errors += 1,
                     None => break,
                 }
             }
             acked_total2.fetch_add(acked, Ordering::Relaxed);
             expected2.store(acked, Ordering::Relaxed);
-            (acked, errors, visitor)
+            (acked, errors, ack_latencies, visitor)
         }));
         let stop3 = stop.clone();
         receivers.push(tokio::spawn(async move {
@@ -196,10 +209,12 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
     stop.store(true, Ordering::Relaxed);
     let mut acked_by_session = Vec::new();
     let mut errors = 0;
+    let mut ack_latencies = Samples::default();
     for s in senders {
-        let (acked, e, _v) = s.await?;
+        let (acked, e, l, _v) = s.await?;
         acked_by_session.push(acked);
         errors += e;
+        ack_latencies.extend(l);
     }
     let elapsed = started.elapsed();
     let acked: u64 = acked_by_session.iter().sum();
@@ -232,6 +247,11 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
         cfg.label
     );
     let (p50, p99) = (latencies.percentile_ms(50.0), latencies.percentile_ms(99.0));
+    let acks = format!(
+        "send→ack p50 {:.2} ms, p99 {:.2} ms",
+        ack_latencies.percentile_ms(50.0),
+        ack_latencies.percentile_ms(99.0)
+    );
     if cfg.rate.is_some() {
         return Ok(vec![row(
             cfg.label,
@@ -239,7 +259,7 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
             p99,
             "ms",
             Target::AtMost(10.0),
-            format!("p50 {p50:.2} ms; {note}"),
+            format!("p50 {p50:.2} ms; {acks}; {note}"),
         )]);
     }
     Ok(vec![
@@ -261,7 +281,7 @@ pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
             p99,
             "ms",
             Target::Report,
-            format!("p50 {p50:.2} ms"),
+            format!("p50 {p50:.2} ms; {acks}"),
         ),
     ])
 }

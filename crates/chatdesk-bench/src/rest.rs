@@ -3,6 +3,11 @@
 //! A fourth row, `GET /healthz` (a constant body, no identity, no store), is the scale:
 //! what the HTTP stack and the load generator alone reach on this machine, as `echo` is for
 //! `fanout`.
+//!
+//! Two more rows repeat the reads while messages are written alongside them at a steady
+//! rate, as on a server where agents read while chats go on. On SQLite a read that finds
+//! the WAL moved since its connection's last read starts from an empty page cache and a
+//! fresh file mapping, which the read-only phases never show.
 
 use crate::server::{open_session, SECRET};
 use crate::stats::{row, Row, Samples, Target};
@@ -39,25 +44,104 @@ pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::
             Target::Report,
             "healthz",
         ),
+        (
+            "GET /v1/sessions/{id}, messages written alongside",
+            Target::Report,
+            "get",
+        ),
+        (
+            "GET 50 messages, messages written alongside",
+            Target::Report,
+            "page",
+        ),
     ];
+    // The last two cases run with writers alongside.
+    let quiet = cases.len() - 2;
+    let writers = Writers::open(&setup, base, &token).await?;
     let mut rows = Vec::new();
-    for (name, target, kind) in cases {
-        let (count, mut lat) = hammer(base, &token, &sid, kind, connections, duration).await?;
+    for (i, (name, target, kind)) in cases.into_iter().enumerate() {
+        let deadline = Instant::now() + duration;
+        let writing = (i >= quiet).then(|| writers.start(base, &token, deadline));
+        let (count, mut lat) = hammer(base, &token, &sid, kind, connections, deadline).await?;
         let rate = count as f64 / duration.as_secs_f64();
-        rows.push(row(
-            "rest",
-            name,
-            rate,
-            "req/s",
-            target,
-            format!(
-                "{connections} connections; p50 {:.2} ms, p99 {:.2} ms",
-                lat.percentile_ms(50.0),
-                lat.percentile_ms(99.0)
-            ),
-        ));
+        let mut note = format!(
+            "{connections} connections; p50 {:.2} ms, p99 {:.2} ms",
+            lat.percentile_ms(50.0),
+            lat.percentile_ms(99.0)
+        );
+        if let Some(writing) = writing {
+            let written = writing.await??;
+            note += &format!(
+                "; {:.0} messages/s written alongside",
+                written as f64 / duration.as_secs_f64()
+            );
+        }
+        rows.push(row("rest", name, rate, "req/s", target, note));
     }
     Ok(rows)
+}
+
+/// Messages written while reads run: [`WRITERS`] clients, each posting to a session of its
+/// own, paced together at [`WRITE_RATE`] — a steady stream, not a second load test.
+const WRITE_RATE: u32 = 1_000;
+const WRITERS: u32 = 16;
+
+struct Writers {
+    sessions: Vec<Arc<String>>,
+}
+
+impl Writers {
+    async fn open(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<Self> {
+        let mut sessions = Vec::new();
+        for _ in 0..WRITERS {
+            let sid = open_session(client, base, token, &json!({"force_new": true})).await?;
+            sessions.push(Arc::new(sid));
+        }
+        Ok(Self { sessions })
+    }
+
+    /// Write until `deadline`; the task answers how many messages were written.
+    fn start(
+        &self,
+        base: &str,
+        token: &str,
+        deadline: Instant,
+    ) -> tokio::task::JoinHandle<anyhow::Result<u64>> {
+        let every = Duration::from_secs(1) * WRITERS / WRITE_RATE;
+        let tasks: Vec<_> = self
+            .sessions
+            .iter()
+            .map(|sid| {
+                let url = format!("{base}/v1/sessions/{sid}/messages");
+                let token = token.to_owned();
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let mut tick = tokio::time::interval(every);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        tick.tick().await;
+                        client
+                            .post(&url)
+                            .bearer_auth(&token)
+                            .json(&json!({"content": format!("alongside {n}")}))
+                            .send()
+                            .await?
+                            .error_for_status()?;
+                        n += 1;
+                    }
+                    anyhow::Ok(n)
+                })
+            })
+            .collect();
+        tokio::spawn(async move {
+            let mut total = 0;
+            for t in tasks {
+                total += t.await??;
+            }
+            Ok(total)
+        })
+    }
 }
 
 async fn hammer(
@@ -66,9 +150,8 @@ async fn hammer(
     sid: &str,
     kind: &str,
     connections: usize,
-    duration: Duration,
+    deadline: Instant,
 ) -> anyhow::Result<(u64, Samples)> {
-    let deadline = Instant::now() + duration;
     let (base, token, sid) = (
         Arc::new(base.to_owned()),
         Arc::new(token.to_owned()),
