@@ -31,37 +31,45 @@ pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::
             .await?
             .error_for_status()?;
     }
+    // (row, target, request, whether messages are written alongside)
     let cases = [
         (
             "POST /v1/sessions (force_new)",
             Target::AtLeast(20_000.0),
             "post",
+            false,
         ),
-        ("GET /v1/sessions/{id}", Target::AtLeast(60_000.0), "get"),
-        ("GET 50 messages", Target::AtLeast(20_000.0), "page"),
+        (
+            "GET /v1/sessions/{id}",
+            Target::AtLeast(60_000.0),
+            "get",
+            false,
+        ),
+        ("GET 50 messages", Target::AtLeast(20_000.0), "page", false),
         (
             "GET /healthz (HTTP alone, for scale)",
             Target::Report,
             "healthz",
+            false,
         ),
         (
             "GET /v1/sessions/{id}, messages written alongside",
             Target::Report,
             "get",
+            true,
         ),
         (
             "GET 50 messages, messages written alongside",
             Target::Report,
             "page",
+            true,
         ),
     ];
-    // The last two cases run with writers alongside.
-    let quiet = cases.len() - 2;
     let writers = Writers::open(&setup, base, &token).await?;
     let mut rows = Vec::new();
-    for (i, (name, target, kind)) in cases.into_iter().enumerate() {
+    for (name, target, kind, alongside) in cases {
         let deadline = Instant::now() + duration;
-        let writing = (i >= quiet).then(|| writers.start(base, &token, deadline));
+        let writing = alongside.then(|| writers.start(base, &token, deadline));
         let (count, mut lat) = hammer(base, &token, &sid, kind, connections, deadline).await?;
         let rate = count as f64 / duration.as_secs_f64();
         let mut note = format!(
