@@ -57,13 +57,16 @@ fn uuid(r: &impl Columns, col: &str) -> StoreResult<Uuid> {
     required(col, r.uuid(col)?)
 }
 
-pub const SESSION_COLUMNS: &str = "number, id, business_id, location_id, owner, session_type, \
+// The column lists below are in the order their parsers read them: a row that finds
+// columns by name (SQLite's `DirectRow`) looks next to the column it found last first.
+
+pub const SESSION_COLUMNS: &str = "id, number, business_id, location_id, owner, session_type, \
     topic, title, priority, status, agent_id, department_id, metadata, last_seq, message_count, \
-    started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at, \
-    activity_messages_sent, activity_conversations, response_time_total_ms, response_count";
+    activity_messages_sent, activity_conversations, response_time_total_ms, response_count, \
+    started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at";
 
 pub const MESSAGE_COLUMNS: &str =
-    "session_id, seq, id, sender, sender_type, content, client_msg_id, created_at";
+    "id, session_id, seq, sender, sender_type, content, client_msg_id, created_at";
 
 pub fn session(r: &impl Columns) -> StoreResult<Session> {
     Ok(Session {

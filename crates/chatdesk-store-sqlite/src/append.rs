@@ -52,7 +52,10 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         let sid = m.session_id.as_uuid().into_bytes();
         let key = m.client_msg_id.as_ref().map(|k| k.as_str());
         if let Some(key) = key {
-            let stored = rows::first(&mut find_key, params![&sid[..], key], |r| rows::message(r))?;
+            static COLUMNS: rows::StatementColumns = rows::StatementColumns::new();
+            let stored = rows::first(&mut find_key, &COLUMNS, params![&sid[..], key], |r| {
+                rows::message(r)
+            })?;
             if let Some(original) = stored {
                 outcomes.push(AppendOutcome::Duplicate(original));
                 continue;

@@ -10,7 +10,7 @@
 
 use crate::direct::error;
 use crate::micros;
-use crate::rows::{self, SESSION_COLUMNS};
+use crate::rows::{self, StatementColumns, SESSION_COLUMNS};
 use chatdesk_core::domain::Session;
 use chatdesk_core::rows::corrupt;
 use chatdesk_core::store::StoreError;
@@ -30,8 +30,10 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
                  ORDER BY last_activity_at DESC, id DESC LIMIT 1"
             ))
             .map_err(error)?;
+        static COLUMNS: StatementColumns = StatementColumns::new();
         let found = rows::first(
             &mut latest,
+            &COLUMNS,
             params![new.owner.key(), new.business_id.as_str()],
             |r| rows::session(r),
         )?;
@@ -94,7 +96,8 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = ?1"
         ))
         .map_err(error)?;
-    let created = rows::first(&mut read_back, [number], |r| rows::session(r))?
+    static COLUMNS: StatementColumns = StatementColumns::new();
+    let created = rows::first(&mut read_back, &COLUMNS, [number], |r| rows::session(r))?
         .ok_or_else(|| corrupt("a session just inserted was not found"))?;
     Ok((created, true, Some(place)))
 }

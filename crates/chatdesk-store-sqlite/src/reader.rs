@@ -8,7 +8,9 @@
 //! put back, each keeping its prepared statements; for `:memory:`, which has exactly one
 //! connection, on that connection's handle borrowed from sqlx (`crate::direct`).
 
-use crate::rows::{self, qualified, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
+use crate::rows::{
+    self, qualified, StatementColumns, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
+};
 use crate::{db, direct};
 use chatdesk_core::domain::{BusinessId, Contact, Message, Session, SessionId};
 use chatdesk_core::rows::Columns;
@@ -84,7 +86,8 @@ pub fn session(c: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1 AND deleted_at IS NULL"
         ))
         .map_err(direct::error)?;
-    rows::first(&mut stmt, [&id.as_uuid().into_bytes()[..]], |r| {
+    static COLUMNS: StatementColumns = StatementColumns::new();
+    rows::first(&mut stmt, &COLUMNS, [&id.as_uuid().into_bytes()[..]], |r| {
         rows::session(r)
     })
 }
@@ -108,7 +111,8 @@ pub fn session_with_contact(
     });
     let (sql, session_columns) = (&SQL.0, SQL.1);
     let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
-    rows::first(&mut stmt, [&id.as_uuid().into_bytes()[..]], |r| {
+    static COLUMNS: StatementColumns = StatementColumns::new();
+    rows::first(&mut stmt, &COLUMNS, [&id.as_uuid().into_bytes()[..]], |r| {
         let session = rows::session(r)?;
         let contact_row = r.columns_from(session_columns);
         // A session without a contact reads NULL in every contact column.
@@ -129,8 +133,11 @@ pub fn contacts(c: &Connection, sessions: &[SessionId]) -> StoreResult<Vec<(Sess
         ))
         .map_err(direct::error)?;
     let ids: Vec<[u8; 16]> = sessions.iter().map(|s| s.as_uuid().into_bytes()).collect();
+    // However many marks, the same columns.
+    static COLUMNS: StatementColumns = StatementColumns::new();
     rows::all(
         &mut stmt,
+        &COLUMNS,
         params_from_iter(ids.iter().map(|b| &b[..])),
         |r| rows::contact(r),
     )
@@ -161,9 +168,11 @@ pub fn messages(
     range: MessageRange,
 ) -> StoreResult<Vec<Message>> {
     let sid = session.as_uuid().into_bytes();
+    // Both texts select MESSAGE_COLUMNS, the second through `SELECT *` of the first's.
+    static COLUMNS: StatementColumns = StatementColumns::new();
     let page = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
         let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
-        rows::all(&mut stmt, params, |r| rows::message(r))
+        rows::all(&mut stmt, &COLUMNS, params, |r| rows::message(r))
     };
     match range {
         MessageRange::After { after, limit } => page(

@@ -6,6 +6,8 @@ use chatdesk_core::store::StoreResult;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
+use std::cell::Cell;
+use std::sync::OnceLock;
 use uuid::Uuid;
 
 pub use chatdesk_core::rows::{
@@ -35,14 +37,56 @@ impl Columns for SqliteRowRef<'_> {
     }
 }
 
-/// A statement's column names, read once. rusqlite finds a column by name by asking SQLite
-/// for every column's name and comparing case-insensitively, on every read of every row:
-/// that was a tenth of a session GET's profile.
-pub struct ColumnNames(Vec<String>);
+/// A statement's column names. rusqlite finds a column by name by asking SQLite for every
+/// column's name and comparing case-insensitively, on every read of every row: that was a
+/// tenth of a session GET's profile. Copied (the rows borrow the statement mutably) into
+/// one buffer.
+#[derive(PartialEq, Debug)]
+pub struct ColumnNames {
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<usize>,
+}
 
 impl ColumnNames {
     pub fn of(stmt: &rusqlite::Statement<'_>) -> Self {
-        Self(stmt.column_names().into_iter().map(str::to_owned).collect())
+        let mut names = Self {
+            text: String::with_capacity(stmt.column_count() * 16),
+            ends: Vec::with_capacity(stmt.column_count()),
+        };
+        for i in 0..stmt.column_count() {
+            names.text += stmt.column_name(i).unwrap_or_default();
+            names.ends.push(names.text.len());
+        }
+        names
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn name(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+/// The column names of one statement text, read from SQLite the first time it runs and
+/// kept in a `static` beside the text: reading a session's 34 names (and checking each is
+/// UTF-8) on every run was ~11% of a session GET's instructions.
+pub struct StatementColumns(OnceLock<ColumnNames>);
+
+impl StatementColumns {
+    pub const fn new() -> Self {
+        Self(OnceLock::new())
+    }
+
+    fn of(&self, stmt: &rusqlite::Statement<'_>) -> &ColumnNames {
+        let names = self.0.get_or_init(|| ColumnNames::of(stmt));
+        // One `static` per statement text (or texts with the same columns): the tests run
+        // with debug assertions and catch one shared by statements that differ.
+        debug_assert_eq!(names, &ColumnNames::of(stmt), "a StatementColumns shared");
+        names
     }
 }
 
@@ -54,6 +98,10 @@ pub struct DirectRow<'r, 's> {
     /// Columns before this one are not looked at: a join's second table reads as a row of
     /// its own, although both tables have an `id`.
     start: usize,
+    /// Where the search for the next column begins: after the last one found. The parsers
+    /// read columns in the order of the column lists (`chatdesk_core::rows`), so the next
+    /// column is nearly always the first one looked at.
+    next: Cell<usize>,
 }
 
 impl<'r, 's> DirectRow<'r, 's> {
@@ -62,20 +110,28 @@ impl<'r, 's> DirectRow<'r, 's> {
             row,
             names,
             start: 0,
+            next: Cell::new(0),
         }
     }
 
     /// The same row read from column `start` on.
     pub fn columns_from(&self, start: usize) -> Self {
-        Self { start, ..*self }
+        Self {
+            start,
+            next: Cell::new(start),
+            ..*self
+        }
     }
 
     fn index(&self, col: &str) -> StoreResult<usize> {
-        let at = self.names.0[self.start.min(self.names.0.len())..]
-            .iter()
-            .position(|n| n == col)
+        let (start, end) = (self.start.min(self.names.len()), self.names.len());
+        let next = self.next.get().clamp(start, end);
+        let at = (next..end)
+            .chain(start..next)
+            .find(|&i| self.names.name(i) == col)
             .ok_or_else(|| corrupt(format!("no column {col}")))?;
-        Ok(self.start + at)
+        self.next.set(at + 1);
+        Ok(at)
     }
 
     fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
@@ -134,31 +190,33 @@ pub fn messages(rows: &[SqliteRow]) -> StoreResult<Vec<chatdesk_core::domain::Me
     rows.iter().map(|r| message(&SqliteRowRef(r))).collect()
 }
 
-/// Every row `stmt` returns for `params`, parsed.
+/// Every row `stmt` returns for `params`, parsed. `columns` is the statement text's own.
 pub fn all<T>(
     stmt: &mut rusqlite::Statement<'_>,
+    columns: &StatementColumns,
     params: impl rusqlite::Params,
     parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
-    let names = ColumnNames::of(stmt);
+    let names = columns.of(stmt);
     let mut rows = stmt.query(params).map_err(crate::direct::error)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(crate::direct::error)? {
-        out.push(parse(&DirectRow::new(r, &names))?);
+        out.push(parse(&DirectRow::new(r, names))?);
     }
     Ok(out)
 }
 
-/// The first row `stmt` returns for `params`, parsed.
+/// The first row `stmt` returns for `params`, parsed. `columns` is the statement text's own.
 pub fn first<T>(
     stmt: &mut rusqlite::Statement<'_>,
+    columns: &StatementColumns,
     params: impl rusqlite::Params,
     parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
 ) -> StoreResult<Option<T>> {
-    let names = ColumnNames::of(stmt);
+    let names = columns.of(stmt);
     let mut rows = stmt.query(params).map_err(crate::direct::error)?;
     match rows.next().map_err(crate::direct::error)? {
-        Some(r) => parse(&DirectRow::new(r, &names)).map(Some),
+        Some(r) => parse(&DirectRow::new(r, names)).map(Some),
         None => Ok(None),
     }
 }
