@@ -12,7 +12,7 @@
 //! sends what lies before `first` as well as after `last`, so the live message that came
 //! first does not hide the ones the client missed before it.
 
-use super::hub::{Hub, Subscription};
+use super::hub::{Dispatched, Hub, Subscription};
 use chatdesk_core::bus::Event;
 use chatdesk_core::domain::{Message, Session, SessionId};
 use chatdesk_core::identity::Principal;
@@ -76,10 +76,10 @@ impl Feed {
 
     /// The next event to deliver, or `None` when the hub dropped this feed (it fell behind,
     /// or the server is stopping): the client must reconnect and replay.
-    pub async fn next(&mut self) -> Option<Arc<Event>> {
+    pub async fn next(&mut self) -> Option<Arc<Dispatched>> {
         loop {
             let event = self.sub.rx.recv().await?;
-            if let Event::MessageCreated { message, .. } = &*event {
+            if let Event::MessageCreated { message, .. } = &*event.event {
                 if !self.mark(message) {
                     continue;
                 }
@@ -245,7 +245,7 @@ mod tests {
         hub.dispatch(created(&owner, m1));
         assert!(feed.next().await.is_some());
         assert!(feed.sub.rx.try_recv().is_ok_and(
-            |e| matches!(&*e, Event::MessageCreated { message, .. } if message.seq == 1)
+            |e| matches!(&*e.event, Event::MessageCreated { message, .. } if message.seq == 1)
         ));
         assert!(!feed.mark(&message(s, 1)), "seq 1 was delivered");
         // A queue of two: the third undelivered event drops the subscriber.

@@ -8,16 +8,25 @@
 use chatdesk_core::bus::{Bus, Event};
 use chatdesk_core::domain::{BusinessId, Party, SessionId};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 type SubId = u64;
 
+/// An event as the hub hands it to its subscribers: the bus's event, and room for what each
+/// of them would otherwise work out alike from it.
+pub struct Dispatched {
+    pub event: Arc<Event>,
+    /// A message's `newMessage` data, rendered by the first Socket.IO connection that sends
+    /// it and sent as it is by the others (`payload::render_dispatched`).
+    pub(super) new_message: OnceLock<Box<serde_json::value::RawValue>>,
+}
+
 #[derive(Default)]
 struct Registry {
     next_id: SubId,
-    queues: HashMap<SubId, mpsc::Sender<Arc<Event>>>,
+    queues: HashMap<SubId, mpsc::Sender<Arc<Dispatched>>>,
     by_session: HashMap<SessionId, HashSet<SubId>>,
     by_party: HashMap<String, HashSet<SubId>>,
     by_tenant: HashMap<String, HashSet<SubId>>,
@@ -75,7 +84,7 @@ pub struct Hub {
 pub struct Subscription {
     pub id: SubId,
     hub: Arc<Hub>,
-    pub rx: mpsc::Receiver<Arc<Event>>,
+    pub rx: mpsc::Receiver<Arc<Dispatched>>,
 }
 
 impl Drop for Subscription {
@@ -208,10 +217,14 @@ impl Hub {
                 r.audience(None, Some(&Party::Visitor(*visitor)), None)
             }
         };
+        let dispatched = Arc::new(Dispatched {
+            event,
+            new_message: OnceLock::new(),
+        });
         let mut dropped = Vec::new();
         for id in targets {
             if let Some(q) = r.queues.get(&id) {
-                if q.try_send(event.clone()).is_err() {
+                if q.try_send(dispatched.clone()).is_err() {
                     dropped.push(id);
                 }
             }

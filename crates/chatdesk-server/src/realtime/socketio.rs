@@ -216,13 +216,13 @@ async fn writer(
                     let _ = s.clone().disconnect();
                     return;
                 };
-                if let chatdesk_core::bus::Event::ReadAdvanced { session_id, session_number, reader, up_to_seq, .. } = &*event {
+                if let chatdesk_core::bus::Event::ReadAdvanced { session_id, session_number, reader, up_to_seq, .. } = &*event.event {
                     if *reader == p.party && Box::pin(push_unread(&s, &rt, &p, *session_id, *session_number, *up_to_seq)).await.is_err() {
                         let _ = s.clone().disconnect();
                         return;
                     }
                 }
-                if let Some((name, data)) = payload::render(&event, &p.party) {
+                if let Some((name, data)) = payload::render_dispatched(&event, &p.party) {
                     if s.emit(name, &data).is_err() {
                         // The socket's own buffer is full or it is gone.
                         let _ = s.clone().disconnect();

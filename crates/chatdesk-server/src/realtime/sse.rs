@@ -73,7 +73,7 @@ fn stream(
         move |(mut feed, me, presence)| async move {
             loop {
                 let event = feed.next().await?;
-                if let Some(e) = render(&event, &me, global) {
+                if let Some(e) = render(&event.event, &me, global) {
                     return Some((Ok(e), (feed, me, presence)));
                 }
             }
