@@ -12,8 +12,8 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 /// A message as seed 004's clients know it. Serialized straight from the stored message:
-/// every message is rendered for its sender's acknowledgement and for each audience, and
-/// building a JSON value first (a map of owned keys and strings) was a tenth of the socket
+/// every message is rendered for its sender's acknowledgement and once for its audience
+/// (`render`), and building a JSON value first (a map of owned keys and strings) was a tenth of the socket
 /// path's time.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -44,21 +44,22 @@ pub fn message(session_number: i64, m: &Message) -> MessagePayload<'_> {
     }
 }
 
-/// An event's data: a message as it is, or already rendered, anything else (rare) as a
-/// JSON value.
+/// An event's data: a message already rendered, anything else (rare) as a JSON value.
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum Payload<'a> {
-    Message(MessagePayload<'a>),
     Rendered(&'a RawValue),
     Other(Value),
 }
 
-/// `render` for an event the hub handed out: a message's data is rendered once, by the
-/// first connection that sends it, and the others send the same text. Every message goes
-/// to its sender's connection and to its agent's at least; rendering it through
-/// socketioxide's serializer was ~8,000 instructions a connection (callgrind, `fanout`).
-pub fn render_dispatched<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payload<'a>)> {
+/// What an event the hub handed out looks like to the connection of `me`: an event name
+/// and its data, or `None` when it is not for them (their own typing, their own read
+/// receipt). A message's data is rendered once, by the first connection that sends it, and
+/// the others send the same text: every message goes to its sender's connection and to its
+/// agent's at least, and rendering it through socketioxide's serializer was ~8,000
+/// instructions a connection (callgrind, `fanout`).
+pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payload<'a>)> {
+    let other = |name, data| Some((name, Payload::Other(data)));
     match &*d.event {
         Event::MessageCreated {
             session_number,
@@ -71,20 +72,6 @@ pub fn render_dispatched<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static 
             });
             Some(("newMessage", Payload::Rendered(json)))
         }
-        event => render(event, me),
-    }
-}
-
-/// What an event looks like to the connection of `me`: an event name and its data, or
-/// `None` when it is not for them (their own typing, their own read receipt).
-pub fn render<'a>(event: &'a Event, me: &Party) -> Option<(&'static str, Payload<'a>)> {
-    let other = |name, data| Some((name, Payload::Other(data)));
-    match event {
-        Event::MessageCreated {
-            session_number,
-            message: m,
-            ..
-        } => Some(("newMessage", Payload::Message(message(*session_number, m)))),
         Event::ReadAdvanced {
             session_id,
             session_number,
@@ -160,10 +147,7 @@ mod tests {
         let (
             Some(("newMessage", Payload::Rendered(a))),
             Some(("newMessage", Payload::Rendered(b))),
-        ) = (
-            render_dispatched(&d, &sender),
-            render_dispatched(&d, &agent),
-        )
+        ) = (render(&d, &sender), render(&d, &agent))
         else {
             panic!("a message renders as newMessage data");
         };

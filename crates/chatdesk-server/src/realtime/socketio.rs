@@ -222,7 +222,7 @@ async fn writer(
                         return;
                     }
                 }
-                if let Some((name, data)) = payload::render_dispatched(&event, &p.party) {
+                if let Some((name, data)) = payload::render(&event, &p.party) {
                     if s.emit(name, &data).is_err() {
                         // The socket's own buffer is full or it is gone.
                         let _ = s.clone().disconnect();

@@ -9,6 +9,7 @@
 //! Keep-alive comments go out every 15 seconds.
 
 use super::feed::Feed;
+use super::hub::Dispatched;
 use super::payload;
 use super::presence::PresenceGuard;
 use crate::auth::Caller;
@@ -73,7 +74,7 @@ fn stream(
         move |(mut feed, me, presence)| async move {
             loop {
                 let event = feed.next().await?;
-                if let Some(e) = render(&event.event, &me, global) {
+                if let Some(e) = render(&event, &me, global) {
                     return Some((Ok(e), (feed, me, presence)));
                 }
             }
@@ -87,12 +88,12 @@ fn stream(
     )
 }
 
-fn render(event: &Event, me: &Party, global: bool) -> Option<SseEvent> {
+fn render(event: &Dispatched, me: &Party, global: bool) -> Option<SseEvent> {
     if let Event::MessageCreated {
         session_number,
         message,
         ..
-    } = event
+    } = &*event.event
     {
         return Some(message_event(*session_number, message, global));
     }
