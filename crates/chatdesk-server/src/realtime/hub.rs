@@ -19,7 +19,7 @@ type SubId = u64;
 pub struct Dispatched {
     pub event: Arc<Event>,
     /// A message's `newMessage` data, rendered by the first Socket.IO connection that sends
-    /// it and sent as it is by the others (`payload::render_dispatched`).
+    /// it and sent as it is by the others (`payload::render`).
     pub(super) new_message: OnceLock<Box<serde_json::value::RawValue>>,
 }
 
