@@ -1,11 +1,15 @@
 //! Prometheus metrics, in a registry owned by the app (no global), rendered at `/metrics`.
 
+use axum::http::Method;
 use chatdesk_core::committer::CommitObserver;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use rustc_hash::FxBuildHasher;
+use std::collections::HashMap;
+use std::sync::RwLock;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -23,8 +27,12 @@ pub struct RouteLabels {
 
 pub struct Metrics {
     registry: Registry,
-    pub requests: Family<RequestLabels, Counter>,
-    pub latency: Family<RouteLabels, Histogram>,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    /// The families' series again, by route template, so that counting a request finds its
+    /// series without building label `String`s and SipHashing them twice (~3% of a session
+    /// GET's instructions). Route templates are the server's own, so a fast hash is safe.
+    http_series: RwLock<HashMap<Box<str>, Vec<RequestSeries>, FxBuildHasher>>,
     pub messages_appended: Counter,
     pub commit_batch_size: Histogram,
     pub commit_seconds: Histogram,
@@ -69,9 +77,60 @@ impl Metrics {
             registry,
             requests,
             latency,
+            http_series: RwLock::default(),
             messages_appended,
             commit_batch_size,
             commit_seconds,
+        }
+    }
+
+    /// Count one answered request and observe its latency.
+    pub fn http_request(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+        let found = |series: &[RequestSeries]| {
+            series
+                .iter()
+                .find(|s| s.status == status && s.method == method)
+                .cloned()
+        };
+        let known = self
+            .http_series
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(route)
+            .and_then(|series| found(series));
+        let series = known.unwrap_or_else(|| {
+            let mut by_route = self.http_series.write().unwrap_or_else(|e| e.into_inner());
+            let series = by_route.entry(route.into()).or_default();
+            found(series).unwrap_or_else(|| {
+                let added = self.new_series(method, route, status);
+                series.push(added.clone());
+                added
+            })
+        });
+        series.count.inc();
+        series.latency.observe(seconds);
+    }
+
+    fn new_series(&self, method: &Method, route: &str, status: u16) -> RequestSeries {
+        let (method_label, route_label) = (method.as_str().to_owned(), route.to_owned());
+        RequestSeries {
+            method: method.clone(),
+            status,
+            latency: self
+                .latency
+                .get_or_create(&RouteLabels {
+                    method: method_label.clone(),
+                    route: route_label.clone(),
+                })
+                .clone(),
+            count: self
+                .requests
+                .get_or_create(&RequestLabels {
+                    method: method_label,
+                    route: route_label,
+                    status,
+                })
+                .clone(),
         }
     }
 
@@ -81,6 +140,16 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         out
     }
+}
+
+/// One (method, route, status)'s request counter, and its (method, route)'s latency histogram:
+/// handles on the families' own series.
+#[derive(Clone)]
+struct RequestSeries {
+    method: Method,
+    status: u16,
+    count: Counter,
+    latency: Histogram,
 }
 
 impl Default for Metrics {
