@@ -28,6 +28,10 @@ pub fn serialize_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S
 
 /// The text's length in `buf`, or `None` when this fast path does not apply.
 fn write(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
+    // The fields from the stored UTC date and time: each accessor of a `DateTime` first
+    // works out its local date and time (adding the offset, zero here), ~100 instructions
+    // every time.
+    let t = t.naive_utc();
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
     let nanos = t.nanosecond();
     if nanos >= 1_000_000_000 {
