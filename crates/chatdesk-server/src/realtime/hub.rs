@@ -5,10 +5,11 @@
 //! Every subscriber has a bounded queue. One that cannot keep up is dropped (its client is
 //! disconnected and recovers by replay), so memory never grows without bound.
 
+use super::renderings::{Renderings, Slot};
 use chatdesk_core::bus::{Bus, Event};
 use chatdesk_core::domain::{BusinessId, Party, SessionId};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -19,8 +20,9 @@ type SubId = u64;
 pub struct Dispatched {
     pub event: Arc<Event>,
     /// A message's `newMessage` data, rendered by the first Socket.IO connection that sends
-    /// it and sent as it is by the others (`payload::render`).
-    pub(super) new_message: OnceLock<Box<serde_json::value::RawValue>>,
+    /// it (or by its sender's acknowledgement, `Renderings`) and sent as it is by the others
+    /// (`payload::render`).
+    pub(super) new_message: Slot,
 }
 
 #[derive(Default)]
@@ -78,6 +80,8 @@ impl Registry {
 pub struct Hub {
     registry: Mutex<Registry>,
     queue_capacity: usize,
+    /// Messages' renderings, shared with their senders' acknowledgements.
+    pub renderings: Renderings,
 }
 
 /// A registration with the hub. Dropping it unregisters.
@@ -98,6 +102,7 @@ impl Hub {
         Arc::new(Self {
             registry: Mutex::default(),
             queue_capacity: queue_capacity.max(1),
+            renderings: Renderings::default(),
         })
     }
 
@@ -217,10 +222,11 @@ impl Hub {
                 r.audience(None, Some(&Party::Visitor(*visitor)), None)
             }
         };
-        let dispatched = Arc::new(Dispatched {
-            event,
-            new_message: OnceLock::new(),
-        });
+        let new_message = match &*event {
+            Event::MessageCreated { message, .. } => self.renderings.slot(message.id),
+            _ => Slot::default(),
+        };
+        let dispatched = Arc::new(Dispatched { event, new_message });
         let mut dropped = Vec::new();
         for id in targets {
             if let Some(q) = r.queues.get(&id) {

@@ -7,6 +7,7 @@ pub mod hub;
 pub mod inbound;
 pub mod payload;
 pub mod presence;
+pub mod renderings;
 pub mod socketio;
 pub mod sse;
 pub mod upgrade_head;

@@ -44,6 +44,12 @@ pub fn message(session_number: i64, m: &Message) -> MessagePayload<'_> {
     }
 }
 
+/// A message's `newMessage` data (and its sender's acknowledgement) as JSON text.
+pub fn render_message(session_number: i64, m: &Message) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&message(session_number, m))
+        .expect("a message payload serializes")
+}
+
 /// An event's data: a message already rendered, anything else (rare) as a JSON value.
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -66,10 +72,9 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
             message: m,
             ..
         } => {
-            let json = d.new_message.get_or_init(|| {
-                serde_json::value::to_raw_value(&message(*session_number, m))
-                    .expect("a message payload serializes")
-            });
+            let json = d
+                .new_message
+                .get_or_init(|| render_message(*session_number, m));
             Some(("newMessage", Payload::Rendered(json)))
         }
         Event::ReadAdvanced {
@@ -119,7 +124,7 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
 mod tests {
     use super::*;
     use chatdesk_core::domain::{BusinessId, SenderType, UserId};
-    use std::sync::{Arc, OnceLock};
+    use std::sync::Arc;
 
     #[test]
     fn a_message_is_rendered_once_for_every_connection_and_as_its_own_payload() {
@@ -141,7 +146,7 @@ mod tests {
                 session_number: 3,
                 message: m.clone(),
             }),
-            new_message: OnceLock::new(),
+            new_message: Default::default(),
         };
         let agent = Party::User(UserId::parse("agent").unwrap());
         let (

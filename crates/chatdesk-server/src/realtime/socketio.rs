@@ -399,7 +399,11 @@ async fn send_message(
         session_type: Some("support".into()),
     };
     let _ = match rt.sessions.post_message(&p, req).await {
-        Ok((session, message, _)) => ack.send(&payload::message(session.number, &message)),
+        // The same text the hub's connections send as `newMessage` (`Renderings`).
+        Ok((session, message, _)) => {
+            let json = rt.hub.renderings.slot(message.id);
+            ack.send(&**json.get_or_init(|| payload::render_message(session.number, &message)))
+        }
         Err(e) => ack.send(&service_error(e)),
     };
 }
