@@ -22,6 +22,25 @@ static RUN: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
 /// Descriptors a process needs besides its connections (database, listener, runtime).
 const SPARE_FDS: u64 = 500;
 
+/// Dial, trying again (up to `DIAL_ATTEMPTS` in all) when the connection fails. 500 connects
+/// at once overflow the loopback listener's SYN queue (the kernel logs "possible SYN
+/// flooding" and answers with cookies), and now and then one of them is reset; this scenario
+/// measures memory, not that.
+async fn dial_retrying(d: Dial<'_>) -> anyhow::Result<Socket> {
+    let mut attempt = 1;
+    loop {
+        match Socket::dial(d.clone()).await {
+            Err(_) if attempt < DIAL_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
+const DIAL_ATTEMPTS: u32 = 3;
+
 /// Open connections until each count in `steps` (ascending) is reached and measure the server
 /// at every step: one row per step. A step past what `fd_limit` (per process) allows is
 /// measured at the most that fits, and says so.
@@ -54,7 +73,7 @@ pub async fn run(server: &Server, steps: &[usize], fd_limit: u64) -> anyhow::Res
             let end = (start + 500).min(target);
             let opened = futures::future::try_join_all((start..end).map(|i| {
                 let source = IpAddr::V4(Ipv4Addr::new(127, run, 0, 1 + (i / PER_SOURCE) as u8));
-                Socket::dial(Dial {
+                dial_retrying(Dial {
                     base: &server.base,
                     ns: "/chat",
                     auth: serde_json::json!({ "token": token }),

@@ -33,6 +33,7 @@ impl Drop for Socket {
 }
 
 /// Where and how to connect.
+#[derive(Clone)]
 pub struct Dial<'a> {
     /// `http://host:port`
     pub base: &'a str,
