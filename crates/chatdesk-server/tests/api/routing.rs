@@ -282,13 +282,15 @@ async fn the_idle_job_uses_each_tenants_timeout() {
                 app.get(&format!("/v1/sessions/{quick}"), &alice).await.1["status"] == "closed"
             })
             .await;
-            let (_, notes) = app
-                .get(&format!("/v1/sessions/{quick}/messages"), &alice)
-                .await;
-            assert_eq!(
-                notes["messages"][0]["content"],
-                "Conversation closed after inactivity"
-            );
+            // The note goes through the committer after the close has been committed, so a
+            // read can fall between the two.
+            until("the closed session carries its note", async || {
+                let (_, notes) = app
+                    .get(&format!("/v1/sessions/{quick}/messages"), &alice)
+                    .await;
+                notes["messages"][0]["content"] == "Conversation closed after inactivity"
+            })
+            .await;
             let (_, other) = app.get(&format!("/v1/sessions/{slow}"), &alice).await;
             assert_eq!(
                 other["status"], "waiting",
