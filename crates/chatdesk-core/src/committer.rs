@@ -138,40 +138,66 @@ async fn run(
     while rx.recv_many(&mut jobs, max_batch).await > 0 {
         let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
         let started = Instant::now();
-        let result = store.append_messages(&batch).await;
-        match result {
+        match store.append_messages(&batch).await {
             Ok(outcomes) => {
-                let created = outcomes
-                    .iter()
-                    .filter(|o| matches!(o, AppendOutcome::Created(_)))
-                    .count();
-                observer.batch_committed(batch.len(), created, started.elapsed());
-                let mut events = Vec::with_capacity(created);
-                for (job, outcome) in jobs.drain(..).zip(outcomes) {
-                    if let AppendOutcome::Created(m) = &outcome {
-                        events.push(Event::MessageCreated {
-                            business_id: job.audience.business_id,
-                            owner: job.audience.owner,
-                            session_number: job.audience.session_number,
-                            message: m.clone(),
-                        });
+                observer.batch_committed(batch.len(), created(&outcomes), started.elapsed());
+                answer(jobs.drain(..).zip(outcomes), bus.as_ref());
+            }
+            // One bad message must not fail the others that shared its transaction: each
+            // is tried again alone, so only the one that fails by itself gets the error.
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, size = batch.len(), "message batch failed; retrying each alone");
+                for (job, message) in jobs.drain(..).zip(batch) {
+                    let started = Instant::now();
+                    match store.append_messages(std::slice::from_ref(&message)).await {
+                        Ok(outcomes) => {
+                            observer.batch_committed(1, created(&outcomes), started.elapsed());
+                            answer(std::iter::once(job).zip(outcomes), bus.as_ref());
+                        }
+                        Err(e) => fail(job, &e.into()),
                     }
-                    let _ = job.reply.send(Ok(outcome));
-                }
-                for e in events {
-                    bus.publish(e);
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, size = batch.len(), "message batch failed to commit");
                 let err = ServiceError::from(e);
                 for job in jobs.drain(..) {
-                    let _ = job.reply.send(Err(clone_error(&err)));
+                    fail(job, &err);
                 }
             }
         }
     }
     tracing::debug!("committer drained and stopped");
+}
+
+fn created(outcomes: &[AppendOutcome]) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, AppendOutcome::Created(_)))
+        .count()
+}
+
+/// Answers each caller, then publishes the created messages (callers hear first).
+fn answer(done: impl Iterator<Item = (Job, AppendOutcome)>, bus: &dyn Bus) {
+    let mut events = Vec::new();
+    for (job, outcome) in done {
+        if let AppendOutcome::Created(m) = &outcome {
+            events.push(Event::MessageCreated {
+                business_id: job.audience.business_id,
+                owner: job.audience.owner,
+                session_number: job.audience.session_number,
+                message: m.clone(),
+            });
+        }
+        let _ = job.reply.send(Ok(outcome));
+    }
+    for e in events {
+        bus.publish(e);
+    }
+}
+
+fn fail(job: Job, err: &ServiceError) {
+    tracing::error!(error = %err, session = %job.message.session_id, "message failed to commit");
+    let _ = job.reply.send(Err(clone_error(err)));
 }
 
 fn clone_error(e: &ServiceError) -> ServiceError {

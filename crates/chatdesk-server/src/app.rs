@@ -110,6 +110,7 @@ pub async fn launch(
         auth: state.auth.clone(),
         hub: hub.clone(),
         trust_user_ids: settings.trusts_user_ids(),
+        believe_roles: settings.believes_claimed_roles(),
     };
     // Small WebSocket read buffers keep an idle connection cheap (a frame larger than the
     // buffer grows it for that frame); a client that cannot take its packets fast enough

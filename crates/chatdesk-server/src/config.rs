@@ -114,9 +114,16 @@ impl Settings {
             .map_err(Box::new)
     }
 
-    /// Are unproven user ids believed? (`--dev` implies it.)
+    /// Are unproven user ids believed? (`--dev` implies it.) A believed id is a customer:
+    /// trusting a front end's user id never grants a role.
     pub fn trusts_user_ids(&self) -> bool {
         self.dev || self.trust_unverified_user_ids
+    }
+
+    /// Are the seed documents' bare role claims believed (seed 004's `authenticate {role}`,
+    /// seed 002's contact call acting for the front end)? Only in `--dev`.
+    pub fn believes_claimed_roles(&self) -> bool {
+        self.dev
     }
 
     /// Settings for tests and embedding: defaults plus a database URL, nothing from the

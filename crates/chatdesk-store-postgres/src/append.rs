@@ -40,18 +40,25 @@ pub async fn append(
         sessions.insert(id, SessionTally::new(closed, last_seq));
     }
 
-    // Messages already stored under a client id this batch repeats.
-    let (key_sessions, keys): (Vec<uuid::Uuid>, Vec<&str>) = batch
-        .iter()
-        .filter_map(|m| Some((m.session_id.as_uuid(), m.client_msg_id.as_ref()?.as_str())))
-        .unzip();
-    let mut stored: HashMap<(SessionId, String), Message> = HashMap::new();
+    // Messages already stored under a sender's client id this batch repeats.
+    let mut key_sessions = Vec::new();
+    let mut key_senders = Vec::new();
+    let mut keys = Vec::new();
+    for m in batch {
+        if let Some(key) = &m.client_msg_id {
+            key_sessions.push(m.session_id.as_uuid());
+            key_senders.push(m.sender.key());
+            keys.push(key.as_str());
+        }
+    }
+    let mut stored: HashMap<(SessionId, String, String), Message> = HashMap::new();
     if !keys.is_empty() {
         let found = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE (session_id, client_msg_id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))"
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE (session_id, sender, client_msg_id) \
+             IN (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]))"
         ))
         .bind(&key_sessions)
+        .bind(&key_senders)
         .bind(&keys)
         .fetch_all(&mut *tx)
         .await
@@ -59,7 +66,10 @@ pub async fn append(
         for r in &found {
             let m = rows::message(&rows::PgRowRef(r))?;
             if let Some(key) = &m.client_msg_id {
-                stored.insert((m.session_id, key.as_str().to_owned()), m.clone());
+                stored.insert(
+                    (m.session_id, m.sender.key(), key.as_str().to_owned()),
+                    m.clone(),
+                );
             }
         }
     }
@@ -71,7 +81,7 @@ pub async fn append(
         let key = m
             .client_msg_id
             .as_ref()
-            .map(|k| (m.session_id, k.as_str().to_owned()));
+            .map(|k| (m.session_id, m.sender.key(), k.as_str().to_owned()));
         if let Some(original) = key.as_ref().and_then(|k| stored.get(k)) {
             outcomes.push(AppendOutcome::Duplicate(original.clone()));
             continue;

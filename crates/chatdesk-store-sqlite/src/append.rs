@@ -11,7 +11,7 @@
 //! index segment of its own. Written directly, the batch's entries are flushed once, at the
 //! commit. The counter UPDATE names `status` and `agent_id` (which the queue-length triggers
 //! watch) only for a session a staff reply claims. Messages are handled in arrival order
-//! and inserted at once, so a repeat of a client id later in the same batch finds the row
+//! and inserted at once, so a sender's repeat of a client id later in the same batch finds the row
 //! its first occurrence wrote, exactly as a retry in a later batch would.
 
 use crate::direct::error;
@@ -25,7 +25,7 @@ use std::collections::HashMap;
 pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
     let mut find_key = tx
         .prepare_cached(&format!(
-            "SELECT {} FROM messages WHERE session_id = ?1 AND client_msg_id = ?2",
+            "SELECT {} FROM messages WHERE session_id = ?1 AND sender = ?2 AND client_msg_id = ?3",
             rows::MESSAGE_COLUMNS
         ))
         .map_err(error)?;
@@ -52,10 +52,14 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         let sid = m.session_id.as_uuid().into_bytes();
         let key = m.client_msg_id.as_ref().map(|k| k.as_str());
         if let Some(key) = key {
+            let sender = m.sender.key();
             static COLUMNS: rows::StatementColumns = rows::StatementColumns::new();
-            let stored = rows::first(&mut find_key, &COLUMNS, params![&sid[..], key], |r| {
-                rows::message(r)
-            })?;
+            let stored = rows::first(
+                &mut find_key,
+                &COLUMNS,
+                params![&sid[..], sender, key],
+                |r| rows::message(r),
+            )?;
             if let Some(original) = stored {
                 outcomes.push(AppendOutcome::Duplicate(original));
                 continue;

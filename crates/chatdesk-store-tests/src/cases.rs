@@ -1804,3 +1804,55 @@ pub async fn queue_positions_follow_every_way_in_and_out(store: Arc<dyn Store>) 
         .unwrap();
     assert!(!created && told.is_none());
 }
+
+/// Through the committer: a batch one of whose messages cannot be written (here, an id that
+/// is already taken) fails that message alone; the others that shared its transaction are
+/// committed with gap-free seqs. Run on one thread, so all of them queue into one batch.
+pub async fn a_failing_message_fails_only_itself(store: Arc<dyn Store>) {
+    use chatdesk_core::bus::InProcessBus;
+    use chatdesk_core::committer::{Audience, Committer, CommitterConfig, NoObserver};
+    let ann = user("ann");
+    let s = create(&store, &ann, "shop").await;
+    let taken = created(append_one(&store, msg(s.id, &ann, "first")).await);
+    let (committer, task) = Committer::spawn(
+        store.clone(),
+        Arc::new(InProcessBus::new(16)),
+        Arc::new(NoObserver),
+        CommitterConfig::default(),
+    );
+    let audience = Audience {
+        business_id: tenant("shop"),
+        owner: ann.clone(),
+        session_number: s.number,
+    };
+    let sends = (0..6).map(|i| {
+        let mut m = msg(s.id, &ann, &format!("m{i}"));
+        if i == 3 {
+            m.id = taken.id;
+        }
+        committer.append(m, audience.clone())
+    });
+    let results = futures::future::join_all(sends).await;
+    for (i, r) in results.iter().enumerate() {
+        match (i, r) {
+            (3, Err(_)) => {}
+            (3, Ok(o)) => panic!("the message with a taken id was written: {o:?}"),
+            (_, Ok(AppendOutcome::Created(_))) => {}
+            (_, other) => panic!("message {i} failed with the bad one: {other:?}"),
+        }
+    }
+    drop(committer);
+    task.await.unwrap();
+    let all = store
+        .list_messages(
+            s.id,
+            MessageRange::After {
+                after: 0,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
+}

@@ -85,6 +85,16 @@ macro_rules! contract_tests {
             departments_and_agents,
             routing_assigns_oldest_first_to_the_least_loaded_eligible_agent,
         );
+        $crate::contract_tests!(@one_thread $make; a_failing_message_fails_only_itself);
+    };
+    // Cases whose sends must all queue before the committer runs again.
+    (@one_thread $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "current_thread")]
+            async fn $case() {
+                $crate::run($make, $crate::cases::$case).await;
+            }
+        )*
     };
     (@each $make:path; $($case:ident),* $(,)?) => {
         $(

@@ -29,6 +29,13 @@ impl Content {
                 format!("content must be at most {max_chars} characters"),
             ));
         }
+        if raw.contains('\0') {
+            return Err(Invalid::new(
+                "content",
+                "invalid_content",
+                "content must not contain U+0000",
+            ));
+        }
         Ok(Self(raw.to_owned()))
     }
 
@@ -101,5 +108,9 @@ mod tests {
             "content_too_long"
         );
         assert_eq!(Content::parse(" hi\n", 5).unwrap().as_str(), " hi\n");
+        assert_eq!(
+            Content::parse("a\0b", 5).unwrap_err().code,
+            "invalid_content"
+        );
     }
 }

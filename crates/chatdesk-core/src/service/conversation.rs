@@ -9,7 +9,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 
 /// Which session a conversation-style request means.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Conversation {
     /// A session by its UUID.
     Id(String),

@@ -536,6 +536,8 @@ impl SessionService {
             Role::Agent | Role::Admin if session.owner != p.party => p.party.user_id().cloned(),
             _ => None,
         };
+        // Kept only to tell a true retry from a key reused for another text.
+        let keyed_content = client_msg_id.as_ref().map(|_| content.as_str().to_owned());
         let message = NewMessage {
             id: MessageId::generate(),
             session_id: session.id,
@@ -553,7 +555,13 @@ impl SessionService {
         };
         match self.committer.append(message, audience).await? {
             AppendOutcome::Created(m) => Ok((m, true)),
-            AppendOutcome::Duplicate(m) => Ok((m, false)),
+            AppendOutcome::Duplicate(m) if keyed_content.as_deref() == Some(m.content.as_str()) => {
+                Ok((m, false))
+            }
+            AppendOutcome::Duplicate(_) => Err(ServiceError::conflict(
+                "client_msg_id_reused",
+                "this client_msg_id was already used for a message with other content",
+            )),
             AppendOutcome::SessionMissing => Err(ServiceError::NotFound("session")),
             AppendOutcome::SessionClosed => Err(ServiceError::conflict(
                 "session_closed",
@@ -721,12 +729,27 @@ fn parse_clearable<T>(
 fn metadata_object(raw: Option<serde_json::Value>) -> Result<Option<serde_json::Value>, Invalid> {
     match raw {
         None => Ok(None),
+        Some(v @ serde_json::Value::Object(_)) if holds_nul(&v) => Err(Invalid::new(
+            "metadata",
+            "invalid_metadata",
+            "metadata must not contain U+0000 in a key or a string",
+        )),
         Some(v @ serde_json::Value::Object(_)) => Ok(Some(v)),
         Some(_) => Err(Invalid::new(
             "metadata",
             "invalid_metadata",
             "metadata must be a JSON object",
         )),
+    }
+}
+
+/// U+0000 anywhere in a JSON value: PostgreSQL's `jsonb` cannot store it.
+fn holds_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
     }
 }
 

@@ -102,7 +102,8 @@ impl Feed {
     }
 
     /// Watch a session (which `p` may see) and return the messages after `since_seq` to send
-    /// before any live event.
+    /// before any live event. A `since_seq` past the session's last message is read as that
+    /// last message: the client has seen everything, and what comes next is delivered.
     pub async fn join(
         &mut self,
         sessions: &SessionService,
@@ -111,9 +112,10 @@ impl Feed {
         since_seq: i64,
     ) -> ServiceResult<(Session, Vec<Message>)> {
         let visible = sessions.get_session(p, session).await?;
+        let since_seq = since_seq.clamp(0, visible.last_seq);
         self.hub.watch_session(&self.sub, visible.id);
         let mut backlog = Vec::new();
-        let mut after = since_seq.max(0);
+        let mut after = since_seq;
         while backlog.len() < MAX_REPLAY {
             let page = sessions
                 .list_messages(
@@ -134,7 +136,7 @@ impl Feed {
                 break;
             }
         }
-        let from = since_seq.max(0) + 1;
+        let from = since_seq + 1;
         let range = match self.delivered.get(&visible.id) {
             Some(live) => {
                 backlog.retain(|m| !live.contains(m.seq));

@@ -96,6 +96,21 @@ impl Typing {
     }
 }
 
+/// `joinSession {sessionId, sinceSeq?}` (`sinceSeq` defaults to 0: the whole history).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinSession {
+    pub session_id: Option<String>,
+    pub since_seq: Option<i64>,
+}
+
+/// `leaveSession {sessionId}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaveSession {
+    pub session_id: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +161,19 @@ mod tests {
         ] {
             assert!(send(json).is_err(), "{json} was accepted");
         }
+    }
+
+    #[test]
+    fn a_join_with_a_since_seq_of_the_wrong_type_is_refused() {
+        for json in [
+            r#"{"sessionId": "s", "sinceSeq": "5"}"#,
+            r#"{"sessionId": "s", "sinceSeq": 1.5}"#,
+            r#"{"sessionId": 5}"#,
+        ] {
+            assert!(serde_json::from_str::<JoinSession>(json).is_err(), "{json}");
+        }
+        let j: JoinSession = serde_json::from_str(r#"{"sessionId": "s"}"#).unwrap();
+        assert_eq!((j.session_id.as_deref(), j.since_seq), (Some("s"), None));
     }
 
     #[test]

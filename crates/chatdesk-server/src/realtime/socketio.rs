@@ -40,6 +40,8 @@ pub struct Realtime {
     pub auth: Arc<Authenticator>,
     pub hub: Arc<Hub>,
     pub trust_user_ids: bool,
+    /// `--dev` only: the bare claim's `role` is believed too.
+    pub believe_roles: bool,
 }
 
 /// The proven identity of a socket.
@@ -62,13 +64,30 @@ enum Command {
 #[derive(Clone)]
 struct Writer(mpsc::Sender<Box<Command>>);
 
-/// Per socket and session: when it last said it was typing or had stopped, and which (for
-/// throttling and the auto-stop). A stop is kept, not forgotten: socketioxide handles each
-/// event in its own task, so a burst's late "typing" can be handled after the "stopped" that
-/// the client sent last; inside the throttle window it is then dropped instead of starting
-/// typing again.
+/// Per socket and conversation (as the client named it): when it last said it was typing or
+/// had stopped, and which (for throttling and the auto-stop). A stop is kept, not forgotten:
+/// socketioxide handles each event in its own task, so a burst's late "typing" can be handled
+/// after the "stopped" that the client sent last; inside the throttle window it is then
+/// dropped instead of starting typing again.
 #[derive(Clone, Default)]
-struct TypingState(Arc<Mutex<HashMap<i64, (Instant, bool)>>>);
+struct TypingState(Arc<Mutex<HashMap<Conversation, (Instant, bool)>>>);
+
+/// Conversations one socket can be typing in at once; typing in more is dropped, so a
+/// client cannot grow this map without bound.
+const MAX_TYPING_CONVERSATIONS: usize = 32;
+
+impl TypingState {
+    /// Whether `to` is tracked or can be: a full map first forgets stops older than the
+    /// throttle window (nothing depends on them any more).
+    fn room_for(&self, to: &Conversation) -> bool {
+        let mut last = self.0.lock().expect("typing lock");
+        if last.contains_key(to) || last.len() < MAX_TYPING_CONVERSATIONS {
+            return true;
+        }
+        last.retain(|_, (t, typing)| *typing || t.elapsed() < TYPING_THROTTLE);
+        last.len() < MAX_TYPING_CONVERSATIONS
+    }
+}
 
 pub fn register(io: &SocketIo) {
     io.ns("/chat", on_connect.with(handshake));
@@ -328,14 +347,13 @@ async fn authenticate_inner(
                 ))
             }
         };
-        let role = match data
+        let claimed = data
             .get("role")
             .and_then(Value::as_str)
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
-            Some("ADMIN") => Role::Admin,
-            Some("AGENT") => Role::Agent,
+            .map(str::to_ascii_uppercase);
+        let role = match claimed.as_deref() {
+            Some("ADMIN") if rt.believe_roles => Role::Admin,
+            Some("AGENT") if rt.believe_roles => Role::Agent,
             _ => Role::Customer,
         };
         Principal::user(UserId::parse(&id)?, role, None)
@@ -457,10 +475,10 @@ async fn typing(s: SocketRef, State(rt): State<Realtime>, TryData(data): TryData
     };
     let is_typing = data.is_typing.unwrap_or(true);
     let state = s.extensions.get::<TypingState>().unwrap_or_default();
-    let key = match &to {
-        Conversation::Number(n) => *n,
-        _ => 0,
-    };
+    let key = to.clone();
+    if !state.room_for(&key) {
+        return;
+    }
     if is_typing {
         let now = Instant::now();
         let throttled = {
@@ -469,7 +487,7 @@ async fn typing(s: SocketRef, State(rt): State<Realtime>, TryData(data): TryData
                 .get(&key)
                 .is_some_and(|(t, _)| now.saturating_duration_since(*t) < TYPING_THROTTLE);
             if !recent {
-                last.insert(key, (now, true));
+                last.insert(key.clone(), (now, true));
             }
             recent
         };
@@ -509,46 +527,45 @@ async fn stop_all_typing(s: &SocketRef, rt: &Realtime) {
     let Some(state) = s.extensions.get::<TypingState>() else {
         return;
     };
-    let keys: Vec<i64> = state
+    let typing_in: Vec<Conversation> = state
         .0
         .lock()
         .expect("typing lock")
         .drain()
         .filter(|(_, (_, typing))| *typing)
-        .map(|(k, _)| k)
+        .map(|(to, _)| to)
         .collect();
-    for k in keys {
-        let _ = rt.sessions.typing(&p, Conversation::Number(k), false).await;
+    for to in typing_in {
+        let _ = rt.sessions.typing(&p, to, false).await;
     }
 }
 
-async fn join_session(s: SocketRef, Data(data): Data<Value>, ack: AckSender) {
+async fn join_session(s: SocketRef, TryData(data): TryData<inbound::JoinSession>, ack: AckSender) {
     let Some(Writer(tx)) = s.extensions.get::<Writer>() else {
         let _ = ack.send(&unauthenticated());
         return;
     };
-    let Some(session) = data
-        .get("sessionId")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
+    let data = match data {
+        Ok(data) => data,
+        Err(e) => {
+            let _ = ack.send(&invalid_body(e));
+            return;
+        }
+    };
+    let Some(session) = data.session_id else {
         let _ = ack.send(&error_value(ApiError::bad_request(
             "missing_field",
             "joinSession needs sessionId",
         )));
         return;
     };
-    let since_seq = data.get("sinceSeq").and_then(Value::as_i64).unwrap_or(0);
     let (reply, answer) = oneshot::channel();
-    if tx
-        .send(Box::new(Command::Join {
-            session,
-            since_seq,
-            reply,
-        }))
-        .await
-        .is_err()
-    {
+    let join = Command::Join {
+        session,
+        since_seq: data.since_seq.unwrap_or(0),
+        reply,
+    };
+    if tx.send(Box::new(join)).await.is_err() {
         return;
     }
     if let Ok(v) = answer.await {
@@ -556,15 +573,9 @@ async fn join_session(s: SocketRef, Data(data): Data<Value>, ack: AckSender) {
     }
 }
 
-async fn leave_session(s: SocketRef, Data(data): Data<Value>) {
-    if let (Some(Writer(tx)), Some(session)) = (
-        s.extensions.get::<Writer>(),
-        data.get("sessionId").and_then(Value::as_str),
-    ) {
-        let _ = tx
-            .send(Box::new(Command::Leave {
-                session: session.to_owned(),
-            }))
-            .await;
+async fn leave_session(s: SocketRef, TryData(data): TryData<inbound::LeaveSession>) {
+    let session = data.ok().and_then(|d| d.session_id);
+    if let (Some(Writer(tx)), Some(session)) = (s.extensions.get::<Writer>(), session) {
+        let _ = tx.send(Box::new(Command::Leave { session })).await;
     }
 }

@@ -93,8 +93,31 @@ async fn a_retry_with_the_same_client_msg_id_returns_the_original(app: TestApp) 
         .await;
     assert_eq!(s2, StatusCode::OK);
     assert_eq!(m1, m2);
+    // The same key with another text is a client bug, not a retry.
+    assert_error(
+        &app.post(
+            &path,
+            &who,
+            json!({"content": "something else", "client_msg_id": "abc-1"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "client_msg_id_reused",
+    );
+    // A key belongs to its sender: the agent's "abc-1" is a message of its own.
+    let agent = app.agent("ava", "default");
+    let (s3, m3) = app
+        .post(
+            &path,
+            &agent,
+            json!({"content": "hello", "client_msg_id": "abc-1"}),
+        )
+        .await;
+    assert_eq!(s3, StatusCode::CREATED, "{m3}");
+    assert_eq!(m3["sender_type"], "agent");
+    assert_ne!(m3["id"], m1["id"]);
     let (_, list) = app.get(&path, &who).await;
-    assert_eq!(list["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(list["messages"].as_array().unwrap().len(), 2);
 }
 
 async fn bad_content_is_refused_and_nothing_is_written(app: TestApp) {
@@ -132,6 +155,12 @@ async fn bad_content_is_refused_and_nothing_is_written(app: TestApp) {
             .await,
         StatusCode::BAD_REQUEST,
         "invalid_client_msg_id",
+    );
+    // U+0000 fits no store's text (PostgreSQL refuses it): a 400 before the write path.
+    assert_error(
+        &app.post(&path, &who, json!({"content": "a\u{0}b"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_content",
     );
     // Exactly at the limit is fine, counted in characters.
     let (status, _) = app

@@ -17,6 +17,23 @@ on_both_stores!(
     echo_namespace_is_off_by_default
 );
 on_both_stores!(@with echo_on; echo_namespace_relays_in_order);
+on_both_stores!(@with trusting; sockets_hold_under_unlucky_input);
+
+fn trusting(s: &mut chatdesk_server::Settings) {
+    s.trust_unverified_user_ids = true;
+}
+
+async fn sockets_hold_under_unlucky_input(app: TestApp) {
+    node(
+        &app,
+        "hardening.mjs",
+        &[
+            ("USER_TOKEN", token(&app, "hana", Role::Customer, None)),
+            ("AGENT_TOKEN", token(&app, "agent-h", Role::Agent, None)),
+        ],
+    )
+    .await;
+}
 
 fn echo_on(s: &mut chatdesk_server::Settings) {
     s.echo_namespace = true;
