@@ -90,6 +90,7 @@ pub async fn launch(
         metrics,
         hub: hub.clone(),
         login_ttl: Duration::from_secs(settings.login_token_ttl_secs),
+        guards: Arc::new(crate::guards::Guards::new(&settings.limits)),
         settings: Arc::new(settings.clone()),
     };
     let sweeper = spawn_idle_sweeper(&state);
@@ -111,6 +112,8 @@ pub async fn launch(
         hub: hub.clone(),
         trust_user_ids: settings.trusts_user_ids(),
         believe_roles: settings.believes_claimed_roles(),
+        events: settings.limits.socket_events,
+        unauthenticated_for: Duration::from_secs(settings.limits.unauthenticated_socket_secs),
     };
     // Small WebSocket read buffers keep an idle connection cheap (a frame larger than the
     // buffer grows it for that frame); a client that cannot take its packets fast enough
@@ -119,6 +122,7 @@ pub async fn launch(
         .with_state(realtime)
         .ws_read_buffer_size(1024)
         .max_buffer_size(256)
+        .max_payload(settings.max_body_bytes as u64)
         .build_layer();
     socketio::register(&io);
     if settings.echo_namespace {
@@ -140,9 +144,12 @@ pub async fn launch(
             io.close().await;
         }
     };
-    axum::serve(listener, router)
-        .with_graceful_shutdown(stop_realtime)
-        .await?;
+    let limits = crate::serve::ConnectionLimits {
+        per_ip: settings.limits.max_connections_per_ip,
+        header_timeout: Duration::from_secs(settings.limits.request_head_timeout_secs.max(1)),
+    };
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    crate::serve::serve(listener, router, limits, stop_realtime, grace).await;
     hub_task.abort();
     // Background tasks hold handles to the service (and so to the committer): stop them
     // first. An interrupted webhook attempt stays leased and is retried after a restart.
@@ -153,7 +160,6 @@ pub async fn launch(
 
     // Every handle to the committer was in the router, now dropped: the committer finishes
     // what is queued and stops.
-    let grace = Duration::from_secs(settings.shutdown_grace_secs);
     if tokio::time::timeout(grace, committer_task).await.is_err() {
         tracing::warn!("the committer did not drain within the grace period");
     }

@@ -6,6 +6,8 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use crate::limits::Rate;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -58,6 +60,8 @@ pub struct Settings {
     pub webhook_max_attempts: u32,
     /// Webhooks: how long one attempt may take.
     pub webhook_timeout_secs: u64,
+    /// Abuse limits (`[limits]` in the file, `CHATDESK_LIMITS__<NAME>` in the environment).
+    pub limits: LimitSettings,
     /// Each seed door can be switched off.
     pub door_storefront: bool,
     pub door_assistant: bool,
@@ -93,6 +97,7 @@ impl Default for Settings {
             webhook_retry_base_ms: 1000,
             webhook_max_attempts: 12,
             webhook_timeout_secs: 10,
+            limits: LimitSettings::default(),
             door_storefront: true,
             door_assistant: true,
             door_livechat: true,
@@ -103,13 +108,63 @@ impl Default for Settings {
     }
 }
 
+/// What one client may do, and how fast. A rate is `{burst, every_secs}`: `burst` at once,
+/// then one more every `every_secs`; a burst of 0 turns that limit off. docs/security.md
+/// says what each protects.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LimitSettings {
+    /// Login attempts per client address.
+    pub login_per_ip: Rate,
+    /// Failed logins per account (a success clears them).
+    pub login_failures_per_account: Rate,
+    /// Password hashes computed at once (each holds argon2's ~19 MB); others wait up to 5 s,
+    /// then get `429`.
+    pub login_hashing_concurrency: usize,
+    /// Sessions opened (created, not resumed) per client address, through any door.
+    pub session_opens_per_ip: Rate,
+    /// Events one Socket.IO connection may send; a connection that exceeds it is cut.
+    pub socket_events: Rate,
+    /// Seconds a Socket.IO connection may stay without proving who it is.
+    pub unauthenticated_socket_secs: u64,
+    /// Open connections from one client address (WebSockets and event streams included);
+    /// 0 turns the limit off (behind a proxy every client has the proxy's address).
+    pub max_connections_per_ip: usize,
+    /// Seconds a client may take to send a request's head before it is disconnected.
+    pub request_head_timeout_secs: u64,
+    /// Behind a trusted proxy: the header whose last address is the client's (e.g.
+    /// `X-Forwarded-For`). Unset: the peer's address. Never set it without such a proxy: a
+    /// client could name any address.
+    pub client_ip_header: Option<String>,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            login_per_ip: Rate::new(10, 30.0),
+            login_failures_per_account: Rate::new(5, 60.0),
+            login_hashing_concurrency: 2,
+            session_opens_per_ip: Rate::new(30, 20.0),
+            socket_events: Rate::new(100, 0.05),
+            unauthenticated_socket_secs: 30,
+            max_connections_per_ip: 256,
+            request_head_timeout_secs: 10,
+            client_ip_header: None,
+        }
+    }
+}
+
 impl Settings {
     /// Load from the layers above. `config_file` defaults to `chatdesk.toml` if it exists.
     pub fn load(config_file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let file = config_file.map_or_else(|| PathBuf::from("chatdesk.toml"), Path::to_path_buf);
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("CHATDESK_").ignore(&["test_pg_url", "config"]))
+            .merge(
+                Env::prefixed("CHATDESK_")
+                    .ignore(&["test_pg_url", "config"])
+                    .split("__"),
+            )
             .extract()
             .map_err(Box::new)
     }
@@ -153,11 +208,16 @@ mod tests {
             )?;
             jail.set_env("CHATDESK_MAX_BODY_BYTES", "2048");
             jail.set_env("CHATDESK_JWT_SECRET", "s3cret");
+            jail.set_env("CHATDESK_LIMITS__LOGIN_PER_IP", "{burst=3, every_secs=1.5}");
+            jail.set_env("CHATDESK_LIMITS__MAX_CONNECTIONS_PER_IP", "0");
             let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert_eq!(s.max_body_bytes, 2048);
             assert_eq!(s.jwt_secret.as_deref(), Some("s3cret"));
             assert_eq!(s.database_url, "sqlite://chatdesk.db");
+            assert_eq!(s.limits.login_per_ip, Rate::new(3, 1.5));
+            assert_eq!(s.limits.max_connections_per_ip, 0);
+            assert_eq!(s.limits.session_opens_per_ip, Rate::new(30, 20.0));
             Ok(())
         });
     }

@@ -7,10 +7,13 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod guards;
 pub mod http;
+pub mod limits;
 pub mod metrics;
 pub mod realtime;
 pub mod rfc3339;
+pub mod serve;
 pub mod state;
 pub mod webhooks;
 

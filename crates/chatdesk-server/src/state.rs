@@ -17,5 +17,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub hub: Arc<Hub>,
     pub login_ttl: Duration,
+    pub guards: Arc<crate::guards::Guards>,
     pub settings: Arc<Settings>,
 }

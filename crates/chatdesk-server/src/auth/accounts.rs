@@ -44,8 +44,19 @@ pub async fn add(
     })
 }
 
-/// The account whose email and password match, or `None`.
+/// The account whose email and password match, or `None`; under the login limits.
 pub async fn login(
+    state: &crate::state::AppState,
+    ip: std::net::IpAddr,
+    email: &str,
+    plain_password: &str,
+) -> crate::error::ApiResult<Option<Account>> {
+    let check = async { Ok(check_password(state.store.as_ref(), email, plain_password).await?) };
+    state.guards.login(ip, email, check).await
+}
+
+/// The account whose email and password match, or `None`.
+async fn check_password(
     store: &dyn Store,
     email: &str,
     plain_password: &str,

@@ -15,6 +15,7 @@ use super::presence::PresenceGuard;
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::http::doors::support::destination;
+use crate::limits::{Allowance, Rate};
 use chatdesk_core::domain::{UserId, VisitorId};
 use chatdesk_core::identity::{Principal, Role};
 use chatdesk_core::service::{Conversation, PostMessage, SessionService};
@@ -42,6 +43,28 @@ pub struct Realtime {
     pub trust_user_ids: bool,
     /// `--dev` only: the bare claim's `role` is believed too.
     pub believe_roles: bool,
+    /// Events one connection may send; past it the connection is cut.
+    pub events: Rate,
+    /// How long a connection may stay without proving who it is.
+    pub unauthenticated_for: Duration,
+}
+
+/// A connection's inbound events, counted against [`Realtime::events`].
+#[derive(Clone)]
+struct Inbound(Arc<Allowance>);
+
+/// Count one inbound event; a connection past its allowance is cut (it may reconnect and
+/// replay, at the pace the limit allows).
+fn admit(s: &SocketRef) -> bool {
+    let within = s
+        .extensions
+        .get::<Inbound>()
+        .is_none_or(|Inbound(allowance)| allowance.take());
+    if !within {
+        tracing::debug!(socket = %s.id, "socket cut: too many events");
+        let _ = s.clone().disconnect();
+    }
+    within
 }
 
 /// The proven identity of a socket.
@@ -118,10 +141,14 @@ async fn handshake(
     let token = auth
         .ok()
         .and_then(|a| a.get("token").and_then(Value::as_str).map(str::to_owned));
+    s.extensions
+        .insert(Inbound(Arc::new(Allowance::new(rt.events))));
     if let Some(token) = token {
         let p = principal_from_token(&rt, &token).await?;
         prepare(&s, &rt, p.clone());
         track_presence(&s, &rt, &p).await;
+    } else {
+        cut_if_still_anonymous(&s, rt.unauthenticated_for);
     }
     s.extensions.insert(TypingState::default());
     s.on("authenticate", authenticate);
@@ -138,6 +165,19 @@ async fn handshake(
         s.extensions.remove::<Online>();
     });
     Ok(())
+}
+
+/// A connection that has not proved who it is within `after` is closed: an anonymous socket
+/// can do nothing but hold memory.
+fn cut_if_still_anonymous(s: &SocketRef, after: Duration) {
+    let s = s.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        if s.connected() && identity(&s).is_none() {
+            tracing::debug!(socket = %s.id, "socket cut: never authenticated");
+            let _ = s.disconnect();
+        }
+    });
 }
 
 impl std::fmt::Display for ApiError {
@@ -307,6 +347,9 @@ async fn authenticate(
     Data(data): Data<Value>,
     ack: AckSender,
 ) {
+    if !admit(&s) {
+        return;
+    }
     let answer = match authenticate_inner(&s, &rt, &data).await {
         Ok(p) => {
             let who = json!({"ok": true, "userId": crate::http::doors::party_id(&p.party), "role": p.role.as_str()});
@@ -392,6 +435,9 @@ async fn send_message(
     TryData(data): TryData<inbound::SendMessage>,
     ack: AckSender,
 ) {
+    if !admit(&s) {
+        return;
+    }
     let Some(p) = identity(&s) else {
         let _ = ack.send(&unauthenticated());
         return;
@@ -432,6 +478,9 @@ async fn mark_as_read(
     TryData(data): TryData<inbound::MarkAsRead>,
     ack: AckSender,
 ) {
+    if !admit(&s) {
+        return;
+    }
     let Some(p) = identity(&s) else {
         let _ = ack.send(&unauthenticated());
         return;
@@ -468,6 +517,9 @@ async fn read(
 
 /// No acknowledgement: data that does not read as `typing`'s is dropped.
 async fn typing(s: SocketRef, State(rt): State<Realtime>, TryData(data): TryData<inbound::Typing>) {
+    if !admit(&s) {
+        return;
+    }
     let Some(p) = identity(&s) else { return };
     let Ok(mut data) = data else { return };
     let Some(to) = data.conversation() else {
@@ -574,6 +626,9 @@ async fn join_session(s: SocketRef, TryData(data): TryData<inbound::JoinSession>
 }
 
 async fn leave_session(s: SocketRef, TryData(data): TryData<inbound::LeaveSession>) {
+    if !admit(&s) {
+        return;
+    }
     let session = data.ok().and_then(|d| d.session_id);
     if let (Some(Writer(tx)), Some(session)) = (s.extensions.get::<Writer>(), session) {
         let _ = tx.send(Box::new(Command::Leave { session })).await;

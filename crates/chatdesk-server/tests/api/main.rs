@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod abuse;
 mod agents;
 mod authz;
 mod cli;

@@ -57,7 +57,7 @@ fn token(app: &TestApp, sub: &str, role: Role, business: Option<&str>) -> String
 }
 
 /// Run one of tests/js/*.mjs against the app; its last line is a JSON report.
-async fn node(app: &TestApp, script: &str, env: &[(&str, String)]) -> Value {
+pub(crate) async fn node(app: &TestApp, script: &str, env: &[(&str, String)]) -> Value {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js");
     assert!(
         std::path::Path::new(dir).join("node_modules/socket.io-client").exists(),

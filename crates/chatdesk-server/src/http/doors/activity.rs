@@ -65,13 +65,14 @@ pub struct Started {
     responses((status = 201, body = Started), (status = 200, description = "An active session was refreshed", body = Started)))]
 async fn start(
     State(state): State<AppState>,
+    crate::guards::ClientIp(ip): crate::guards::ClientIp,
     headers: HeaderMap,
     JsonOrEmpty(_): JsonOrEmpty<serde_json::Value>,
 ) -> ApiResult<(StatusCode, ApiJson<Started>)> {
     let p = state.auth.require(&headers).await?;
     let (s, is_new) = state
-        .sessions
-        .open_session(&p, OpenSession::default())
+        .guards
+        .open_session(ip, state.sessions.open_session(&p, OpenSession::default()))
         .await?;
     let (status, message) = if is_new {
         (StatusCode::CREATED, "New session started")

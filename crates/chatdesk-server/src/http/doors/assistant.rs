@@ -134,6 +134,7 @@ pub struct CreateSessionDto {
     responses((status = 201, body = AssistantSession)))]
 async fn create_session(
     State(state): State<AppState>,
+    crate::guards::ClientIp(ip): crate::guards::ClientIp,
     headers: HeaderMap,
     ApiJson(b): ApiJson<CreateSessionDto>,
 ) -> ApiResult<(StatusCode, ApiJson<AssistantSession>)> {
@@ -148,7 +149,10 @@ async fn create_session(
         for_user: Some(b.user_id),
         ..OpenSession::default()
     };
-    let (session, _) = state.sessions.open_session(&p, req).await?;
+    let (session, _) = state
+        .guards
+        .open_session(ip, state.sessions.open_session(&p, req))
+        .await?;
     Ok((StatusCode::CREATED, ApiJson((&session).into())))
 }
 

@@ -116,6 +116,7 @@ pub struct Started {
     responses((status = 201, body = Started), (status = 400)))]
 async fn start(
     State(state): State<AppState>,
+    crate::guards::ClientIp(ip): crate::guards::ClientIp,
     headers: HeaderMap,
     ApiJson(b): ApiJson<StartBody>,
 ) -> ApiResult<(StatusCode, ApiJson<Started>)> {
@@ -136,7 +137,10 @@ async fn start(
         force_new: true,
         ..OpenSession::default()
     };
-    let (session, _) = state.sessions.open_session(&p, req).await?;
+    let (session, _) = state
+        .guards
+        .open_session(ip, state.sessions.open_session(&p, req))
+        .await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(Started {

@@ -110,6 +110,7 @@ async fn caller(
 
 async fn open(
     state: AppState,
+    ip: std::net::IpAddr,
     headers: HeaderMap,
     b: OpenBody,
     force_new: bool,
@@ -122,7 +123,10 @@ async fn open(
         force_new,
         ..OpenSession::default()
     };
-    let (session, is_new) = state.sessions.open_session(&p, req).await?;
+    let (session, is_new) = state
+        .guards
+        .open_session(ip, state.sessions.open_session(&p, req))
+        .await?;
     let status = if is_new {
         StatusCode::CREATED
     } else {
@@ -142,11 +146,12 @@ async fn open(
     responses((status = 201, body = OpenedSession), (status = 200, description = "Resumed", body = OpenedSession)))]
 async fn open_session(
     State(state): State<AppState>,
+    crate::guards::ClientIp(ip): crate::guards::ClientIp,
     headers: HeaderMap,
     JsonOrEmpty(b): JsonOrEmpty<OpenBody>,
 ) -> ApiResult<(StatusCode, ApiJson<OpenedSession>)> {
     let force_new = b.force_new;
-    open(state, headers, b, force_new).await
+    open(state, ip, headers, b, force_new).await
 }
 
 /// Always create a new session (the document's Option 2).
@@ -154,10 +159,11 @@ async fn open_session(
     responses((status = 201, body = OpenedSession)))]
 async fn new_session(
     State(state): State<AppState>,
+    crate::guards::ClientIp(ip): crate::guards::ClientIp,
     headers: HeaderMap,
     JsonOrEmpty(b): JsonOrEmpty<OpenBody>,
 ) -> ApiResult<(StatusCode, ApiJson<OpenedSession>)> {
-    open(state, headers, b, true).await
+    open(state, ip, headers, b, true).await
 }
 
 #[derive(Deserialize, IntoParams)]

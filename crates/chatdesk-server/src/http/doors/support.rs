@@ -65,12 +65,13 @@ pub struct LoggedIn {
 }
 
 #[utoipa::path(post, path = "/auth/login", tag = "support (seed 004)", request_body = LoginBody,
-    responses((status = 201, body = LoggedIn), (status = 401)))]
+    responses((status = 201, body = LoggedIn), (status = 401), (status = 429)))]
 async fn login(
     State(state): State<AppState>,
+    crate::guards::ClientIp(ip): crate::guards::ClientIp,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<(StatusCode, ApiJson<LoggedIn>)> {
-    let account = accounts::login(state.store.as_ref(), &b.email, &b.password)
+    let account = accounts::login(&state, ip, &b.email, &b.password)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("invalid_credentials", "Invalid credentials"))?;
     let id = account.id.to_string();

@@ -2,6 +2,7 @@
 
 use crate::auth::accounts;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::guards::ClientIp;
 use crate::http::ApiJson;
 use crate::state::AppState;
 use axum::extract::State;
@@ -41,12 +42,14 @@ pub struct AccountView {
 }
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this account", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<ApiJson<LoginResponse>> {
-    let account = accounts::login(state.store.as_ref(), &b.email, &b.password)
+    let account = accounts::login(&state, ip, &b.email, &b.password)
         .await?
         .ok_or_else(|| {
             ApiError::unauthenticated("invalid_credentials", "wrong email or password")

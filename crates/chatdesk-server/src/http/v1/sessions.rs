@@ -54,6 +54,7 @@ pub struct OpenSessionBody {
     security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
 async fn open_session(
     State(state): State<AppState>,
+    crate::guards::ClientIp(ip): crate::guards::ClientIp,
     Caller(p): Caller,
     JsonOrEmpty(b): JsonOrEmpty<OpenSessionBody>,
 ) -> ApiResult<(StatusCode, ApiJson<OpenedSession>)> {
@@ -69,7 +70,10 @@ async fn open_session(
         for_user: b.user_id,
         department_id: b.department_id,
     };
-    let (session, is_new) = state.sessions.open_session(&p, req).await?;
+    let (session, is_new) = state
+        .guards
+        .open_session(ip, state.sessions.open_session(&p, req))
+        .await?;
     let status = if is_new {
         StatusCode::CREATED
     } else {

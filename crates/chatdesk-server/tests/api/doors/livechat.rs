@@ -25,6 +25,25 @@ on_both_stores!(@with with_secret;
     the_oss_chat_alias_serves_the_same_endpoints,
 );
 on_both_stores!(@with trusting; the_documents_requests_as_written_where_user_ids_are_trusted);
+on_both_stores!(@with dev; in_dev_the_bare_contact_call_works_as_written);
+
+fn dev(s: &mut Settings) {
+    s.dev = true;
+}
+
+async fn in_dev_the_bare_contact_call_works_as_written(app: TestApp) {
+    let (_, started) = app
+        .post(
+            "/api/chat/start",
+            &As::Nobody,
+            json!({"browser_uuid": BROWSER, "topic": "t"}),
+        )
+        .await;
+    let (s, body) = app
+        .post("/api/chat/contact", &As::Nobody, json!({"session_id": started["session_id"], "contact_name": "John Doe", "contact_email": "john@company.com"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
 
 fn hash(user: &str) -> String {
     UserHash::compute(SECRET, user)
@@ -367,9 +386,15 @@ async fn the_documents_requests_as_written_where_user_ids_are_trusted(app: TestA
         .post("/api/v1/oss-chat/start", &As::Nobody, json!({"topic": "t", "priority": "normal", "user_agent": "ua", "oss_user_id": "USER123", "email": "user@example.com"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{started}");
-    // The document's contact request: only a session id and the contact.
+    // The document's bare contact request (only a session id and the contact) would act for
+    // the whole front end: trusting user ids grants no such role, only --dev does.
+    let (s, refused) = app
+        .post("/api/chat/contact", &As::Nobody, json!({"session_id": started["session_id"], "contact_name": "Mallory", "contact_email": "m@evil.example"}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{refused}");
+    // Naming the (trusted) user is enough.
     let (s, _) = app
-        .post("/api/chat/contact", &As::Nobody, json!({"session_id": started["session_id"], "contact_name": "John Doe", "contact_email": "john@company.com"}))
+        .post("/api/chat/contact", &As::Nobody, json!({"session_id": started["session_id"], "oss_user_id": "USER123", "contact_name": "John Doe", "contact_email": "john@company.com"}))
         .await;
     assert_eq!(s, StatusCode::OK);
     let (_, history) = app
