@@ -73,6 +73,7 @@ pub async fn launch(
     );
     let limits = Limits {
         max_content_chars: settings.max_message_chars,
+        max_webhooks_per_tenant: settings.max_webhooks_per_tenant,
         ..Limits::default()
     };
     let keys = jwt_keys(&settings, store.as_ref()).await?;
@@ -91,6 +92,8 @@ pub async fn launch(
         hub: hub.clone(),
         login_ttl: Duration::from_secs(settings.login_token_ttl_secs),
         guards: Arc::new(crate::guards::Guards::new(&settings.limits)),
+        egress: webhooks::egress::EgressPolicy::new(&settings.webhook_allowed_networks)
+            .map_err(|e| anyhow::anyhow!("webhook_allowed_networks: {e}"))?,
         settings: Arc::new(settings.clone()),
     };
     let sweeper = spawn_idle_sweeper(&state);
@@ -103,6 +106,7 @@ pub async fn launch(
             Duration::from_millis(settings.webhook_retry_base_ms),
             settings.webhook_max_attempts,
             wake,
+            state.egress.clone(),
         )
         .spawn(),
     ];

@@ -60,6 +60,11 @@ pub struct Settings {
     pub webhook_max_attempts: u32,
     /// Webhooks: how long one attempt may take.
     pub webhook_timeout_secs: u64,
+    /// Webhooks go only to public addresses, and to these networks (CIDR, e.g.
+    /// `10.20.0.0/16` or `127.0.0.1/32`) that the deployment trusts.
+    pub webhook_allowed_networks: Vec<String>,
+    /// Most webhooks one tenant may have.
+    pub max_webhooks_per_tenant: usize,
     /// Abuse limits (`[limits]` in the file, `CHATDESK_LIMITS__<NAME>` in the environment).
     pub limits: LimitSettings,
     /// Each seed door can be switched off.
@@ -97,6 +102,8 @@ impl Default for Settings {
             webhook_retry_base_ms: 1000,
             webhook_max_attempts: 12,
             webhook_timeout_secs: 10,
+            webhook_allowed_networks: Vec::new(),
+            max_webhooks_per_tenant: 20,
             limits: LimitSettings::default(),
             door_storefront: true,
             door_assistant: true,

@@ -18,5 +18,7 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub login_ttl: Duration,
     pub guards: Arc<crate::guards::Guards>,
+    /// Where webhooks may be delivered.
+    pub egress: crate::webhooks::egress::EgressPolicy,
     pub settings: Arc<Settings>,
 }

@@ -42,6 +42,7 @@ pub struct Limits {
     pub max_content_chars: usize,
     pub default_page: u32,
     pub max_page: u32,
+    pub max_webhooks_per_tenant: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +51,7 @@ impl Default for Limits {
             max_content_chars: Content::DEFAULT_MAX_CHARS,
             default_page: 50,
             max_page: 200,
+            max_webhooks_per_tenant: 20,
         }
     }
 }

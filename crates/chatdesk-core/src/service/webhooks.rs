@@ -66,6 +66,15 @@ impl SessionService {
             )
             .into());
         }
+        if self.store.list_webhooks(&tenant).await?.len() >= self.limits.max_webhooks_per_tenant {
+            return Err(ServiceError::conflict(
+                "webhook_limit_reached",
+                format!(
+                    "a tenant may have at most {} webhooks; delete one first",
+                    self.limits.max_webhooks_per_tenant
+                ),
+            ));
+        }
         let created = self
             .store
             .create_webhook(&tenant, &url, &secret, &parsed, clock::now())

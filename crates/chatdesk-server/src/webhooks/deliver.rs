@@ -1,6 +1,7 @@
 //! The deliverer: claims due deliveries, POSTs them signed, records the outcome, and
 //! schedules retries with exponential backoff.
 
+use super::egress::EgressPolicy;
 use chatdesk_core::service::SessionService;
 use chatdesk_core::store::DueDelivery;
 use hmac::{Hmac, Mac};
@@ -28,6 +29,7 @@ pub struct Deliverer {
     pub retry_base: Duration,
     pub max_attempts: u32,
     pub wake: Arc<Notify>,
+    pub egress: EgressPolicy,
 }
 
 /// A claimed attempt may take this long before another worker may retry it.
@@ -42,9 +44,11 @@ impl Deliverer {
         retry_base: Duration,
         max_attempts: u32,
         wake: Arc<Notify>,
+        egress: EgressPolicy,
     ) -> Self {
         let client = reqwest::Client::builder()
             .timeout(timeout)
+            .dns_resolver(egress.clone().resolver())
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("chatdesk-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -55,6 +59,7 @@ impl Deliverer {
             retry_base,
             max_attempts: max_attempts.max(1),
             wake,
+            egress,
         }
     }
 
@@ -94,6 +99,19 @@ impl Deliverer {
 
     async fn attempt(&self, d: DueDelivery) {
         let now = chrono::Utc::now();
+        let outcome = if self.egress.refuses_literal(&d.url) {
+            Err("refused: the address is private, loopback or link-local".to_owned())
+        } else {
+            self.post(&d, now).await
+        };
+        self.record(d, outcome).await;
+    }
+
+    async fn post(
+        &self,
+        d: &DueDelivery,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), String> {
         let result = self
             .client
             .post(&d.url)
@@ -107,11 +125,15 @@ impl Deliverer {
             .body(d.body.clone())
             .send()
             .await;
-        let outcome = match result {
+        match result {
             Ok(r) if r.status().is_success() => Ok(()),
             Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-            Err(e) => Err(e.to_string()),
-        };
+            // The whole chain: "error sending request" alone hides a refused address.
+            Err(e) => Err(error_chain(&e)),
+        }
+    }
+
+    async fn record(&self, d: DueDelivery, outcome: Result<(), String>) {
         let retry_at = match &outcome {
             Err(_) if u32::try_from(d.attempts).unwrap_or(u32::MAX) < self.max_attempts => Some(
                 chrono::Utc::now()
@@ -127,6 +149,17 @@ impl Deliverer {
             tracing::warn!(error = %e, "could not record a webhook attempt; it will be retried after its lease");
         }
     }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 mod deliver;
 mod dispatch;
+pub mod egress;
 
 pub use deliver::{sign, Deliverer};
 pub use dispatch::spawn_dispatcher;

@@ -88,11 +88,69 @@ fn verify(secret: &str, r: &Received) {
     assert!((chrono::Utc::now().timestamp() - t).abs() < 60);
 }
 
+/// Quick retries, and the test receivers (on loopback) allowed as destinations.
 fn quick_retries(s: &mut Settings) {
     s.webhook_retry_base_ms = 50;
+    s.webhook_allowed_networks = vec!["127.0.0.0/8".into()];
 }
 
 on_both_stores!(@with quick_retries; signed_deliveries_for_the_subscribed_events, a_failing_receiver_gets_retries_with_the_same_delivery_id, an_assignment_is_delivered);
+on_both_stores!(@with few_webhooks; private_destinations_are_refused_and_webhooks_are_capped);
+
+fn few_webhooks(s: &mut Settings) {
+    s.webhook_retry_base_ms = 50;
+    s.max_webhooks_per_tenant = 2;
+}
+
+/// By default nothing on this machine's loopback (or any private or link-local address) is
+/// a destination: a literal is refused at once, a name that resolves to one at delivery.
+async fn private_destinations_are_refused_and_webhooks_are_capped(app: TestApp) {
+    let receiver = Receiver::default();
+    let (url, _server) = receiver.clone().start().await;
+    let admin = app.token("boss", Role::Admin, None);
+    for literal in [
+        url.clone(),
+        "http://169.254.169.254/latest/meta-data".to_owned(),
+        "http://[::1]:9/hook".to_owned(),
+        "http://10.0.0.1/hook".to_owned(),
+    ] {
+        assert_error(
+            &app.post(
+                "/v1/webhooks",
+                &admin,
+                json!({"url": literal, "events": ["message.created"]}),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "webhook_destination_refused",
+        );
+    }
+    // The same receiver by name: accepted, but never reached.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    let (s, _) = app
+        .post(
+            "/v1/webhooks",
+            &admin,
+            json!({"url": by_name, "events": ["message.created"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let alice = app.customer("alice");
+    let id = app.open(&alice, json!({})).await;
+    app.send(&alice, &id, "to nowhere private").await;
+    // Several retries' worth of time (retries start at 50 ms).
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(receiver.got.lock().unwrap().is_empty());
+    // At most two per tenant here.
+    let public = json!({"url": "https://hooks.example.com/x", "events": ["message.created"]});
+    let (s, _) = app.post("/v1/webhooks", &admin, public.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_error(
+        &app.post("/v1/webhooks", &admin, public).await,
+        StatusCode::CONFLICT,
+        "webhook_limit_reached",
+    );
+}
 
 async fn signed_deliveries_for_the_subscribed_events(app: TestApp) {
     let receiver = Receiver::default();
@@ -268,7 +326,7 @@ async fn deliveries_survive_a_restart() {
         dir.path().join("hooks.db").display()
     ));
     settings.jwt_secret = Some(SECRET.into());
-    settings.webhook_retry_base_ms = 50;
+    quick_retries(&mut settings);
     // A port with nobody listening yet.
     let parked = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = parked.local_addr().unwrap();

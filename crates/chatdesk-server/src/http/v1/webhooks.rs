@@ -1,7 +1,7 @@
 //! `/v1/webhooks`: a tenant's subscriptions, managed by its admins and services.
 
 use crate::auth::{api_keys, Caller};
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::extract::State;
@@ -72,6 +72,13 @@ async fn create(
     Caller(p): Caller,
     ApiJson(b): ApiJson<CreateBody>,
 ) -> ApiResult<(StatusCode, ApiJson<WebhookView>)> {
+    // Names are checked when a delivery resolves them; an address literal can be refused now.
+    if state.egress.refuses_literal(&b.url) {
+        return Err(ApiError::bad_request(
+            "webhook_destination_refused",
+            "webhooks may not target private, loopback or link-local addresses",
+        ));
+    }
     let secret = b
         .secret
         .unwrap_or_else(|| format!("whsec_{}", api_keys::random_secret()));
