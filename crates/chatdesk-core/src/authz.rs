@@ -11,12 +11,16 @@
 use crate::domain::{BusinessId, Session};
 use crate::identity::{Principal, Role};
 
-/// May this caller see (and so write to, read, end) this session?
+/// May this caller see (and so write to, read, end) this session? A tenant-scoped identity
+/// sees only its tenant's sessions, its own included.
 pub fn can_see(p: &Principal, s: &Session) -> bool {
+    if p.business_id.as_ref().is_some_and(|b| *b != s.business_id) {
+        return false;
+    }
     match p.role {
         Role::Customer => s.owner == p.party,
         Role::Agent | Role::Service => s.business_id == p.home_tenant() || s.owner == p.party,
-        Role::Admin => p.business_id.as_ref().is_none_or(|b| *b == s.business_id),
+        Role::Admin => true,
     }
 }
 
@@ -81,6 +85,16 @@ mod tests {
             role,
             tenant.map(|t| BusinessId::parse(t).unwrap()),
         )
+    }
+
+    #[test]
+    fn a_tenant_scoped_customer_sees_only_its_tenant() {
+        let in_shop_b = user("alice", Role::Customer, Some("shopB"));
+        let a = session(in_shop_b.party.clone(), "shopA");
+        assert!(!can_see(&in_shop_b, &a), "same user id, other tenant");
+        assert!(can_see(&user("alice", Role::Customer, None), &a));
+        let b = session(in_shop_b.party.clone(), "shopB");
+        assert!(can_see(&in_shop_b, &b));
     }
 
     #[test]

@@ -460,9 +460,14 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<i64>;
 
-    /// Unread counts of `reader` over the sessions it owns, is assigned to, or has read in:
-    /// messages after its read cursor written by someone else. Sessions with zero are included.
-    async fn unread_counts(&self, reader: &Party) -> StoreResult<Vec<UnreadCount>>;
+    /// Unread counts of `reader` over the sessions it owns, is assigned to, or has read in
+    /// (only `tenant`'s, when given): messages after its read cursor written by someone
+    /// else. Sessions with zero are included.
+    async fn unread_counts(
+        &self,
+        reader: &Party,
+        tenant: Option<&BusinessId>,
+    ) -> StoreResult<Vec<UnreadCount>>;
 
     /// Every reader's cursor in a session.
     async fn read_cursors(&self, session: SessionId) -> StoreResult<Vec<(Party, i64)>>;

@@ -497,7 +497,11 @@ impl Store for PgStore {
         .map_err(db)
     }
 
-    async fn unread_counts(&self, reader: &Party) -> StoreResult<Vec<UnreadCount>> {
+    async fn unread_counts(
+        &self,
+        reader: &Party,
+        tenant: Option<&BusinessId>,
+    ) -> StoreResult<Vec<UnreadCount>> {
         let key = reader.key();
         let rows = sqlx::query(
             "SELECT s.id, s.number, COALESCE(rc.last_read_seq, 0) AS last_read_seq, \
@@ -505,12 +509,14 @@ impl Store for PgStore {
                   AND m.seq > COALESCE(rc.last_read_seq, 0) AND m.sender <> $1) AS unread \
              FROM sessions s LEFT JOIN read_cursors rc ON rc.session_id = s.id AND rc.reader = $2 \
              WHERE s.deleted_at IS NULL AND (s.owner = $3 OR s.agent_id = $4 OR rc.reader IS NOT NULL) \
+               AND ($5::text IS NULL OR s.business_id = $5) \
              ORDER BY s.last_activity_at DESC, s.id DESC",
         )
         .bind(&key)
         .bind(&key)
         .bind(&key)
         .bind(reader.user_id().map(|u| u.as_str()))
+        .bind(tenant.map(BusinessId::as_str))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;

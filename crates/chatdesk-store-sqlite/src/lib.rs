@@ -596,7 +596,11 @@ impl Store for SqliteStore {
         .map_err(db)
     }
 
-    async fn unread_counts(&self, reader: &Party) -> StoreResult<Vec<UnreadCount>> {
+    async fn unread_counts(
+        &self,
+        reader: &Party,
+        tenant: Option<&BusinessId>,
+    ) -> StoreResult<Vec<UnreadCount>> {
         let key = reader.key();
         let rows = sqlx::query(
             "SELECT s.id, s.number, COALESCE(rc.last_read_seq, 0) AS last_read_seq, \
@@ -604,12 +608,15 @@ impl Store for SqliteStore {
                   AND m.seq > COALESCE(rc.last_read_seq, 0) AND m.sender <> ?) AS unread \
              FROM sessions s LEFT JOIN read_cursors rc ON rc.session_id = s.id AND rc.reader = ? \
              WHERE s.deleted_at IS NULL AND (s.owner = ? OR s.agent_id = ? OR rc.reader IS NOT NULL) \
+               AND (? IS NULL OR s.business_id = ?) \
              ORDER BY s.last_activity_at DESC, s.id DESC",
         )
         .bind(&key)
         .bind(&key)
         .bind(&key)
         .bind(reader.user_id().map(|u| u.as_str()))
+        .bind(tenant.map(BusinessId::as_str))
+        .bind(tenant.map(BusinessId::as_str))
         .fetch_all(&self.reader)
         .await
         .map_err(db)?;

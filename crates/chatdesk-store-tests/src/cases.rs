@@ -691,7 +691,7 @@ pub async fn read_cursor_is_monotonic_and_unread_excludes_own(store: Arc<dyn Sto
     batch.extend((0..2).map(|i| msg(s.id, &agent, &format!("a{i}"))));
     store.append_messages(&batch).await.unwrap();
 
-    let counts = store.unread_counts(&owner).await.unwrap();
+    let counts = store.unread_counts(&owner, None).await.unwrap();
     assert_eq!(counts.len(), 1);
     assert_eq!(
         counts[0].unread, 2,
@@ -714,17 +714,34 @@ pub async fn read_cursor_is_monotonic_and_unread_excludes_own(store: Arc<dyn Sto
         4,
         "never moves back"
     );
-    let counts = store.unread_counts(&owner).await.unwrap();
+    let counts = store.unread_counts(&owner, None).await.unwrap();
     assert_eq!((counts[0].unread, counts[0].last_read_seq), (1, 4));
 
     // The agent has not read anything yet and is not assigned: the session appears once it reads.
-    assert!(store.unread_counts(&agent).await.unwrap().is_empty());
+    assert!(store.unread_counts(&agent, None).await.unwrap().is_empty());
     store
         .mark_read(s.id, &agent, 1, clock::now())
         .await
         .unwrap();
-    let counts = store.unread_counts(&agent).await.unwrap();
+    let counts = store.unread_counts(&agent, None).await.unwrap();
     assert_eq!(counts[0].unread, 2, "messages 2 and 3 from the owner");
+    // Only one tenant's, when asked.
+    let elsewhere = create(&store, &owner, "elsewhere").await;
+    store
+        .append_messages(&[msg(elsewhere.id, &agent, "hi")])
+        .await
+        .unwrap();
+    store
+        .mark_read(elsewhere.id, &agent, 0, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(store.unread_counts(&agent, None).await.unwrap().len(), 2);
+    let shop_only = store
+        .unread_counts(&agent, Some(&tenant("shop")))
+        .await
+        .unwrap();
+    assert_eq!(shop_only.len(), 1);
+    assert_eq!(shop_only[0].session_id, s.id);
 }
 
 pub async fn accounts(store: Arc<dyn Store>) {
@@ -1050,13 +1067,17 @@ pub async fn linking_a_visitor_moves_its_sessions(store: Arc<dyn Store>) {
         "the visitor's messages are the account's now"
     );
     assert_eq!(msgs[1].sender, agent);
-    let unread = store.unread_counts(&as_user).await.unwrap();
+    let unread = store.unread_counts(&as_user, None).await.unwrap();
     assert_eq!(
         (unread[0].last_read_seq, unread[0].unread),
         (1, 1),
         "the read cursor moved too"
     );
-    assert!(store.unread_counts(&as_visitor).await.unwrap().is_empty());
+    assert!(store
+        .unread_counts(&as_visitor, None)
+        .await
+        .unwrap()
+        .is_empty());
 
     // Idempotent; later visitor sessions move on the next link call.
     assert_eq!(

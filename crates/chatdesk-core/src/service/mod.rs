@@ -627,7 +627,7 @@ impl SessionService {
         });
         let unread = self
             .store
-            .unread_counts(&p.party)
+            .unread_counts(&p.party, p.business_id.as_ref())
             .await?
             .into_iter()
             .find(|u| u.session_id == id)
@@ -640,7 +640,11 @@ impl SessionService {
     }
 
     pub async fn unread(&self, p: &Principal) -> ServiceResult<UnreadSummary> {
-        let sessions = self.store.unread_counts(&p.party).await?;
+        // A tenant-scoped identity counts only its tenant's sessions.
+        let sessions = self
+            .store
+            .unread_counts(&p.party, p.business_id.as_ref())
+            .await?;
         let total = sessions.iter().map(|u| u.unread).sum();
         Ok(UnreadSummary { sessions, total })
     }
@@ -663,7 +667,16 @@ impl SessionService {
                     return Err(ServiceError::NotFound("session"));
                 }
                 filter.owner = Some(p.party.clone());
-                filter.business_id = asked_tenant;
+                // A tenant-scoped customer lists its tenant only.
+                filter.business_id = match (&p.business_id, asked_tenant) {
+                    (Some(home), Some(asked)) if *home != asked => {
+                        return Err(ServiceError::Forbidden(
+                            "this credential may not list that business",
+                        ))
+                    }
+                    (Some(home), _) => Some(home.clone()),
+                    (None, asked) => asked,
+                };
             }
             Role::Agent | Role::Service | Role::Admin => {
                 let tenant = match (asked_tenant, p.role) {

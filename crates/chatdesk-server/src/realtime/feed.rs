@@ -50,7 +50,7 @@ impl Feed {
     /// A feed of everything `p` may see as its own: its sessions, and its tenant's for staff.
     pub fn for_principal(hub: &Arc<Hub>, p: &Principal) -> Self {
         let sub = hub.subscribe();
-        hub.watch_party(&sub, &p.party);
+        hub.watch_party(&sub, &p.party, p.business_id.as_ref());
         if p.is_staff() {
             let tenant = match (p.role, &p.business_id) {
                 (chatdesk_core::identity::Role::Admin, None) => None,

@@ -64,8 +64,8 @@ impl Registry {
         if let Some(s) = session.and_then(|s| self.by_session.get(&s)) {
             out.extend(s);
         }
-        if let Some(p) = owner.and_then(|o| self.by_party.get(&o.key())) {
-            out.extend(p);
+        if let Some(o) = owner {
+            self.add_party(&mut out, o, tenant);
         }
         if let Some(t) = tenant {
             if let Some(agents) = self.by_tenant.get(t.as_str()) {
@@ -74,6 +74,24 @@ impl Registry {
             out.extend(&self.every_tenant);
         }
         out
+    }
+
+    /// The party's connections: unscoped ones, and those scoped to the event's tenant.
+    fn add_party(&self, out: &mut HashSet<SubId>, party: &Party, tenant: Option<&BusinessId>) {
+        if let Some(subs) = self.by_party.get(&party_key(party, None)) {
+            out.extend(subs);
+        }
+        if let Some(subs) = tenant.and_then(|t| self.by_party.get(&party_key(party, Some(t)))) {
+            out.extend(subs);
+        }
+    }
+}
+
+/// A party's registration key; a tenant-scoped identity hears only its tenant's sessions.
+fn party_key(party: &Party, scope: Option<&BusinessId>) -> String {
+    match scope {
+        None => party.key(),
+        Some(t) => format!("{party}@{t}"),
     }
 }
 
@@ -119,13 +137,14 @@ impl Hub {
         }
     }
 
-    /// Events of sessions this party owns (its sessions, read receipts, typing, …).
-    pub fn watch_party(&self, sub: &Subscription, party: &Party) {
+    /// Events of sessions this party owns (its sessions, read receipts, typing, …); with a
+    /// scope, only those of that tenant.
+    pub fn watch_party(&self, sub: &Subscription, party: &Party, scope: Option<&BusinessId>) {
         self.registry
             .lock()
             .expect("hub lock")
             .by_party
-            .entry(party.key())
+            .entry(party_key(party, scope))
             .or_default()
             .insert(sub.id);
     }
@@ -197,9 +216,7 @@ impl Hub {
             } => {
                 let mut t = r.audience(Some(*session_id), Some(owner), Some(business_id));
                 // The reader's other connections learn their unread count moved.
-                if let Some(own) = r.by_party.get(&reader.key()) {
-                    t.extend(own);
-                }
+                r.add_party(&mut t, reader, Some(business_id));
                 t
             }
             Event::Typing {

@@ -10,6 +10,7 @@ on_both_stores!(
     strangers_get_404_on_every_session_endpoint,
     agents_reach_only_their_tenant,
     scoped_admins_reach_only_their_tenant,
+    a_tenant_scoped_identity_sees_only_its_tenant,
 );
 
 /// Every session-scoped endpoint, with a harmless valid body.
@@ -121,4 +122,53 @@ async fn scoped_admins_reach_only_their_tenant(app: TestApp) {
     let global = app.token("root", Role::Admin, None);
     let (status, _) = app.get(&format!("/v1/sessions/{id}"), &global).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// The same user id in two tenants is two people as far as a scoped token is concerned.
+async fn a_tenant_scoped_identity_sees_only_its_tenant(app: TestApp) {
+    let alice_a = app.token("alice", Role::Customer, Some("shopA"));
+    let alice_b = app.token("alice", Role::Customer, Some("shopB"));
+    let in_a = app.open(&alice_a, json!({"title": "mine"})).await;
+    app.send(&alice_a, &in_a, "private").await;
+    for (method, path, body) in endpoints(&in_a) {
+        let got = app.call(method.clone(), &path, &alice_b, body).await;
+        assert_error(&got, StatusCode::NOT_FOUND, "not_found");
+    }
+    let (_, list) = app.get("/v1/sessions", &alice_b).await;
+    assert_eq!(list["sessions"].as_array().unwrap().len(), 0, "{list}");
+    assert_error(
+        &app.get("/v1/sessions?business_id=shopA", &alice_b).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    // An agent of another tenant assigned to a shopA session by a global admin: its own
+    // tenant-scoped unread counts do not include it.
+    let root = app.token("root", Role::Admin, None);
+    let (s, _) = app
+        .post(
+            &format!("/v1/sessions/{in_a}/assign"),
+            &root,
+            json!({"agent_id": "outsider"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let outsider = app.agent("outsider", "shopB");
+    let (_, unread) = app.get("/v1/me/unread", &outsider).await;
+    assert_eq!(unread["total"], 0, "{unread}");
+    assert_eq!(unread["sessions"].as_array().unwrap().len(), 0, "{unread}");
+    assert_untouched_in(&app, &alice_a, &in_a).await;
+}
+
+async fn assert_untouched_in(app: &TestApp, owner: &As, id: &str) {
+    let (_, s) = app.get(&format!("/v1/sessions/{id}"), owner).await;
+    assert_eq!(s["title"], "mine");
+    let (_, m) = app.get(&format!("/v1/sessions/{id}/messages"), owner).await;
+    assert!(
+        m["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["content"] != "injected"),
+        "{m}"
+    );
 }
