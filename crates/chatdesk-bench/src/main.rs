@@ -254,6 +254,11 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         stats::print_table(&rows);
+        let off: Vec<&str> = server::LIMITS_OFF.iter().map(|(k, _)| *k).collect();
+        println!(
+            "\nLimits raised for a load from one address: {}",
+            off.join(", ")
+        );
     }
     anyhow::ensure!(!failed, "a scenario failed: see its row");
     Ok(())

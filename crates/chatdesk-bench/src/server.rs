@@ -8,6 +8,19 @@ use tokio::process::{Child, Command};
 
 pub const SECRET: &str = "chatdesk-bench-secret";
 
+/// The abuse limits a load from one address would trip, switched off for the server under
+/// test (docs/security.md says what each protects).
+pub const LIMITS_OFF: [(&str, &str); 5] = [
+    (
+        "CHATDESK_LIMITS__SESSION_OPENS_PER_IP",
+        "{burst=0, every_secs=1}",
+    ),
+    ("CHATDESK_LIMITS__SOCKET_EVENTS", "{burst=0, every_secs=1}"),
+    ("CHATDESK_LIMITS__LOGIN_PER_IP", "{burst=0, every_secs=1}"),
+    ("CHATDESK_LIMITS__MAX_CONNECTIONS_PER_IP", "0"),
+    ("CHATDESK_LIMITS__UNAUTHENTICATED_SOCKET_SECS", "3600"),
+];
+
 pub struct Server {
     pub base: String,
     /// The server's process id, for its memory.
@@ -154,6 +167,9 @@ impl Server {
             .env("CHATDESK_REALTIME_QUEUE", "65536")
             .env("CHATDESK_MAX_BODY_BYTES", "1048576")
             .env("CHATDESK_ECHO_NAMESPACE", echo.to_string())
+            // One address plays every client: the per-address abuse limits are off
+            // (LIMITS_OFF, printed under the table).
+            .envs(LIMITS_OFF.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

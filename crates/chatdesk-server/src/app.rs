@@ -25,7 +25,8 @@ pub async fn jwt_keys(
     settings: &Settings,
     store: &dyn chatdesk_core::store::Store,
 ) -> anyhow::Result<JwtKeys> {
-    let keys = JwtKeys::new(&backend::jwt_secret(settings, store).await?);
+    let keys = JwtKeys::new(&backend::jwt_secret(settings, store).await?)
+        .with_leeway(settings.jwt_leeway_secs);
     match (
         &settings.jwt_public_key_file,
         &settings.jwt_public_key_algorithm,

@@ -154,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let role = Role::parse(&role)?;
             let business = business.as_deref().map(BusinessId::parse).transpose()?;
             let ttl = crate::auth::jwt::parse_ttl(&ttl).map_err(anyhow::Error::msg)?;
+            refuse_a_token_no_server_would_accept(&settings)?;
             let backend = Backend::open(&settings).await?;
             let keys = app::jwt_keys(&settings, backend.store().as_ref()).await;
             backend.close().await;
@@ -184,4 +185,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// With no `jwt_secret`, a token is signed with the secret the server keeps in its database:
+/// where that database does not exist yet (or lives only in memory), a token minted now would
+/// be signed with a secret no server uses.
+fn refuse_a_token_no_server_would_accept(settings: &Settings) -> anyhow::Result<()> {
+    if settings
+        .jwt_secret
+        .as_deref()
+        .is_some_and(|s| !s.is_empty())
+    {
+        return Ok(());
+    }
+    let url = settings.database_url.as_str();
+    if url.starts_with("postgres") {
+        return Ok(());
+    }
+    if url.contains(":memory:") {
+        anyhow::bail!(
+            "no jwt_secret is set and the database is in memory: a token signed now would be \
+             refused by any server; set CHATDESK_JWT_SECRET (the server must use the same)"
+        );
+    }
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if !std::path::Path::new(path).exists() {
+        anyhow::bail!(
+            "no jwt_secret is set and there is no database at {path}: start `chatdesk serve` \
+             once there (it creates the database and its secret), pass --database, or set \
+             CHATDESK_JWT_SECRET (the server must use the same)"
+        );
+    }
+    Ok(())
 }

@@ -25,6 +25,8 @@ pub struct Settings {
     pub jwt_public_key_file: Option<PathBuf>,
     /// `RS256` or `ES256`: the algorithm of `jwt_public_key_file`.
     pub jwt_public_key_algorithm: Option<String>,
+    /// Seconds of clock difference forgiven when checking a token's `exp` and `nbf`.
+    pub jwt_leeway_secs: u64,
     /// Lifetime of tokens issued by `POST /v1/auth/login`, in seconds.
     pub login_token_ttl_secs: u64,
     /// Largest request body accepted, in bytes.
@@ -87,6 +89,7 @@ impl Default for Settings {
             jwt_secret: None,
             jwt_public_key_file: None,
             jwt_public_key_algorithm: None,
+            jwt_leeway_secs: crate::auth::jwt::DEFAULT_LEEWAY_SECS,
             login_token_ttl_secs: 24 * 3600,
             max_body_bytes: 64 * 1024,
             max_message_chars: chatdesk_core::domain::Content::DEFAULT_MAX_CHARS,

@@ -109,7 +109,9 @@ impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
             JsonRejection::JsonSyntaxError(e) => Self::bad_request("malformed_json", e.body_text()),
-            JsonRejection::JsonDataError(e) => Self::bad_request("invalid_body", e.body_text()),
+            JsonRejection::JsonDataError(e) => {
+                Self::bad_request("invalid_body", body_mismatch(&e.body_text()))
+            }
             JsonRejection::MissingJsonContentType(_) => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -122,6 +124,44 @@ impl From<JsonRejection> for ApiError {
             ),
             other => Self::bad_request("invalid_body", other.body_text()),
         }
+    }
+}
+
+/// serde's account of a body that does not fit, in our words: which field, and what was
+/// wrong with it (`priority: "none" is not one of "low", "normal", …`).
+fn body_mismatch(text: &str) -> String {
+    let detail = text
+        .split_once("target type: ")
+        .map_or(text, |(_, d)| d)
+        .split(" at line ")
+        .next()
+        .unwrap_or_default();
+    let (field, what) = match detail.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => (Some(path), rest),
+        _ => (None, detail),
+    };
+    let what = what.replace('`', "\"");
+    let said = if let Some(rest) = what.strip_prefix("unknown variant ") {
+        match rest.split_once(", expected one of ") {
+            Some((got, allowed)) => format!("{got} is not one of {allowed}"),
+            None => format!("{rest} is not an accepted value"),
+        }
+    } else if let Some(rest) = what.strip_prefix("invalid type: ") {
+        match rest.split_once(", expected ") {
+            Some((got, want)) => format!("expected {want}, not {got}"),
+            None => rest.to_owned(),
+        }
+    } else if let Some(name) = what.strip_prefix("missing field ") {
+        format!("{name} is required")
+    } else if let Some(rest) = what.strip_prefix("unknown field ") {
+        let name = rest.split(", expected").next().unwrap_or(rest);
+        format!("{name} is not a field of this request")
+    } else {
+        what
+    };
+    match field {
+        Some(f) => format!("{f}: {said}"),
+        None => said,
     }
 }
 
@@ -156,3 +196,29 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::body_mismatch;
+
+    #[test]
+    fn serde_mismatches_are_said_in_our_words() {
+        let t = "Failed to deserialize the JSON body into the target type: priority: unknown variant `none`, expected one of `low`, `normal` at line 1 column 20";
+        assert_eq!(
+            body_mismatch(t),
+            "priority: \"none\" is not one of \"low\", \"normal\""
+        );
+        let t = "Failed to deserialize the JSON body into the target type: force_new: invalid type: string \"yes\", expected a boolean at line 1 column 18";
+        assert_eq!(
+            body_mismatch(t),
+            "force_new: expected a boolean, not string \"yes\""
+        );
+        let t = "Failed to deserialize the JSON body into the target type: missing field `content` at line 1 column 2";
+        assert_eq!(body_mismatch(t), "\"content\" is required");
+        let t = "Failed to deserialize the JSON body into the target type: unknown field `force_neww`, expected one of `a`, `b` at line 1 column 13";
+        assert_eq!(
+            body_mismatch(t),
+            "\"force_neww\" is not a field of this request"
+        );
+    }
+}

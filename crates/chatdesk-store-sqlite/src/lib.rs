@@ -81,6 +81,29 @@ pub struct SqliteStore {
     reader: SqlitePool,
 }
 
+/// The database holds the generated signing key and webhook secrets: it is created readable
+/// by its owner only (SQLite gives its `-wal` and `-shm` files the database file's mode), and
+/// an existing one that others could read is narrowed to that.
+fn owner_only(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let fail =
+        |e: std::io::Error| StoreError::Unavailable(format!("cannot open {}: {e}", path.display()));
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map(drop)
+            .map_err(fail),
+        Err(e) => Err(fail(e)),
+    }
+}
+
 impl SqliteStore {
     /// Open (creating if missing) the database at `url` (`sqlite://path`, `sqlite:path` or
     /// `sqlite::memory:`), and bring its schema up to date.
@@ -122,6 +145,7 @@ impl SqliteStore {
                 settings: Arc::default(),
             }
         } else {
+            owner_only(options.get_filename())?;
             // Pages come from memory, not from read(2) into SQLite's small default cache
             // (2 MB): the profile showed the writer copying pages in from the kernel. Both
             // grow only as pages are used.

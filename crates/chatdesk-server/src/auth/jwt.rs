@@ -37,7 +37,12 @@ pub struct JwtKeys {
     hs_encode: EncodingKey,
     hs_decode: DecodingKey,
     public: Option<(Algorithm, DecodingKey)>,
+    /// Seconds of clock difference forgiven when checking `exp` and `nbf`.
+    leeway: u64,
 }
+
+/// jsonwebtoken's own default, kept as ours unless configured.
+pub const DEFAULT_LEEWAY_SECS: u64 = 60;
 
 impl JwtKeys {
     pub fn new(secret: &str) -> Self {
@@ -45,7 +50,13 @@ impl JwtKeys {
             hs_encode: EncodingKey::from_secret(secret.as_bytes()),
             hs_decode: DecodingKey::from_secret(secret.as_bytes()),
             public: None,
+            leeway: DEFAULT_LEEWAY_SECS,
         }
+    }
+
+    pub fn with_leeway(mut self, secs: u64) -> Self {
+        self.leeway = secs;
+        self
     }
 
     /// Also accept tokens signed by the holder of this public key.
@@ -92,10 +103,11 @@ impl JwtKeys {
         };
         let mut validation = Validation::new(header.alg);
         validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = self.leeway;
         let claims = decode::<Claims>(token, key, &validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid(e.to_string()),
+                kind => TokenError::Invalid(in_our_words(kind)),
             })?
             .claims;
         let user = UserId::parse(&claims.sub).map_err(|e| TokenError::Invalid(e.message))?;
@@ -110,6 +122,20 @@ impl JwtKeys {
             .transpose()
             .map_err(|e| TokenError::Invalid(e.message))?;
         Ok((Principal::user(user, role, business), claims.exp))
+    }
+}
+
+/// Why a token was refused, said for the client, not in the library's names.
+fn in_our_words(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::InvalidSignature => "the token's signature does not match".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no {claim} claim"),
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            "the token's algorithm is not accepted".into()
+        }
+        ErrorKind::Json(_) => "the token's claims are not of the expected types".into(),
+        _ => "the token is malformed".into(),
     }
 }
 
@@ -174,6 +200,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(keys.verify(&t), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn the_leeway_is_a_setting_and_refusals_are_in_our_words() {
+        let claims = Claims {
+            sub: "a".into(),
+            exp: now_secs() - 30,
+            iat: None,
+            role: None,
+            business_id: None,
+            email: None,
+            name: None,
+        };
+        let t = encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap();
+        assert!(JwtKeys::new("secret").verify(&t).is_ok(), "within 60 s");
+        assert_eq!(
+            JwtKeys::new("secret").with_leeway(0).verify(&t),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            JwtKeys::new("other").verify(&t),
+            Err(TokenError::Invalid(
+                "the token's signature does not match".into()
+            ))
+        );
     }
 
     #[test]

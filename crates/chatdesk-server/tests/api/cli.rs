@@ -54,6 +54,22 @@ fn commands_work_against_one_database() {
         !dup.status.success(),
         "a second account with the same email is refused"
     );
+    // Where no secret and no database are found, a token would be refused by any server.
+    let nowhere = format!("sqlite://{}", dir.path().join("missing.db").display());
+    let refused = chatdesk(&nowhere)
+        .args(["token", "--sub", "a"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no database at"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(
+        !dir.path().join("missing.db").exists(),
+        "nothing was created"
+    );
     let bad_role = chatdesk(&db)
         .args(["token", "--sub", "a", "--role", "superuser"])
         .output()
