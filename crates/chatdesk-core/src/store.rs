@@ -656,6 +656,15 @@ pub trait Store: Send + Sync + 'static {
         key_hash: &str,
     ) -> StoreResult<ApiKey>;
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// Keys not revoked, oldest first; only `business`'s when given.
+    async fn list_api_keys(&self, business: Option<&BusinessId>) -> StoreResult<Vec<ApiKey>>;
+    /// Revoke a key (only if it is `business`'s, when given). False if there was none.
+    async fn revoke_api_key(
+        &self,
+        business: Option<&BusinessId>,
+        id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// A named server secret, created from `generate` the first time it is asked for.
     /// All processes sharing the database agree on its value.

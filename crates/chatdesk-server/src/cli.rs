@@ -92,6 +92,14 @@ pub enum ApiKeyCommand {
         #[arg(long, default_value = BusinessId::DEFAULT)]
         business: String,
     },
+    /// List keys not revoked: id, tenant, name, created.
+    List {
+        /// Only this tenant's.
+        #[arg(long)]
+        business: Option<String>,
+    },
+    /// Revoke a key by its id (from `list`): requests with it are refused from now on.
+    Revoke { id: i64 },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -182,6 +190,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             backend.close().await;
             stored?;
             println!("{key}");
+            Ok(())
+        }
+        Command::ApiKey {
+            command: ApiKeyCommand::List { business },
+        } => {
+            let business = business.as_deref().map(BusinessId::parse).transpose()?;
+            let backend = Backend::open(&settings).await?;
+            let keys = backend.store().list_api_keys(business.as_ref()).await;
+            backend.close().await;
+            for k in keys? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    k.id,
+                    k.business_id,
+                    k.name,
+                    k.created_at.to_rfc3339()
+                );
+            }
+            Ok(())
+        }
+        Command::ApiKey {
+            command: ApiKeyCommand::Revoke { id },
+        } => {
+            let backend = Backend::open(&settings).await?;
+            let revoked = backend
+                .store()
+                .revoke_api_key(None, id, chatdesk_core::clock::now())
+                .await;
+            backend.close().await;
+            anyhow::ensure!(revoked?, "no API key {id} (or it was already revoked)");
+            println!("revoked API key {id}");
             Ok(())
         }
     }

@@ -1311,6 +1311,40 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn list_api_keys(&self, business: Option<&BusinessId>) -> StoreResult<Vec<ApiKey>> {
+        let rows = sqlx::query(
+            "SELECT * FROM api_keys WHERE revoked_at IS NULL AND ($1::text IS NULL OR business_id = $1) \
+             ORDER BY id",
+        )
+        .bind(business.map(BusinessId::as_str))
+        
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| rows::api_key(&rows::PgRowRef(r)))
+            .collect()
+    }
+
+    async fn revoke_api_key(
+        &self,
+        business: Option<&BusinessId>,
+        id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+             AND ($3::text IS NULL OR business_id = $3)",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(business.map(BusinessId::as_str))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn server_secret(
         &self,
         name: &str,

@@ -1402,6 +1402,41 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    async fn list_api_keys(&self, business: Option<&BusinessId>) -> StoreResult<Vec<ApiKey>> {
+        let rows = sqlx::query(
+            "SELECT * FROM api_keys WHERE revoked_at IS NULL AND (? IS NULL OR business_id = ?) \
+             ORDER BY id",
+        )
+        .bind(business.map(BusinessId::as_str))
+        .bind(business.map(BusinessId::as_str))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| rows::api_key(&rows::SqliteRowRef(r)))
+            .collect()
+    }
+
+    async fn revoke_api_key(
+        &self,
+        business: Option<&BusinessId>,
+        id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL \
+             AND (? IS NULL OR business_id = ?)",
+        )
+        .bind(micros(at))
+        .bind(id)
+        .bind(business.map(BusinessId::as_str))
+        .bind(business.map(BusinessId::as_str))
+        .execute(&self.writer)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn server_secret(
         &self,
         name: &str,

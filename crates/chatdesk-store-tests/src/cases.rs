@@ -782,6 +782,34 @@ pub async fn api_keys(store: Arc<dyn Store>) {
         (k.id, "crm", "shop")
     );
     assert!(store.find_api_key("nope").await.unwrap().is_none());
+    let other = store
+        .create_api_key("bot", &tenant("other"), "def456")
+        .await
+        .unwrap();
+    let names = |keys: Vec<ApiKey>| keys.into_iter().map(|k| k.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.list_api_keys(None).await.unwrap()),
+        ["crm", "bot"]
+    );
+    assert_eq!(
+        names(store.list_api_keys(Some(&tenant("shop"))).await.unwrap()),
+        ["crm"]
+    );
+    // Only within its tenant, when one is named; once.
+    assert!(!store
+        .revoke_api_key(Some(&tenant("shop")), other.id, clock::now())
+        .await
+        .unwrap());
+    assert!(store
+        .revoke_api_key(Some(&tenant("shop")), k.id, clock::now())
+        .await
+        .unwrap());
+    assert!(!store
+        .revoke_api_key(None, k.id, clock::now())
+        .await
+        .unwrap());
+    assert!(store.find_api_key("abc123").await.unwrap().is_none());
+    assert_eq!(names(store.list_api_keys(None).await.unwrap()), ["bot"]);
 }
 
 pub async fn server_secret_is_created_once(store: Arc<dyn Store>) {

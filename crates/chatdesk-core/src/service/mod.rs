@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 mod activity;
 mod agents;
+mod api_keys;
 mod contacts;
 mod conversation;
 mod routing;

@@ -77,6 +77,30 @@ fn commands_work_against_one_database() {
     assert!(!bad_role.status.success());
     let key = ok(chatdesk(&db).args(["api-key", "add", "--name", "crm", "--business", "shop"]));
     assert!(key.trim().starts_with("cdk_"));
+    let spare = ok(chatdesk(&db).args(["api-key", "add", "--name", "spare"]));
+    let listed = ok(chatdesk(&db).args(["api-key", "list"]));
+    assert!(
+        listed.contains("\tshop\tcrm\t") && listed.contains("\tspare\t"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(key.trim()),
+        "secrets are never shown again"
+    );
+    let spare_id = listed
+        .lines()
+        .find(|l| l.contains("\tspare\t"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    ok(chatdesk(&db).args(["api-key", "revoke", &spare_id]));
+    assert!(!ok(chatdesk(&db).args(["api-key", "list"])).contains("spare"));
+    assert!(!chatdesk(&db)
+        .args(["api-key", "revoke", &spare_id])
+        .output()
+        .unwrap()
+        .status
+        .success());
 
     // No secret configured: token and serve agree through the database's generated secret.
     let token = ok(chatdesk(&db).args([
@@ -107,6 +131,8 @@ fn commands_work_against_one_database() {
         r#"{"business_id":"shop","user_id":"u1"}"#,
     );
     assert_eq!(status, 201);
+    let (status, _) = client.post("/v1/sessions", spare.trim(), "{}");
+    assert_eq!(status, 401, "a revoked key is refused");
 
     // SIGTERM: drains and exits 0.
     Command::new("kill")

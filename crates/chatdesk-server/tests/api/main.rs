@@ -4,6 +4,7 @@ mod harness;
 
 mod abuse;
 mod agents;
+mod api_keys;
 mod authz;
 mod cli;
 mod contacts;

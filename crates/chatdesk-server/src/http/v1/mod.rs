@@ -1,6 +1,7 @@
 //! The native API, `/v1`. JSON, snake_case, RFC 3339 UTC timestamps.
 
 mod agents;
+mod api_keys;
 mod auth;
 pub mod contacts;
 mod messages;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(routing::router())
         .merge(stats::router())
         .merge(webhooks::router())
+        .merge(api_keys::router())
 }
 
 /// Deserialize a field that distinguishes "absent" (`None`) from `null` (`Some(None)`).
