@@ -1317,7 +1317,7 @@ impl Store for PgStore {
              ORDER BY id",
         )
         .bind(business.map(BusinessId::as_str))
-        
+
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
