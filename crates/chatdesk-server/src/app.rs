@@ -133,11 +133,17 @@ pub async fn launch(
     if settings.echo_namespace {
         crate::realtime::echo::register(&io);
     }
+    let cors = http::cors(&settings.cors_allowed_origins)?;
     let router = http::router(state)
         .layer(io_layer)
         .layer(tower::util::MapRequestLayer::new(
             crate::realtime::upgrade_head::own_socket_io_head,
         ));
+    // Outermost, so that Socket.IO's polling requests get the same answer as the API's.
+    let router = match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    };
     tracing::info!(addr = %listener.local_addr()?, backend = backend.name(), "chatdesk listening");
     let stop_realtime = {
         let hub = hub.clone();

@@ -67,6 +67,9 @@ pub struct Settings {
     pub webhook_allowed_networks: Vec<String>,
     /// Most webhooks one tenant may have.
     pub max_webhooks_per_tenant: usize,
+    /// Origins whose pages may call the API from a browser (`https://shop.example`), or
+    /// `["*"]` for any. Empty: no cross-origin access.
+    pub cors_allowed_origins: Vec<String>,
     /// Abuse limits (`[limits]` in the file, `CHATDESK_LIMITS__<NAME>` in the environment).
     pub limits: LimitSettings,
     /// Each seed door can be switched off.
@@ -107,6 +110,7 @@ impl Default for Settings {
             webhook_timeout_secs: 10,
             webhook_allowed_networks: Vec::new(),
             max_webhooks_per_tenant: 20,
+            cors_allowed_origins: Vec::new(),
             limits: LimitSettings::default(),
             door_storefront: true,
             door_assistant: true,

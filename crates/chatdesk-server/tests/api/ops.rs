@@ -176,3 +176,42 @@ async fn doors_can_be_switched_off() {
     )
     .await;
 }
+
+/// A preflight from `origin`: the allowed origin it was answered with, if any.
+async fn preflight(app: &TestApp, origin: &str) -> Option<String> {
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v1/sessions"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    r.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_origin_access_is_closed_unless_configured() {
+    crate::harness::run(crate::harness::Kind::Sqlite, |app| async move {
+        assert_eq!(preflight(&app, "https://shop.example").await, None);
+    })
+    .await;
+    crate::harness::run_with(
+        crate::harness::Kind::Sqlite,
+        |s| s.cors_allowed_origins = vec!["https://shop.example".into()],
+        |app| async move {
+            assert_eq!(
+                preflight(&app, "https://shop.example").await.as_deref(),
+                Some("https://shop.example")
+            );
+            assert_eq!(preflight(&app, "https://evil.example").await, None);
+        },
+    )
+    .await;
+}
