@@ -1,6 +1,7 @@
 //! Abuse limits: each flood gets `429` with `Retry-After` (or a cut connection), and the
 //! server holds bounded memory while it runs.
 
+use crate::binary::Binary;
 use crate::harness::{assert_error, run_with, As, Kind, TestApp};
 use crate::realtime::node;
 use chatdesk_core::identity::Role;
@@ -76,71 +77,11 @@ async fn logins_are_limited_per_account_and_per_address() {
     .await;
 }
 
-/// The real binary (its own allocator, nothing else in its process), for memory bounds.
-struct Server {
-    child: std::process::Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(env: &[(&str, &str)]) -> Self {
-        use std::io::{BufRead, BufReader};
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chatdesk"));
-        cmd.env_clear()
-            .env("NO_COLOR", "1")
-            .env(
-                "CHATDESK_DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("s.db").display()),
-            )
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stderr(std::process::Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("server printed its address").unwrap();
-            if let Some(rest) = line.split("addr=").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        // Keep reading its log, so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self {
-            child,
-            base: format!("http://{addr}"),
-            _dir: dir,
-        }
-    }
-
-    /// Resident memory, in MB.
-    fn rss_mb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap();
-        kb / 1024
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Memory the server holds is bounded by the hashing limit, not by the number of attempts:
 /// each argon2 hash holds ~19 MB while it runs, so 64 at once would be ~1.2 GB.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_logins_hash_a_bounded_number_at_once() {
-    let server = Server::start(&[
+    let server = Binary::start_fresh(&[
         ("CHATDESK_LIMITS__LOGIN_PER_IP", "{burst=0, every_secs=1}"),
         (
             "CHATDESK_LIMITS__LOGIN_FAILURES_PER_ACCOUNT",
