@@ -42,7 +42,9 @@ pub struct Settings {
     pub commit_batch_max: usize,
     /// Seconds to wait for in-flight work at shutdown.
     pub shutdown_grace_secs: u64,
-    /// Log as JSON lines instead of text.
+    /// Log as JSON lines instead of text (`CHATDESK_LOG_JSON=1` or `true`; read at start,
+    /// before the rest of the settings).
+    #[serde(deserialize_with = "flag")]
     pub log_json: bool,
     /// Secret for seed 002's `user_hash = hex(HMAC-SHA256(identity_secret, user_id))`.
     pub identity_secret: Option<String>,
@@ -168,6 +170,28 @@ impl Default for LimitSettings {
     }
 }
 
+/// A switch written as a boolean or as 1/0 (as environment variables often are).
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Number(u64),
+        Text(String),
+    }
+    match Flag::deserialize(d)? {
+        Flag::Bool(b) => Ok(b),
+        Flag::Number(n) => Ok(n != 0),
+        Flag::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" | "" => Ok(false),
+            other => Err(serde::de::Error::custom(format!(
+                "expected true/false or 1/0, not {other:?}"
+            ))),
+        },
+    }
+}
+
 impl Settings {
     /// Load from the layers above. `config_file` defaults to `chatdesk.toml` if it exists.
     pub fn load(config_file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
@@ -224,6 +248,7 @@ mod tests {
             jail.set_env("CHATDESK_JWT_SECRET", "s3cret");
             jail.set_env("CHATDESK_LIMITS__LOGIN_PER_IP", "{burst=3, every_secs=1.5}");
             jail.set_env("CHATDESK_LIMITS__MAX_CONNECTIONS_PER_IP", "0");
+            jail.set_env("CHATDESK_LOG_JSON", "1");
             let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert_eq!(s.max_body_bytes, 2048);
@@ -231,6 +256,7 @@ mod tests {
             assert_eq!(s.database_url, "sqlite://chatdesk.db");
             assert_eq!(s.limits.login_per_ip, Rate::new(3, 1.5));
             assert_eq!(s.limits.max_connections_per_ip, 0);
+            assert!(s.log_json, "CHATDESK_LOG_JSON=1, as the README writes it");
             assert_eq!(s.limits.session_opens_per_ip, Rate::new(30, 20.0));
             Ok(())
         });

@@ -53,6 +53,7 @@ fn required<'a>(v: &'a Option<String>, field: &str) -> ApiResult<&'a str> {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::Started)]
 pub struct Started {
     pub session_id: String,
     pub message: &'static str,
@@ -91,6 +92,7 @@ async fn start(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = activity::UpdateBody)]
 pub struct UpdateBody {
     pub session_id: Option<String>,
     /// `message_sent`, `conversation_started` or `response_received`.
@@ -100,6 +102,7 @@ pub struct UpdateBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::Updated)]
 pub struct Updated {
     pub session_id: String,
     pub message: String,
@@ -133,11 +136,13 @@ async fn update(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = activity::EndBody)]
 pub struct EndBody {
     pub session_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::Ended)]
 pub struct Ended {
     pub session_id: String,
     pub message: &'static str,
@@ -173,6 +178,7 @@ async fn end(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::Status)]
 pub struct Status {
     pub has_active_session: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +231,7 @@ async fn status(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::HistoryEntry)]
 pub struct HistoryEntry {
     pub session_id: String,
     pub started_at: DateTime<Utc>,
@@ -237,6 +244,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::Summary)]
 pub struct Summary {
     pub total_duration_minutes: f64,
     pub total_messages_sent: i64,
@@ -245,6 +253,7 @@ pub struct Summary {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::History)]
 pub struct History {
     pub user: String,
     pub total_sessions: i64,
@@ -305,6 +314,7 @@ async fn history(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = activity::Cleaned)]
 pub struct Cleaned {
     pub message: String,
     pub cleaned_sessions: usize,

@@ -64,6 +64,7 @@ fn session_error(id: &str) -> impl Fn(ServiceError) -> ApiError + '_ {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = assistant::AssistantSession)]
 #[serde(rename_all = "camelCase")]
 pub struct AssistantSession {
     pub session_id: String,
@@ -116,6 +117,7 @@ fn sessions(list: &[Session]) -> Vec<AssistantSession> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = assistant::CreateSessionDto)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateSessionDto {
     pub business_id: String,
@@ -173,6 +175,7 @@ async fn get_session(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
+#[schema(as = assistant::UpdateSessionDto)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateSessionDto {
     pub title: Option<String>,
@@ -229,6 +232,7 @@ async fn delete_session(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = assistant::AssistantMessage)]
 #[serde(rename_all = "camelCase")]
 pub struct AssistantMessage {
     pub id: String,

@@ -58,6 +58,7 @@ fn required<'a>(v: &'a Option<String>, field: &str) -> ApiResult<&'a str> {
 
 /// Identity fields the document's requests carry.
 #[derive(Deserialize, ToSchema, IntoParams, Default)]
+#[schema(as = livechat::WhoFields)]
 #[into_params(parameter_in = Query)]
 pub struct WhoFields {
     /// The anonymous visitor's UUID (kept in the browser's localStorage).
@@ -92,6 +93,7 @@ async fn require_who(state: &AppState, headers: &HeaderMap, w: &WhoFields) -> Ap
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = livechat::StartBody)]
 pub struct StartBody {
     #[serde(flatten)]
     pub who: WhoFields,
@@ -103,6 +105,7 @@ pub struct StartBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::Started)]
 pub struct Started {
     pub session_id: String,
     pub chat_user_id: String,
@@ -154,6 +157,7 @@ async fn start(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = livechat::ContactBody)]
 pub struct ContactBody {
     #[serde(flatten)]
     pub who: WhoFields,
@@ -166,6 +170,7 @@ pub struct ContactBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::ContactSet)]
 pub struct ContactSet {
     pub contact_id: String,
     pub message: &'static str,
@@ -210,6 +215,7 @@ async fn contact(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = livechat::LinkBody)]
 pub struct LinkBody {
     pub browser_uuid: Option<String>,
     pub oss_user_id: Option<String>,
@@ -218,6 +224,7 @@ pub struct LinkBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::Linked)]
 pub struct Linked {
     pub chat_user_id: String,
     pub message: &'static str,
@@ -257,6 +264,7 @@ async fn link_user(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::Person)]
 pub struct Person {
     pub id: String,
     pub name: Option<String>,
@@ -264,12 +272,14 @@ pub struct Person {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::Department)]
 pub struct Department {
     pub id: String,
     pub name: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::ContactView)]
 pub struct ContactView {
     pub contact_name: String,
     pub contact_email: String,
@@ -291,6 +301,7 @@ impl From<&Contact> for ContactView {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::MessageView)]
 pub struct MessageView {
     pub id: String,
     pub message: String,
@@ -299,6 +310,7 @@ pub struct MessageView {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::SessionEntry)]
 pub struct SessionEntry {
     pub session_id: String,
     pub topic: Option<String>,
@@ -364,6 +376,7 @@ pub struct HistoryQuery {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::History)]
 pub struct History {
     pub sessions: Vec<SessionEntry>,
     pub total: i64,
@@ -405,6 +418,7 @@ async fn history(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = livechat::Details)]
 pub struct Details {
     #[serde(flatten)]
     pub session: SessionEntry,

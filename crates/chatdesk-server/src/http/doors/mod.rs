@@ -15,6 +15,16 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use identity::UserHash;
 
+/// The documents' user and sender ids, in the OpenAPI document only: a number when the id
+/// is numeric (a built-in account), a string otherwise (`party_id` makes the value).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, reason = "describes a serde_json::Value field's shape")]
+pub enum NumberOrString {
+    Number(i64),
+    String(String),
+}
+
 /// Every door that is switched on in `settings`.
 pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
     let mut r = OpenApiRouter::new();

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema, Default)]
+#[schema(as = storefront::OpenBody)]
 pub struct OpenBody {
     /// Always create a new session ("New chat").
     #[serde(default)]
@@ -45,13 +46,14 @@ pub struct OpenBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = storefront::StorefrontSession)]
 pub struct StorefrontSession {
     /// The session number, as a string.
     pub id: String,
     /// The session's UUID in the native API.
     pub uuid: String,
     /// The logged-in customer (a number when the user id is numeric), or null for a guest.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::NumberOrString>)]
     pub customer_id: Value,
     pub visitor_id: Option<String>,
     /// `active` or `closed`.
@@ -88,6 +90,7 @@ impl From<&Session> for StorefrontSession {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = storefront::OpenedSession)]
 pub struct OpenedSession {
     pub session: StorefrontSession,
     pub is_new: bool,
@@ -175,6 +178,7 @@ pub struct VisitorQuery {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = storefront::SessionList)]
 pub struct SessionList {
     pub sessions: Vec<StorefrontSession>,
 }
@@ -208,6 +212,7 @@ async fn own_session(state: &AppState, p: &Principal, id: &str) -> ApiResult<Ses
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = storefront::OneSession)]
 pub struct OneSession {
     pub session: StorefrontSession,
 }
@@ -228,13 +233,14 @@ async fn get_session(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = storefront::StorefrontMessage)]
 pub struct StorefrontMessage {
     pub id: String,
     pub session_id: String,
     pub seq: i64,
     /// `customer`, `agent`, `assistant` or `system`.
     pub sender_type: &'static str,
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::NumberOrString)]
     pub sender_id: Value,
     pub content: String,
     pub created_at: DateTime<Utc>,
@@ -253,6 +259,7 @@ fn message(session: &Session, m: &Message) -> StorefrontMessage {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = storefront::MessageList)]
 pub struct MessageList {
     pub messages: Vec<StorefrontMessage>,
 }
@@ -283,6 +290,7 @@ async fn list_messages(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = storefront::SendBody)]
 pub struct SendBody {
     pub content: String,
     pub client_msg_id: Option<String>,
@@ -290,6 +298,7 @@ pub struct SendBody {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = storefront::SentMessage)]
 pub struct SentMessage {
     pub message: StorefrontMessage,
 }

@@ -43,14 +43,16 @@ fn role_name(role: Role) -> &'static str {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = support::LoginBody)]
 pub struct LoginBody {
     pub email: String,
     pub password: String,
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = support::LoginUser)]
 pub struct LoginUser {
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::NumberOrString)]
     pub id: Value,
     pub email: String,
     /// `USER` or `ADMIN`.
@@ -59,6 +61,7 @@ pub struct LoginUser {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = support::LoggedIn)]
 pub struct LoggedIn {
     pub access_token: String,
     pub user: LoginUser,
@@ -96,13 +99,14 @@ async fn login(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = support::ChatMessage)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     pub id: String,
     pub conversation_id: i64,
     pub session_id: String,
     pub seq: i64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::NumberOrString)]
     pub sender_id: Value,
     /// `customer`, `agent`, `assistant` or `system`.
     pub sender_type: &'static str,
@@ -131,13 +135,14 @@ fn chat_message(s: &Session, m: &Message, cursors: &[(Party, i64)]) -> ChatMessa
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = support::SendBody)]
 #[serde(rename_all = "camelCase")]
 pub struct SendBody {
     /// Leave out for the first message: a conversation is started (or the open one reused).
     pub conversation_id: Option<i64>,
     pub content: String,
     /// Admins starting a conversation with a user.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::NumberOrString>)]
     pub user_id: Option<Value>,
 }
 
@@ -188,11 +193,12 @@ async fn send_message(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = support::Conversation)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
     pub id: i64,
     pub session_id: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::NumberOrString)]
     pub user_id: Value,
     /// `ACTIVE` or `CLOSED`.
     pub status: &'static str,
@@ -348,6 +354,7 @@ async fn conversation_messages(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = support::ReadDone)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadDone {
     pub success: bool,
@@ -381,6 +388,7 @@ async fn mark_read(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(as = support::UpdateBody)]
 pub struct UpdateBody {
     /// `ACTIVE` or `CLOSED`.
     pub status: String,
@@ -423,6 +431,7 @@ async fn update_conversation(
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = support::UnreadCount)]
 #[serde(rename_all = "camelCase")]
 pub struct UnreadCount {
     pub count: i64,
