@@ -129,7 +129,7 @@ impl From<JsonRejection> for ApiError {
 
 /// serde's account of a body that does not fit, in our words: which field, and what was
 /// wrong with it (`priority: "none" is not one of "low", "normal", …`).
-fn body_mismatch(text: &str) -> String {
+pub(crate) fn body_mismatch(text: &str) -> String {
     let detail = text
         .split_once("target type: ")
         .map_or(text, |(_, d)| d)

@@ -7,6 +7,8 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod guards;
 pub mod http;
 pub mod limits;

@@ -4,6 +4,8 @@ mod activity;
 mod agent;
 mod contact;
 mod email;
+#[cfg(test)]
+mod fuzz;
 mod ids;
 mod invalid;
 mod message;
