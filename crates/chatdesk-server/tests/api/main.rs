@@ -6,6 +6,7 @@ mod abuse;
 mod agents;
 mod api_keys;
 mod authz;
+mod authz_matrix;
 mod binary;
 mod cli;
 mod contacts;
