@@ -47,7 +47,12 @@ async fn caller(
             let id = UserId::parse(u).map_err(|e| ApiError::bad_request(e.code, e.message))?;
             Ok(Principal::user(id, Role::Customer, None))
         }
-        _ => state.auth.require(headers).await,
+        // The document's calls that name no user (by session id, by business).
+        None => match super::identity::front_end_in_dev(state, "assistant-front-end") {
+            Some(front_end) => Ok(front_end),
+            None => state.auth.require(headers).await,
+        },
+        Some(_) => state.auth.require(headers).await,
     }
 }
 

@@ -26,6 +26,28 @@ async fn the_documents_curl_tests_in_dev_mode(app: TestApp) {
     assert_eq!(created["locationId"], "L001");
     assert_eq!(created["sessionType"], "general");
     assert_eq!(created["isActive"], true);
+    // The document's calls by session id and by business name no user: in --dev they work
+    // as written (the front end's rights).
+    let sid = created["sessionId"].as_str().unwrap();
+    let (s, got) = app.get(&format!("/api/sessions/{sid}"), &As::Nobody).await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    let (s, patched) = app
+        .patch(
+            &format!("/api/sessions/{sid}"),
+            &As::Nobody,
+            json!({"title": "renamed"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{patched}");
+    let (s, _) = app
+        .get(&format!("/api/sessions/{sid}/messages"), &As::Nobody)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, in_business) = app
+        .get("/api/sessions/business/B0100001/active", &As::Nobody)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{in_business}");
+    assert!(in_business.to_string().contains(sid), "{in_business}");
     // 2. Test Session Retrieval
     let (s, active) = app
         .get(

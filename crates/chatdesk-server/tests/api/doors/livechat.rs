@@ -43,6 +43,13 @@ async fn in_dev_the_bare_contact_call_works_as_written(app: TestApp) {
         .post("/api/chat/contact", &As::Nobody, json!({"session_id": started["session_id"], "contact_name": "John Doe", "contact_email": "john@company.com"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
+    // The document's session look-up names only the session.
+    let id = started["session_id"].as_str().unwrap();
+    let (s, details) = app
+        .get(&format!("/api/chat/session/{id}"), &As::Nobody)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{details}");
+    assert_eq!(details["contact"]["contact_name"], "John Doe");
 }
 
 fn hash(user: &str) -> String {
