@@ -3,7 +3,7 @@
 use super::SessionService;
 use crate::bus::Event;
 use crate::clock;
-use crate::domain::{Contact, ContactText, Email, Invalid, Phone, SessionId, UserId, VisitorId};
+use crate::domain::{Contact, ContactText, Email, Invalid, Phone, SessionId, VisitorId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 use crate::store::{LinkOutcome, NewContact};
@@ -74,7 +74,17 @@ impl SessionService {
     /// proved both identities (the visitor id is a bearer secret; the account by token,
     /// identity hash, or a deployment that trusts user ids). Idempotent; a visitor linked to
     /// another account is refused.
-    pub async fn link_visitor(&self, visitor: VisitorId, user: &UserId) -> ServiceResult<u64> {
+    /// Only the visitor itself, signed in as a customer, links its visitor id to its account:
+    /// staff and back ends cannot take a visitor's sessions into theirs.
+    pub async fn link_visitor(&self, p: &Principal, visitor: VisitorId) -> ServiceResult<u64> {
+        let user = match (p.role, p.party.user_id()) {
+            (crate::identity::Role::Customer, Some(user)) => user,
+            _ => {
+                return Err(ServiceError::Forbidden(
+                    "only the visitor itself, signed in as a customer, links its visitor id",
+                ))
+            }
+        };
         let outcome = self.store.link_visitor(visitor, user, clock::now()).await?;
         self.forget_send_targets();
         match outcome {

@@ -6,8 +6,55 @@ use serde_json::json;
 
 on_both_stores!(
     contacts_are_validated_editable_and_shown_with_the_session,
-    a_visitor_becomes_an_account_at_login
+    a_visitor_becomes_an_account_at_login,
+    staff_never_see_a_visitors_secret_nor_link_it
 );
+
+/// A visitor's UUID is its bearer secret: staff see a public id instead (in lists, messages,
+/// webhooks and socket payloads alike), and only the visitor itself may link it.
+async fn staff_never_see_a_visitors_secret_nor_link_it(app: TestApp) {
+    let secret = uuid::Uuid::new_v4().to_string();
+    let v = As::Visitor(secret.clone());
+    let id = app.open(&v, json!({"topic": "hi"})).await;
+    app.send(&v, &id, "hello").await;
+    let agent = app.agent("ag", "default");
+    for path in [
+        "/v1/sessions".to_owned(),
+        format!("/v1/sessions/{id}"),
+        format!("/v1/sessions/{id}/messages"),
+        "/api/v1/chat/sessions".to_owned(),
+    ] {
+        let (status, body) = app.get(&path, &agent).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        let text = body.to_string();
+        assert!(!text.contains(&secret), "{path} shows the secret: {text}");
+    }
+    let (_, s) = app.get(&format!("/v1/sessions/{id}"), &agent).await;
+    let public = s["owner"]["id"].as_str().unwrap().to_owned();
+    assert!(public.starts_with("v_"), "{public}");
+    let (_, m) = app
+        .get(&format!("/v1/sessions/{id}/messages"), &agent)
+        .await;
+    assert_eq!(m["messages"][0]["sender"]["id"], public.as_str());
+    // The visitor itself still sees its own id where its document shows it.
+    let (_, own) = app.get("/api/v1/chat/sessions", &v).await;
+    assert_eq!(own["sessions"][0]["visitor_id"], secret.as_str());
+    // Staff and back ends cannot take the visitor's sessions into their own account.
+    for who in [
+        agent.clone(),
+        app.token("root", chatdesk_core::identity::Role::Admin, None),
+        app.api_key("default").await,
+    ] {
+        assert_error(
+            &app.post("/v1/me/link-visitor", &who, json!({"visitor_id": secret}))
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+    }
+    let (status, _) = app.get(&format!("/v1/sessions/{id}"), &v).await;
+    assert_eq!(status, StatusCode::OK, "still the visitor's");
+}
 
 async fn contacts_are_validated_editable_and_shown_with_the_session(app: TestApp) {
     let v = app.visitor();

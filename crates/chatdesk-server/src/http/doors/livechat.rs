@@ -257,8 +257,7 @@ async fn link_user(
         }
         None => identity::asserted_user(&state, user_id, b.user_hash.as_deref())?,
     };
-    let account = user.party.user_id().expect("a user").clone();
-    state.sessions.link_visitor(visitor, &account).await?;
+    state.sessions.link_visitor(&user, visitor).await?;
     Ok(ApiJson(Linked {
         chat_user_id: chat_user_id(&user.party).to_string(),
         message: "Successfully linked to OSS account",

@@ -60,7 +60,9 @@ impl serde::Serialize for PartyId<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.0 {
             chatdesk_core::domain::Party::User(u) => SeedId(u.as_str()).serialize(s),
-            chatdesk_core::domain::Party::Visitor(v) => v.serialize(s),
+            chatdesk_core::domain::Party::Visitor(v) => {
+                crate::http::v1::views::public_visitor_id(v).serialize(s)
+            }
         }
     }
 }

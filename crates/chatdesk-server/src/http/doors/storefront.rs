@@ -65,8 +65,17 @@ pub struct StorefrontSession {
     pub last_message_at: Option<DateTime<Utc>>,
 }
 
-impl From<&Session> for StorefrontSession {
-    fn from(s: &Session) -> Self {
+impl StorefrontSession {
+    /// The session as `caller` sees it: a visitor's own UUID (its secret) only to itself,
+    /// its public id to anyone else.
+    fn seen_by(s: &Session, caller: &Principal) -> Self {
+        let visitor_id = s.owner.visitor_id().map(|v| {
+            if caller.party == s.owner {
+                v.to_string()
+            } else {
+                crate::http::v1::views::public_visitor_id(&v)
+            }
+        });
         Self {
             id: s.number.to_string(),
             uuid: s.id.to_string(),
@@ -74,7 +83,7 @@ impl From<&Session> for StorefrontSession {
                 .owner
                 .user_id()
                 .map_or(Value::Null, |u| super::id_value(u.as_str())),
-            visitor_id: s.owner.visitor_id().map(|v| v.to_string()),
+            visitor_id,
             status: if s.status == SessionStatus::Closed {
                 "closed"
             } else {
@@ -138,7 +147,7 @@ async fn open(
     Ok((
         status,
         ApiJson(OpenedSession {
-            session: (&session).into(),
+            session: StorefrontSession::seen_by(&session, &p),
             is_new,
         }),
     ))
@@ -198,7 +207,11 @@ async fn list_sessions(
     };
     let page = state.sessions.list_sessions(&p, req).await?;
     Ok(ApiJson(SessionList {
-        sessions: page.sessions.iter().map(Into::into).collect(),
+        sessions: page
+            .sessions
+            .iter()
+            .map(|s| StorefrontSession::seen_by(s, &p))
+            .collect(),
     }))
 }
 
@@ -228,7 +241,7 @@ async fn get_session(
     let p = caller(&state, &headers, q.visitor_id.as_deref()).await?;
     let s = own_session(&state, &p, &id).await?;
     Ok(ApiJson(OneSession {
-        session: (&s).into(),
+        session: StorefrontSession::seen_by(&s, &p),
     }))
 }
 

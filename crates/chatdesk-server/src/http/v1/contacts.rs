@@ -115,21 +115,21 @@ pub struct LinkResult {
 /// At login: move the visitor's sessions to the signed-in account, in one transaction.
 /// Idempotent; a visitor already linked to another account is refused with 409.
 #[utoipa::path(post, path = "/v1/me/link-visitor", tag = "sessions", request_body = LinkBody,
-    responses((status = 200, body = LinkResult), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = LinkResult), (status = 400, body = ErrorBody), (status = 403, description = "Staff and API keys may not link a visitor", body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn link_visitor(
     State(state): State<AppState>,
     Caller(p): Caller,
     ApiJson(b): ApiJson<LinkBody>,
 ) -> ApiResult<ApiJson<LinkResult>> {
-    let user = p.party.user_id().cloned().ok_or_else(|| {
-        ApiError::bad_request(
+    if p.party.user_id().is_none() {
+        return Err(ApiError::bad_request(
             "not_a_user",
             "sign in as a user (Bearer token) to link a visitor",
-        )
-    })?;
+        ));
+    }
     let visitor = VisitorId::parse(&b.visitor_id)?;
-    let moved = state.sessions.link_visitor(visitor, &user).await?;
+    let moved = state.sessions.link_visitor(&p, visitor).await?;
     Ok(ApiJson(LinkResult {
         sessions_moved: moved,
     }))

@@ -1,11 +1,19 @@
 //! What the native API returns. Decoupled from the domain types so the wire format is chosen
 //! here, once.
 
-use chatdesk_core::domain::{Message, MessageId, Party, Session, SessionId};
+use chatdesk_core::domain::{Message, MessageId, Party, Session, SessionId, VisitorId};
 use chatdesk_core::service::{ReadReceipt, UnreadSummary};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// A visitor as others see it. Its UUID is its bearer secret, so what is shown is a one-way
+/// digest of it: stable for the same visitor, useless as a credential.
+pub fn public_visitor_id(v: &VisitorId) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(v.as_uuid().as_bytes());
+    format!("v_{}", hex::encode(&digest[..16]))
+}
 
 /// A session's owner or a message's sender.
 #[derive(Serialize, ToSchema, Clone)]
@@ -24,7 +32,7 @@ impl From<&Party> for PartyView {
             },
             Party::Visitor(v) => Self {
                 kind: "visitor",
-                id: v.to_string(),
+                id: public_visitor_id(v),
             },
         }
     }
