@@ -49,34 +49,9 @@ pub fn can_act_for_others(p: &Principal) -> bool {
 mod tests {
     use super::*;
     use crate::domain::*;
-    use chrono::Utc;
 
     fn session(owner: Party, tenant: &str) -> Session {
-        let now = Utc::now();
-        Session {
-            id: SessionId::generate(),
-            number: 1,
-            business_id: BusinessId::parse(tenant).unwrap(),
-            location_id: None,
-            owner,
-            session_type: SessionType::general(),
-            topic: None,
-            title: None,
-            priority: Priority::Normal,
-            status: SessionStatus::Waiting,
-            agent_id: None,
-            department_id: None,
-            metadata: serde_json::json!({}),
-            last_seq: 0,
-            message_count: 0,
-            activity: ActivityCounters::default(),
-            started_at: now,
-            ended_at: None,
-            last_activity_at: now,
-            last_message_at: None,
-            created_at: now,
-            updated_at: now,
-        }
+        Session::sample(owner, tenant)
     }
 
     fn user(id: &str, role: Role, tenant: Option<&str>) -> Principal {

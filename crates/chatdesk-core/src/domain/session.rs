@@ -151,6 +151,38 @@ pub struct Session {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Session {
+    /// A new waiting session, for tests.
+    #[cfg(test)]
+    pub(crate) fn sample(owner: super::Party, tenant: &str) -> Session {
+        let now = chrono::Utc::now();
+        Session {
+            id: super::SessionId::generate(),
+            number: 1,
+            business_id: super::BusinessId::parse(tenant).unwrap(),
+            location_id: None,
+            owner,
+            session_type: SessionType::general(),
+            topic: None,
+            title: None,
+            priority: Priority::Normal,
+            status: SessionStatus::Waiting,
+            agent_id: None,
+            department_id: None,
+            metadata: serde_json::json!({}),
+            last_seq: 0,
+            message_count: 0,
+            activity: super::ActivityCounters::default(),
+            started_at: now,
+            ended_at: None,
+            last_activity_at: now,
+            last_message_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,7 +138,7 @@ pub struct SessionService {
     /// not change is trusted from here (tenant, number, owner — the owner changes only when a
     /// visitor is linked, which clears this); the write itself refuses closed and deleted
     /// sessions. Saves a database read on every send.
-    send_targets: std::sync::Mutex<std::collections::HashMap<SessionId, Session>>,
+    send_targets: std::sync::Mutex<SendTargets>,
     /// Each tenant's webhook subscriptions, and when they were read (see `subscribers`).
     webhooks_seen: std::sync::Mutex<
         std::collections::HashMap<BusinessId, (std::time::Instant, Vec<crate::store::Webhook>)>,
@@ -147,6 +147,35 @@ pub struct SessionService {
 
 /// Most sessions `send_targets` remembers before it starts over.
 const SEND_TARGETS_MAX: usize = 100_000;
+/// Most bytes `send_targets` holds before it starts over: a session's metadata is the
+/// client's to fill (up to a request body), so counting sessions alone does not bound it.
+const SEND_TARGETS_MAX_BYTES: usize = 32 << 20;
+
+/// Remembered send targets and roughly how many bytes they hold.
+#[derive(Default)]
+struct SendTargets {
+    sessions: std::collections::HashMap<SessionId, Session>,
+    bytes: usize,
+}
+
+impl SendTargets {
+    fn remember(&mut self, s: Session) {
+        let size = std::mem::size_of::<Session>()
+            + s.metadata.to_string().len()
+            + s.topic.as_ref().map_or(0, |t| t.as_str().len())
+            + s.title.as_ref().map_or(0, |t| t.as_str().len());
+        if self.sessions.len() >= SEND_TARGETS_MAX || self.bytes + size > SEND_TARGETS_MAX_BYTES {
+            self.clear();
+        }
+        self.bytes += size;
+        self.sessions.insert(s.id, s);
+    }
+
+    fn clear(&mut self) {
+        self.sessions.clear();
+        self.bytes = 0;
+    }
+}
 
 impl SessionService {
     pub fn new(
@@ -172,6 +201,7 @@ impl SessionService {
             .send_targets
             .lock()
             .expect("send targets")
+            .sessions
             .get(&id)
             .cloned();
         let session = match known {
@@ -182,11 +212,10 @@ impl SessionService {
                     .get_session(id)
                     .await?
                     .ok_or(ServiceError::NotFound("session"))?;
-                let mut targets = self.send_targets.lock().expect("send targets");
-                if targets.len() >= SEND_TARGETS_MAX {
-                    targets.clear();
-                }
-                targets.insert(id, s.clone());
+                self.send_targets
+                    .lock()
+                    .expect("send targets")
+                    .remember(s.clone());
                 s
             }
         };
@@ -777,5 +806,23 @@ fn non_negative(field: &'static str, v: Option<i64>) -> Result<Option<i64>, Inva
             format!("{field} must not be negative"),
         )),
         other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod send_target_tests {
+    use super::*;
+
+    #[test]
+    fn remembered_sessions_are_bounded_in_bytes() {
+        let mut targets = SendTargets::default();
+        let big = serde_json::json!({"blob": "x".repeat(1 << 20)});
+        for _ in 0..100 {
+            let mut s = Session::sample(Party::User(UserId::parse("u").unwrap()), "shop");
+            s.metadata = big.clone();
+            targets.remember(s);
+            assert!(targets.bytes <= SEND_TARGETS_MAX_BYTES);
+        }
+        assert!(targets.sessions.len() < 40, "{}", targets.sessions.len());
     }
 }

@@ -23,6 +23,9 @@ use std::sync::Arc;
 
 /// Most messages a single catch-up sends; a client further behind pages with the REST API.
 pub const MAX_REPLAY: usize = 10_000;
+/// Most message text a single catch-up holds: a client that asks for a long history and
+/// never reads it must not make the server hold all of it.
+pub const MAX_REPLAY_BYTES: usize = 4 << 20;
 
 pub struct Feed {
     hub: Arc<Hub>,
@@ -116,7 +119,8 @@ impl Feed {
         self.hub.watch_session(&self.sub, visible.id);
         let mut backlog = Vec::new();
         let mut after = since_seq;
-        while backlog.len() < MAX_REPLAY {
+        let mut bytes = 0;
+        while backlog.len() < MAX_REPLAY && bytes < MAX_REPLAY_BYTES {
             let page = sessions
                 .list_messages(
                     p,
@@ -131,6 +135,7 @@ impl Feed {
             let Some(last) = page.last() else { break };
             after = last.seq;
             let full = page.len() == 200;
+            bytes += page.iter().map(|m| m.content.len()).sum::<usize>();
             backlog.extend(page);
             if !full {
                 break;

@@ -243,3 +243,76 @@ async fn connections_per_address_and_slow_request_heads_are_bounded() {
     )
     .await;
 }
+
+/// Catch-ups that ask for a long history and never read it: what the server holds for them
+/// is bounded by `MAX_REPLAY_BYTES` per stream, not by the history's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unread_catch_ups_hold_bounded_memory() {
+    let server = Binary::start_fresh(&[(
+        "CHATDESK_LIMITS__SESSION_OPENS_PER_IP",
+        "{burst=0, every_secs=1}",
+    )]);
+    let client = reqwest::Client::new();
+    let keys = chatdesk_server::auth::jwt::JwtKeys::new(crate::harness::SECRET);
+    let token = keys.issue("reader", Role::Customer, None, Duration::from_secs(600));
+    let opened: serde_json::Value = client
+        .post(server.url("/v1/sessions"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = opened["session"]["id"].as_str().unwrap().to_owned();
+    // 3,000 messages of 10,000 characters: 30 MB of history.
+    let text = "x".repeat(10_000);
+    let sends = (0..8).map(|_| {
+        let (client, url, token, text) = (
+            client.clone(),
+            server.url(&format!("/v1/sessions/{id}/messages")),
+            token.clone(),
+            text.clone(),
+        );
+        tokio::spawn(async move {
+            for _ in 0..375 {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"content": text}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+            }
+        })
+    });
+    for s in futures::future::join_all(sends).await {
+        s.unwrap();
+    }
+    let before = server.rss_mb();
+    // Ten streams from the start of that history, never read.
+    let mut streams = Vec::new();
+    for _ in 0..10 {
+        let r = client
+            .get(server.url(&format!("/v1/sessions/{id}/events?since_seq=0")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        streams.push(r);
+    }
+    let mut peak = before;
+    for _ in 0..20 {
+        peak = peak.max(server.rss_mb());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let grew = peak.saturating_sub(before);
+    assert!(
+        grew < 200,
+        "ten unread catch-ups grew the server by {grew} MB"
+    );
+    drop(streams);
+}
