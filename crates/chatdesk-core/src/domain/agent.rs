@@ -43,15 +43,16 @@ impl Presence {
     }
 }
 
-/// How many chats an agent takes at once: 1 to 100.
+/// How many chats routing gives an agent at once: 0 (none automatically; the agent still
+/// takes sessions by hand) to 100.
 pub fn max_concurrent(n: i64) -> Result<i64, Invalid> {
-    if (1..=100).contains(&n) {
+    if (0..=100).contains(&n) {
         Ok(n)
     } else {
         Err(Invalid::new(
             "max_concurrent",
             "invalid_max_concurrent",
-            "max_concurrent must be between 1 and 100",
+            "max_concurrent must be between 0 and 100",
         ))
     }
 }

@@ -57,6 +57,13 @@ impl Default for Limits {
     }
 }
 
+/// A page of messages, oldest first, and whether more lie beyond it.
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
 /// Open (resume or create) a session. Raw fields as a client sent them.
 #[derive(Debug, Clone, Default)]
 pub struct OpenSession {
@@ -608,8 +615,19 @@ impl SessionService {
         id: &str,
         q: MessageQuery,
     ) -> ServiceResult<Vec<Message>> {
+        self.page_size(q.limit)?;
+        self.list_messages_unchecked_limit(p, id, q).await
+    }
+
+    /// `list_messages` with `q.limit` already checked (or one past the maximum, for a probe).
+    async fn list_messages_unchecked_limit(
+        &self,
+        p: &Principal,
+        id: &str,
+        q: MessageQuery,
+    ) -> ServiceResult<Vec<Message>> {
         let id = SessionId::parse(id)?;
-        let limit = self.page_size(q.limit)?;
+        let limit = q.limit.unwrap_or(self.limits.default_page);
         let after = non_negative("after_seq", q.after_seq)?.unwrap_or(0);
         let range = match non_negative("before_seq", q.before_seq)? {
             Some(before) => MessageRange::Before {
@@ -624,6 +642,34 @@ impl SessionService {
             Some((session, messages)) if authz::can_see(p, &session) => Ok(messages),
             _ => Err(ServiceError::NotFound("session")),
         }
+    }
+
+    /// A page of messages and whether more lie beyond it in the same direction (after the
+    /// last one when paging forward with `after_seq`; before the first one with
+    /// `before_seq`).
+    pub async fn message_page(
+        &self,
+        p: &Principal,
+        id: &str,
+        q: MessageQuery,
+    ) -> ServiceResult<MessagePage> {
+        let limit = self.page_size(q.limit)?;
+        let backwards = q.before_seq.is_some();
+        // One more than asked: its presence says there is more.
+        let probe = MessageQuery {
+            limit: Some(limit + 1),
+            ..q
+        };
+        let mut messages = self.list_messages_unchecked_limit(p, id, probe).await?;
+        let has_more = messages.len() > limit as usize;
+        if has_more {
+            if backwards {
+                messages.remove(0);
+            } else {
+                messages.pop();
+            }
+        }
+        Ok(MessagePage { messages, has_more })
     }
 
     /// Move the caller's read cursor to `up_to_seq` (it never moves back).

@@ -80,12 +80,25 @@ async fn admins_organise_departments_and_caps(app: TestApp) {
         (s, capped["max_concurrent"].as_i64()),
         (StatusCode::OK, Some(3))
     );
+    // 0: routing gives the agent nothing by itself.
+    let (s, none) = app
+        .call(
+            Method::PUT,
+            "/v1/agents/ann",
+            &admin,
+            Some(json!({"max_concurrent": 0})),
+        )
+        .await;
+    assert_eq!(
+        (s, none["max_concurrent"].as_i64()),
+        (StatusCode::OK, Some(0))
+    );
     assert_error(
         &app.call(
             Method::PUT,
             "/v1/agents/ann",
             &admin,
-            Some(json!({"max_concurrent": 0})),
+            Some(json!({"max_concurrent": 101})),
         )
         .await,
         StatusCode::BAD_REQUEST,

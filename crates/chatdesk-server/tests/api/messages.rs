@@ -52,6 +52,47 @@ async fn sends_get_gap_free_seq_and_list_in_ranges(app: TestApp) {
         )
         .await;
     assert_eq!(seqs(&page), vec![2, 3, 4]);
+    // Pages say whether more lie beyond them, and where the next one starts.
+    assert_eq!(
+        (page["has_more"].as_bool(), page["next_cursor"].as_str()),
+        (Some(true), Some("4"))
+    );
+    let (_, last) = app
+        .get(
+            &format!("/v1/sessions/{id}/messages?after_seq=4&limit=3"),
+            &who,
+        )
+        .await;
+    assert_eq!(seqs(&last), vec![5, 6, 7]);
+    assert_eq!(last["has_more"], false);
+    assert!(last["next_cursor"].is_null());
+    let (_, back) = app
+        .get(
+            &format!("/v1/sessions/{id}/messages?before_seq=4&limit=2"),
+            &who,
+        )
+        .await;
+    assert_eq!(seqs(&back), vec![2, 3]);
+    assert_eq!(
+        (back["has_more"].as_bool(), back["next_cursor"].as_str()),
+        (Some(true), Some("2"))
+    );
+    let (_, first) = app
+        .get(
+            &format!("/v1/sessions/{id}/messages?before_seq=2&limit=2"),
+            &who,
+        )
+        .await;
+    assert_eq!(seqs(&first), vec![1]);
+    assert_eq!(first["has_more"], false);
+    // Both bounds: the range between them.
+    let (_, range) = app
+        .get(
+            &format!("/v1/sessions/{id}/messages?after_seq=2&before_seq=6"),
+            &who,
+        )
+        .await;
+    assert_eq!(seqs(&range), vec![3, 4, 5]);
     assert_error(
         &app.get(&format!("/v1/sessions/{id}/messages?after_seq=-1"), &who)
             .await,

@@ -53,6 +53,18 @@ async fn creates_then_resumes_and_force_new_always_creates(app: TestApp) {
     assert_eq!(s2, StatusCode::OK);
     assert_eq!(b2["is_new"], false);
     assert_eq!(b2["session"]["id"], first["id"]);
+    assert_eq!(b2["ignored_fields"], json!([]));
+    // A resume says which of the request's fields it did not take.
+    let (_, b2b) = app
+        .post(
+            "/v1/sessions",
+            &alice,
+            json!({"topic": "another", "priority": "high"}),
+        )
+        .await;
+    assert_eq!(b2b["is_new"], false);
+    assert_eq!(b2b["ignored_fields"], json!(["topic", "priority"]));
+    assert_eq!(b2b["session"]["topic"], first["topic"]);
 
     let (s3, b3) = app
         .post("/v1/sessions", &alice, json!({"force_new": true}))

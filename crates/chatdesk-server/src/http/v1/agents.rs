@@ -201,7 +201,8 @@ async fn list_agents(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapBody {
-    /// 1–100 chats at once.
+    /// 0–100 chats at once; 0: routing gives this agent none by itself (it still takes
+    /// sessions by hand).
     pub max_concurrent: i64,
 }
 

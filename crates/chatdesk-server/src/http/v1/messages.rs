@@ -84,9 +84,18 @@ async fn list_messages(
         before_seq: q.before_seq,
         limit: q.limit,
     };
-    let messages = state.sessions.list_messages(&p, &id, q).await?;
+    let backwards = q.before_seq.is_some();
+    let page = state.sessions.message_page(&p, &id, q).await?;
+    // The seq to pass as the same parameter for the next page in this direction.
+    let edge = if backwards {
+        page.messages.first()
+    } else {
+        page.messages.last()
+    };
     Ok(ApiJson(MessageList {
-        messages: messages.into_iter().map(MessageView::from).collect(),
+        next_cursor: edge.filter(|_| page.has_more).map(|m| m.seq.to_string()),
+        has_more: page.has_more,
+        messages: page.messages.into_iter().map(MessageView::from).collect(),
     }))
 }
 

@@ -58,6 +58,19 @@ async fn open_session(
     Caller(p): Caller,
     JsonOrEmpty(b): JsonOrEmpty<OpenSessionBody>,
 ) -> ApiResult<(StatusCode, ApiJson<OpenedSession>)> {
+    // What a resumed session leaves as it was (change it with PATCH), said in the answer.
+    let describing: Vec<&'static str> = [
+        ("session_type", b.session_type.is_some()),
+        ("topic", b.topic.is_some()),
+        ("title", b.title.is_some()),
+        ("priority", b.priority.is_some()),
+        ("metadata", b.metadata.is_some()),
+        ("location_id", b.location_id.is_some()),
+        ("department_id", b.department_id.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, sent)| sent.then_some(field))
+    .collect();
     let req = OpenSession {
         business_id: b.business_id,
         location_id: b.location_id,
@@ -84,6 +97,7 @@ async fn open_session(
         ApiJson(OpenedSession {
             session: (&session).into(),
             is_new,
+            ignored_fields: if is_new { Vec::new() } else { describing },
         }),
     ))
 }

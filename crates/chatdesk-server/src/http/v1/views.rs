@@ -116,6 +116,9 @@ pub struct OpenedSession {
     pub session: SessionView,
     /// True when this call created the session, false when it resumed one.
     pub is_new: bool,
+    /// Fields of the request that a resumed session did not take (it keeps its own; change
+    /// them with `PATCH`). Empty for a new session.
+    pub ignored_fields: Vec<&'static str>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -168,6 +171,11 @@ impl From<&Message> for MessageView {
 #[derive(Serialize, ToSchema)]
 pub struct MessageList {
     pub messages: Vec<MessageView>,
+    /// More messages lie beyond this page in the direction asked.
+    pub has_more: bool,
+    /// With `has_more`: the value for the same parameter (`after_seq` when paging forward,
+    /// `before_seq` when paging back) that fetches the next page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
