@@ -215,3 +215,80 @@ async fn cross_origin_access_is_closed_unless_configured() {
     )
     .await;
 }
+
+/// Every error code the source can answer with is in README's table: codes are found where
+/// errors are made (`Invalid::new`, `bad_request`, `unauthenticated`, `conflict`, a status
+/// and a code, a parser's `code = …`), so a new one cannot go undocumented.
+#[test]
+fn every_error_code_is_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    let mut dirs = vec![root.join("crates")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("tests") && !path.ends_with("target") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                codes.extend(error_codes(&std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    assert!(
+        codes.len() > 50,
+        "found {} codes: the scan is broken",
+        codes.len()
+    );
+    let missing: Vec<_> = codes
+        .iter()
+        .filter(|c| !readme.contains(&format!("`{c}`")))
+        .collect();
+    assert!(missing.is_empty(), "codes missing from README: {missing:?}");
+}
+
+/// The codes in one source file: the first string literal after each way of making an error
+/// (and for `Invalid::new`, the second argument).
+fn error_codes(src: &str) -> Vec<String> {
+    let literal = |rest: &str| -> Option<String> {
+        let rest = rest.trim_start().strip_prefix('"')?;
+        let end = rest.find('"')?;
+        let code = &rest[..end];
+        (!code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then(|| code.to_owned())
+    };
+    let mut found = Vec::new();
+    for marker in [
+        "bad_request(",
+        "unauthenticated(",
+        "conflict(",
+        "code = ",
+        "StatusCode::",
+    ] {
+        for (at, _) in src.match_indices(marker) {
+            let rest = &src[at + marker.len()..];
+            let rest = match marker {
+                // `StatusCode::NAME, "code"`: skip the name and its comma.
+                "StatusCode::" => match rest.split_once(',') {
+                    Some((name, after))
+                        if name.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
+                    {
+                        after
+                    }
+                    _ => continue,
+                },
+                _ => rest,
+            };
+            found.extend(literal(rest));
+        }
+    }
+    for (at, _) in src.match_indices("Invalid::new(") {
+        let rest = &src[at + "Invalid::new(".len()..];
+        if let Some((_, after_field)) = rest.split_once(',') {
+            found.extend(literal(after_field));
+        }
+    }
+    found
+}
