@@ -113,7 +113,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.listen = l;
             }
             settings.dev |= dev;
-            let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
+            let listener = tokio::net::TcpListener::bind(&settings.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
             app::launch(settings, listener, app::shutdown_signal()).await
         }
         Command::Migrate => {

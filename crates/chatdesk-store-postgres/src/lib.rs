@@ -36,6 +36,7 @@ impl PgStore {
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+        reachable(&options).await?;
         if let Some(schema) = schema {
             let admin = PgPoolOptions::new()
                 .max_connections(1)
@@ -99,6 +100,31 @@ impl PgStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// One plain connection first, so that a server that cannot be reached is reported with
+/// where and why (the pool would only say that it timed out waiting for a connection).
+async fn reachable(options: &PgConnectOptions) -> Result<(), StoreError> {
+    use sqlx::{ConnectOptions, Connection};
+    let connected = tokio::time::timeout(Duration::from_secs(10), options.connect()).await;
+    let place = format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    );
+    match connected {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(StoreError::Unavailable(format!(
+            "cannot connect to PostgreSQL at {place}: {e}"
+        ))),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "cannot connect to PostgreSQL at {place}: no answer within 10 s"
+        ))),
     }
 }
 

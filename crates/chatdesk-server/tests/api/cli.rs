@@ -146,6 +146,36 @@ fn commands_work_against_one_database() {
     );
 }
 
+/// What failed and where, in the words a person needs.
+#[test]
+fn start_up_failures_say_what_and_where() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = chatdesk("sqlite::memory:")
+        .args(["serve", "--listen", &addr])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    // A PostgreSQL nobody answers at.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let out = chatdesk(&format!("postgres://postgres@127.0.0.1:{port}/nowhere"))
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!(
+            "cannot connect to PostgreSQL at 127.0.0.1:{port}/nowhere"
+        )),
+        "{err}"
+    );
+}
+
 /// A tiny HTTP/1.1 client over std, so this test needs no async runtime.
 mod http1 {
     use std::io::{Read, Write};
