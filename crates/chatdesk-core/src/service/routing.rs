@@ -84,6 +84,20 @@ impl SessionService {
         }
     }
 
+    /// "Assigned to Ann Smith": people read names; a built-in account's name, else its id.
+    async fn assigned_note(&self, s: &Session) -> String {
+        let Some(agent) = &s.agent_id else {
+            return "Assigned".into();
+        };
+        match self.staff_account(agent).await {
+            Ok(Some(account)) => match account.name {
+                Some(name) => format!("Assigned to {name}"),
+                None => format!("Assigned to {}", account.email.as_str()),
+            },
+            _ => format!("Assigned to {agent}"),
+        }
+    }
+
     async fn try_reroute(&self, tenant: &BusinessId) -> ServiceResult<usize> {
         let mut assigned = 0;
         if self.store.tenant_settings(tenant).await?.auto_routing {
@@ -93,7 +107,7 @@ impl SessionService {
                 };
                 self.bus.publish(Event::SessionUpdated(s.clone()));
                 self.bus.publish(Event::SessionAssigned(s.clone()));
-                self.post_system(&s, assigned_note(&s)).await;
+                self.post_system(&s, self.assigned_note(&s).await).await;
                 assigned += 1;
             }
         }
@@ -198,7 +212,8 @@ impl SessionService {
         let updated = self.apply(session, patch).await?;
         if agent.is_some() {
             self.bus.publish(Event::SessionAssigned(updated.clone()));
-            self.post_system(&updated, assigned_note(&updated)).await;
+            self.post_system(&updated, self.assigned_note(&updated).await)
+                .await;
         } else {
             self.announce_queue(&tenant).await?;
             self.post_system(
@@ -281,13 +296,6 @@ impl SessionService {
             return Err(ServiceError::Forbidden("only staff assign sessions"));
         }
         Ok(session)
-    }
-}
-
-fn assigned_note(s: &Session) -> String {
-    match &s.agent_id {
-        Some(a) => format!("Assigned to {a}"),
-        None => "Assigned".into(),
     }
 }
 

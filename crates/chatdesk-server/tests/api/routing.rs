@@ -9,8 +9,29 @@ use std::time::{Duration, Instant};
 
 on_both_stores!(
     auto_routing_assigns_and_tells_visitors_their_place,
-    routing_by_hand_and_reopening
+    routing_by_hand_and_reopening,
+    an_assignment_note_names_the_person
 );
+
+/// People read names: a built-in account is named in the conversation, not numbered.
+async fn an_assignment_note_names_the_person(app: TestApp) {
+    let id = app.account("smith@example.com", "agent").await;
+    let alice = app.customer("alice");
+    let session = app.open(&alice, json!({})).await;
+    let admin = app.token("root", Role::Admin, None);
+    let (s, _) = app
+        .post(
+            &format!("/v1/sessions/{session}/assign"),
+            &admin,
+            json!({"agent_id": id.to_string()}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, list) = app
+        .get(&format!("/v1/sessions/{session}/messages"), &alice)
+        .await;
+    assert_eq!(list["messages"][0]["content"], "Assigned to Agent Smith");
+}
 
 async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
