@@ -74,6 +74,19 @@ impl SessionService {
     /// proved both identities (the visitor id is a bearer secret; the account by token,
     /// identity hash, or a deployment that trusts user ids). Idempotent; a visitor linked to
     /// another account is refused.
+    /// May a connection that proved it is `from` go on as `to`? Only a visitor that was linked
+    /// to `to`'s account, becoming that account after login.
+    pub async fn may_become(&self, from: &Principal, to: &Principal) -> ServiceResult<bool> {
+        match (from.party.visitor_id(), to.party.user_id()) {
+            (Some(visitor), Some(user)) => Ok(self
+                .store
+                .visitor_link(visitor)
+                .await?
+                .is_some_and(|linked| linked == *user)),
+            _ => Ok(false),
+        }
+    }
+
     /// Only the visitor itself, signed in as a customer, links its visitor id to its account:
     /// staff and back ends cannot take a visitor's sessions into theirs.
     pub async fn link_visitor(&self, p: &Principal, visitor: VisitorId) -> ServiceResult<u64> {

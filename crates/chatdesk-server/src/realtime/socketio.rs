@@ -407,14 +407,23 @@ async fn authenticate_inner(
         ));
     };
     match identity(s) {
-        Some(existing) if existing != p => {
+        Some(existing) if existing == p => {}
+        // A visitor linked to this account at login goes on as the account (`identityLinked`
+        // told it to authenticate again): its sessions moved there.
+        Some(existing) if rt.sessions.may_become(&existing, &p).await? => {
+            s.extensions.remove::<Writer>();
+            s.extensions.remove::<Online>();
+            prepare(s, rt, p.clone());
+            launch_writer(s, rt);
+            track_presence(s, rt, &p).await;
+        }
+        Some(_) => {
             return Err(ApiError::new(
                 axum::http::StatusCode::CONFLICT,
                 "already_authenticated",
                 "this socket is already someone else's",
             ));
         }
-        Some(_) => {}
         None => {
             prepare(s, rt, p.clone());
             launch_writer(s, rt);

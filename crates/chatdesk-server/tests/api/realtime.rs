@@ -18,6 +18,26 @@ on_both_stores!(
 );
 on_both_stores!(@with echo_on; echo_namespace_relays_in_order);
 on_both_stores!(@with trusting; sockets_hold_under_unlucky_input);
+on_both_stores!(a_linked_visitors_socket_goes_on_as_the_account);
+
+async fn a_linked_visitors_socket_goes_on_as_the_account(app: TestApp) {
+    node(
+        &app,
+        "linked.mjs",
+        &[
+            ("VISITOR", uuid::Uuid::new_v4().to_string()),
+            (
+                "USER_TOKEN",
+                token(&app, "newly-signed-in", Role::Customer, None),
+            ),
+            (
+                "STRANGER_TOKEN",
+                token(&app, "stranger", Role::Customer, None),
+            ),
+        ],
+    )
+    .await;
+}
 
 fn trusting(s: &mut chatdesk_server::Settings) {
     s.trust_unverified_user_ids = true;
