@@ -255,16 +255,14 @@ async fn unread_catch_ups_hold_bounded_memory() {
     let client = reqwest::Client::new();
     let keys = chatdesk_server::auth::jwt::JwtKeys::new(crate::harness::SECRET);
     let token = keys.issue("reader", Role::Customer, None, Duration::from_secs(600));
-    let opened: serde_json::Value = client
-        .post(server.url("/v1/sessions"))
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let opened = server
+        .call(
+            reqwest::Method::POST,
+            "/v1/sessions",
+            &token,
+            Some(json!({})),
+        )
+        .await;
     let id = opened["session"]["id"].as_str().unwrap().to_owned();
     // 3,000 messages of 10,000 characters: 30 MB of history.
     let text = "x".repeat(10_000);

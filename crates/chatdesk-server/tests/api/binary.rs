@@ -56,6 +56,23 @@ impl Binary {
         format!("{}{path}", self.base)
     }
 
+    /// Send JSON with a bearer token; the answer's JSON.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut r = reqwest::Client::new()
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            r = r.json(&body);
+        }
+        r.send().await.unwrap().json().await.unwrap()
+    }
+
     /// Resident memory, in MB.
     pub fn rss_mb(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();

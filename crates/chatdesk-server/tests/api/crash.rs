@@ -6,6 +6,7 @@ use crate::binary::Binary;
 use crate::harness::SECRET;
 use chatdesk_core::identity::Role;
 use chatdesk_server::auth::jwt::JwtKeys;
+use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,16 +32,9 @@ async fn a_kill_9_loses_no_acknowledged_message() {
             None,
             Duration::from_secs(600),
         );
-        let r: Value = client
-            .post(server.url("/v1/sessions"))
-            .bearer_auth(&token)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = server
+            .call(Method::POST, "/v1/sessions", &token, Some(json!({})))
+            .await;
         sessions.push((token, r["session"]["id"].as_str().unwrap().to_owned()));
     }
 
@@ -105,17 +99,8 @@ async fn a_kill_9_loses_no_acknowledged_message() {
         let mut stored: Vec<Value> = Vec::new();
         loop {
             let after = stored.last().map_or(0, |m| m["seq"].as_i64().unwrap());
-            let r: Value = client
-                .get(server.url(&format!(
-                    "/v1/sessions/{id}/messages?limit=200&after_seq={after}"
-                )))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let path = format!("/v1/sessions/{id}/messages?limit=200&after_seq={after}");
+            let r = server.call(Method::GET, &path, token, None).await;
             let page = r["messages"].as_array().unwrap().clone();
             if page.is_empty() {
                 break;
