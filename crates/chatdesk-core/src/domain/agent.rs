@@ -104,7 +104,10 @@ mod tests {
             "invalid_presence"
         );
         assert!(
-            max_concurrent(0).is_err() && max_concurrent(101).is_err() && max_concurrent(5).is_ok()
+            max_concurrent(-1).is_err()
+                && max_concurrent(101).is_err()
+                && max_concurrent(5).is_ok()
         );
+        assert_eq!(max_concurrent(0), Ok(0), "0: no sessions by routing");
     }
 }
