@@ -820,10 +820,10 @@ fn parse_clearable<T>(
 fn metadata_object(raw: Option<serde_json::Value>) -> Result<Option<serde_json::Value>, Invalid> {
     match raw {
         None => Ok(None),
-        Some(v @ serde_json::Value::Object(_)) if holds_nul(&v) => Err(Invalid::new(
+        Some(v @ serde_json::Value::Object(_)) if !storable(&v) => Err(Invalid::new(
             "metadata",
             "invalid_metadata",
-            "metadata must not contain U+0000 in a key or a string",
+            "metadata must not contain U+0000 in a key or a string, nor a number of 1e308 or more",
         )),
         Some(v @ serde_json::Value::Object(_)) => Ok(Some(v)),
         Some(_) => Err(Invalid::new(
@@ -834,13 +834,16 @@ fn metadata_object(raw: Option<serde_json::Value>) -> Result<Option<serde_json::
     }
 }
 
-/// U+0000 anywhere in a JSON value: PostgreSQL's `jsonb` cannot store it.
-fn holds_nul(v: &serde_json::Value) -> bool {
+/// Whether every store keeps this JSON value and gives it back: PostgreSQL's `jsonb` refuses
+/// U+0000, and gives a number next to f64's limit back in digits that no longer read as one.
+fn storable(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
     match v {
-        serde_json::Value::String(s) => s.contains('\0'),
-        serde_json::Value::Array(items) => items.iter().any(holds_nul),
-        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        _ => false,
+        Value::String(s) => !s.contains('\0'),
+        Value::Number(n) => n.as_f64().is_some_and(|f| f.abs() < 1e308),
+        Value::Array(items) => items.iter().all(storable),
+        Value::Object(map) => map.iter().all(|(k, v)| !k.contains('\0') && storable(v)),
+        Value::Null | Value::Bool(_) => true,
     }
 }
 
