@@ -162,6 +162,22 @@ pub fn qualified(columns: &str, table: &str) -> String {
         .join(", ")
 }
 
+pub const DELIVERY_COLUMNS: &str =
+    "id, event, attempts, created_at, next_attempt_at, delivered_at, failed_at, last_error";
+
+pub fn delivery(r: &impl Columns) -> StoreResult<crate::store::DeliveryRecord> {
+    Ok(crate::store::DeliveryRecord {
+        id: uuid(r, "id")?,
+        event: required("event", r.text("event")?)?,
+        attempts: int(r, "attempts")?,
+        created_at: time(r, "created_at")?,
+        next_attempt_at: time(r, "next_attempt_at")?,
+        delivered_at: r.time("delivered_at")?,
+        failed_at: r.time("failed_at")?,
+        last_error: r.text("last_error")?,
+    })
+}
+
 pub fn webhook(r: &impl Columns) -> StoreResult<crate::store::Webhook> {
     let events = required("events", r.text("events")?)?;
     Ok(crate::store::Webhook {

@@ -317,6 +317,19 @@ pub struct NewDelivery {
     pub at: DateTime<Utc>,
 }
 
+/// A delivery as its webhook's log shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRecord {
+    pub id: uuid::Uuid,
+    pub event: String,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
 /// A delivery claimed for an attempt, with where it goes.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
@@ -529,6 +542,13 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
+
+    /// A webhook's most recent deliveries, newest first.
+    async fn list_deliveries(
+        &self,
+        webhook_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
 
     /// Queue deliveries, all or none.
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()>;

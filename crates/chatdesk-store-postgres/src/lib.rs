@@ -823,6 +823,26 @@ impl Store for PgStore {
         Ok(gone)
     }
 
+    async fn list_deliveries(
+        &self,
+        webhook_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM webhook_deliveries WHERE webhook_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2",
+            rows::DELIVERY_COLUMNS
+        ))
+        .bind(webhook_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| rows::delivery(&rows::PgRowRef(r)))
+            .collect()
+    }
+
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         for d in deliveries {

@@ -9,8 +9,8 @@ use sqlx::Row;
 use uuid::Uuid;
 
 pub use chatdesk_core::rows::{
-    account, agent, api_key, beat, contact, department, due_delivery, message, session, webhook,
-    AGENT_COLUMNS, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
+    account, agent, api_key, beat, contact, delivery, department, due_delivery, message, session,
+    webhook, AGENT_COLUMNS, CONTACT_COLUMNS, DELIVERY_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
 };
 
 /// A borrowed PostgreSQL row, readable by the shared parsers.

@@ -903,6 +903,26 @@ impl Store for SqliteStore {
         Ok(gone)
     }
 
+    async fn list_deliveries(
+        &self,
+        webhook_id: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM webhook_deliveries WHERE webhook_id = ? \
+             ORDER BY created_at DESC, id DESC LIMIT ?",
+            rows::DELIVERY_COLUMNS
+        ))
+        .bind(webhook_id)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| rows::delivery(&rows::SqliteRowRef(r)))
+            .collect()
+    }
+
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         for d in deliveries {

@@ -11,8 +11,9 @@ use std::sync::OnceLock;
 use uuid::Uuid;
 
 pub use chatdesk_core::rows::{
-    account, agent, api_key, beat, contact, department, due_delivery, message, qualified, session,
-    webhook, AGENT_COLUMNS, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
+    account, agent, api_key, beat, contact, delivery, department, due_delivery, message, qualified,
+    session, webhook, AGENT_COLUMNS, CONTACT_COLUMNS, DELIVERY_COLUMNS, MESSAGE_COLUMNS,
+    SESSION_COLUMNS,
 };
 
 pub fn micros(t: DateTime<Utc>) -> i64 {

@@ -1415,6 +1415,19 @@ pub async fn webhook_deliveries_queue_lease_and_retry(store: Arc<dyn Store>) {
             .is_empty(),
         "given up, and delivered ones stay done"
     );
+    // The webhook's log: what was sent, what failed and why.
+    let log = store.list_deliveries(hook.id, 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    let sent = log.iter().find(|d| d.id == d1.id).unwrap();
+    assert!(sent.delivered_at.is_some() && sent.failed_at.is_none());
+    assert_eq!((sent.attempts, sent.last_error.as_deref()), (1, None));
+    let failed = log.iter().find(|d| d.id == d2.id).unwrap();
+    assert!(failed.delivered_at.is_none() && failed.failed_at.is_some());
+    assert_eq!(
+        (failed.attempts, failed.last_error.as_deref()),
+        (2, Some("HTTP 500"))
+    );
+    assert_eq!(store.list_deliveries(hook.id, 1).await.unwrap().len(), 1);
 
     // Deleting a subscription drops what it had queued.
     let d3 = delivery("{\"n\":3}");

@@ -13,9 +13,13 @@ pub enum WebhookEvent {
     SessionAssigned,
     #[serde(rename = "session.closed")]
     SessionClosed,
+    /// A test delivery an admin asks for; nobody subscribes to it.
+    #[serde(rename = "ping")]
+    Ping,
 }
 
 impl WebhookEvent {
+    /// The events a webhook can subscribe to.
     pub const ALL: [WebhookEvent; 4] = [
         Self::SessionCreated,
         Self::MessageCreated,
@@ -35,6 +39,7 @@ impl WebhookEvent {
             Self::MessageCreated => "message.created",
             Self::SessionAssigned => "session.assigned",
             Self::SessionClosed => "session.closed",
+            Self::Ping => "ping",
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::clock;
 use crate::domain::{BusinessId, Invalid, WebhookEvent, WebhookUrl};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Principal, Role};
-use crate::store::{DueDelivery, NewDelivery, Webhook};
+use crate::store::{DeliveryRecord, DueDelivery, NewDelivery, Webhook};
 use chrono::{DateTime, Utc};
 
 /// How long a tenant's subscriptions are trusted from memory (changes on other nodes).
@@ -90,6 +90,63 @@ impl SessionService {
     ) -> ServiceResult<Vec<Webhook>> {
         let tenant = self.managed_tenant(p, business)?;
         Ok(self.store.list_webhooks(&tenant).await?)
+    }
+
+    /// One of the tenant's webhooks (another tenant's is not found).
+    pub async fn webhook(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        id: i64,
+    ) -> ServiceResult<Webhook> {
+        self.webhooks(p, business)
+            .await?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or(ServiceError::NotFound("webhook"))
+    }
+
+    /// A webhook's most recent deliveries (at most `limit`, newest first): what was sent,
+    /// what failed and why.
+    pub async fn webhook_deliveries(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        id: i64,
+        limit: Option<u32>,
+    ) -> ServiceResult<Vec<DeliveryRecord>> {
+        let hook = self.webhook(p, business, id).await?;
+        let limit = self.page_size(limit)?;
+        Ok(self.store.list_deliveries(hook.id, limit).await?)
+    }
+
+    /// Queue a `ping` delivery to the webhook, signed and retried like any other.
+    pub async fn ping_webhook(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        id: i64,
+    ) -> ServiceResult<uuid::Uuid> {
+        let hook = self.webhook(p, business, id).await?;
+        let at = clock::now();
+        let delivery = uuid::Uuid::now_v7();
+        let body = serde_json::json!({
+            "id": delivery,
+            "event": WebhookEvent::Ping.as_str(),
+            "created_at": at,
+            "data": {"webhook_id": hook.id, "business_id": hook.business_id},
+        })
+        .to_string();
+        self.store
+            .enqueue_deliveries(&[NewDelivery {
+                id: delivery,
+                webhook_id: hook.id,
+                event: WebhookEvent::Ping,
+                body,
+                at,
+            }])
+            .await?;
+        Ok(delivery)
     }
 
     pub async fn delete_webhook(

@@ -96,6 +96,83 @@ fn quick_retries(s: &mut Settings) {
 
 on_both_stores!(@with quick_retries; signed_deliveries_for_the_subscribed_events, a_failing_receiver_gets_retries_with_the_same_delivery_id, an_assignment_is_delivered);
 on_both_stores!(@with few_webhooks; private_destinations_are_refused_and_webhooks_are_capped);
+on_both_stores!(@with quick_retries; an_admin_sees_a_webhook_its_deliveries_and_can_ping_it);
+
+/// An admin's view of one webhook: the webhook itself, a test ping, and the delivery log
+/// saying what was sent, what failed and why.
+async fn an_admin_sees_a_webhook_its_deliveries_and_can_ping_it(app: TestApp) {
+    let receiver = Receiver {
+        fail_first: Arc::new(Mutex::new(1)),
+        ..Receiver::default()
+    };
+    let (url, _server) = receiver.clone().start().await;
+    let admin = app.token("boss", Role::Admin, Some("shop"));
+    let secret = "whsec_ping_secret_0123456789";
+    let (_, hook) = app
+        .post(
+            "/v1/webhooks",
+            &admin,
+            json!({"url": url, "events": ["message.created"], "secret": secret}),
+        )
+        .await;
+    let id = hook["id"].as_i64().unwrap();
+    let (s, one) = app.get(&format!("/v1/webhooks/{id}"), &admin).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (one["id"].as_i64(), one["url"].as_str()),
+        (Some(id), Some(url.as_str()))
+    );
+    assert!(one.get("secret").is_none());
+    // Another tenant's admin finds nothing.
+    let other = app.token("eve", Role::Admin, Some("other"));
+    for path in [
+        format!("/v1/webhooks/{id}"),
+        format!("/v1/webhooks/{id}/deliveries"),
+    ] {
+        assert_error(
+            &app.get(&path, &other).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+    }
+    assert_error(
+        &app.post(&format!("/v1/webhooks/{id}/ping"), &other, json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    let (s, queued) = app
+        .post(&format!("/v1/webhooks/{id}/ping"), &admin, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{queued}");
+    // The first attempt fails (the receiver answers 500), the retry is delivered, signed.
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[1].headers["x-chatdesk-event"], "ping");
+    assert_eq!(
+        got[1].headers["x-chatdesk-delivery"].to_str().unwrap(),
+        queued["delivery_id"].as_str().unwrap()
+    );
+    verify(secret, &got[1]);
+    let delivered = async || {
+        let (_, log) = app
+            .get(&format!("/v1/webhooks/{id}/deliveries"), &admin)
+            .await;
+        (log[0]["status"] == "delivered").then_some(log)
+    };
+    let mut log = None;
+    for _ in 0..100 {
+        log = delivered().await;
+        if log.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let log = log.expect("the ping shows as delivered");
+    assert_eq!(log[0]["event"], "ping");
+    assert_eq!(log[0]["attempts"], 2);
+    assert_eq!(log[0]["last_error"], serde_json::Value::Null);
+}
 
 fn few_webhooks(s: &mut Settings) {
     s.webhook_retry_base_ms = 50;

@@ -6,7 +6,7 @@ use crate::http::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chatdesk_core::store::Webhook;
+use chatdesk_core::store::{DeliveryRecord, Webhook};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +16,9 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(delete))
+        .routes(routes!(get_one, delete))
+        .routes(routes!(deliveries))
+        .routes(routes!(ping))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -129,4 +131,113 @@ async fn delete(
         .delete_webhook(&p, q.business_id.as_deref(), id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// One webhook of the tenant (its secret is never shown again).
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path), TenantQuery),
+    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = [])))]
+async fn get_one(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+) -> ApiResult<ApiJson<WebhookView>> {
+    let w = state
+        .sessions
+        .webhook(&p, q.business_id.as_deref(), id)
+        .await?;
+    Ok(ApiJson((&w).into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesQuery {
+    pub business_id: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+/// One delivery in a webhook's log.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// The id the receiver sees in `X-Chatdesk-Delivery`.
+    pub id: String,
+    pub event: String,
+    /// `pending` (to be tried, or retried at `next_attempt_at`), `delivered` or `failed`
+    /// (given up after `webhook_max_attempts`).
+    pub status: &'static str,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed: the receiver's status, or the connection's error.
+    pub last_error: Option<String>,
+}
+
+impl From<&DeliveryRecord> for DeliveryView {
+    fn from(d: &DeliveryRecord) -> Self {
+        let status = match (d.delivered_at, d.failed_at) {
+            (Some(_), _) => "delivered",
+            (None, Some(_)) => "failed",
+            (None, None) => "pending",
+        };
+        Self {
+            id: d.id.to_string(),
+            event: d.event.clone(),
+            status,
+            attempts: d.attempts,
+            created_at: d.created_at,
+            next_attempt_at: (status == "pending").then_some(d.next_attempt_at),
+            delivered_at: d.delivered_at,
+            failed_at: d.failed_at,
+            last_error: d.last_error.clone(),
+        }
+    }
+}
+
+/// The webhook's most recent deliveries, newest first: what was sent, what failed and why.
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = i64, Path), DeliveriesQuery),
+    responses((status = 200, body = [DeliveryView]), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = [])))]
+async fn deliveries(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
+) -> ApiResult<ApiJson<Vec<DeliveryView>>> {
+    let log = state
+        .sessions
+        .webhook_deliveries(&p, q.business_id.as_deref(), id, q.limit)
+        .await?;
+    Ok(ApiJson(log.iter().map(Into::into).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PingQueued {
+    /// The test delivery's id (`X-Chatdesk-Delivery`); follow it in the delivery log.
+    pub delivery_id: String,
+}
+
+/// Send a test event (`ping`) to the webhook, signed and retried like any other delivery.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/ping", tag = "webhooks", params(("id" = i64, Path), TenantQuery),
+    responses((status = 202, body = PingQueued), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = [])))]
+async fn ping(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+) -> ApiResult<(StatusCode, ApiJson<PingQueued>)> {
+    let delivery = state
+        .sessions
+        .ping_webhook(&p, q.business_id.as_deref(), id)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(PingQueued {
+            delivery_id: delivery.to_string(),
+        }),
+    ))
 }
