@@ -68,10 +68,12 @@ impl Guards {
         self.login_failures
             .peek(&account)
             .map_err(|wait| ApiError::rate_limited("failed logins for this account", wait))?;
+        // The semaphore is never closed: a wait that ends without a slot is the timeout.
         let _slot = tokio::time::timeout(HASHING_WAIT, self.hashing.acquire())
             .await
-            .map_err(|_| ApiError::rate_limited("logins in progress", HASHING_WAIT))?
-            .map_err(|_| ApiError::rate_limited("logins in progress", HASHING_WAIT))?;
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| ApiError::rate_limited("logins in progress", HASHING_WAIT))?;
         let found = check.await?;
         match &found {
             Some(_) => self.login_failures.clear(&account),

@@ -31,6 +31,9 @@ struct Registry {
     queues: HashMap<SubId, mpsc::Sender<Arc<Dispatched>>>,
     by_session: HashMap<SessionId, HashSet<SubId>>,
     by_party: HashMap<String, HashSet<SubId>>,
+    /// Tenant-scoped identities' connections, by `party@tenant`: apart, so that an event
+    /// formats that key only while someone is registered so.
+    by_scoped_party: HashMap<String, HashSet<SubId>>,
     by_tenant: HashMap<String, HashSet<SubId>>,
     every_tenant: HashSet<SubId>,
 }
@@ -42,12 +45,14 @@ impl Registry {
             .by_session
             .values_mut()
             .chain(self.by_party.values_mut())
+            .chain(self.by_scoped_party.values_mut())
             .chain(self.by_tenant.values_mut())
         {
             set.remove(&id);
         }
         self.by_session.retain(|_, s| !s.is_empty());
         self.by_party.retain(|_, s| !s.is_empty());
+        self.by_scoped_party.retain(|_, s| !s.is_empty());
         self.by_tenant.retain(|_, s| !s.is_empty());
         self.every_tenant.remove(&id);
     }
@@ -78,21 +83,21 @@ impl Registry {
 
     /// The party's connections: unscoped ones, and those scoped to the event's tenant.
     fn add_party(&self, out: &mut HashSet<SubId>, party: &Party, tenant: Option<&BusinessId>) {
-        if let Some(subs) = self.by_party.get(&party_key(party, None)) {
+        if let Some(subs) = self.by_party.get(&party.key()) {
             out.extend(subs);
         }
-        if let Some(subs) = tenant.and_then(|t| self.by_party.get(&party_key(party, Some(t)))) {
+        if self.by_scoped_party.is_empty() {
+            return;
+        }
+        if let Some(subs) = tenant.and_then(|t| self.by_scoped_party.get(&scoped_key(party, t))) {
             out.extend(subs);
         }
     }
 }
 
-/// A party's registration key; a tenant-scoped identity hears only its tenant's sessions.
-fn party_key(party: &Party, scope: Option<&BusinessId>) -> String {
-    match scope {
-        None => party.key(),
-        Some(t) => format!("{party}@{t}"),
-    }
+/// A tenant-scoped identity's registration key: it hears only its tenant's sessions.
+fn scoped_key(party: &Party, tenant: &BusinessId) -> String {
+    format!("{party}@{tenant}")
 }
 
 pub struct Hub {
@@ -140,13 +145,12 @@ impl Hub {
     /// Events of sessions this party owns (its sessions, read receipts, typing, …); with a
     /// scope, only those of that tenant.
     pub fn watch_party(&self, sub: &Subscription, party: &Party, scope: Option<&BusinessId>) {
-        self.registry
-            .lock()
-            .expect("hub lock")
-            .by_party
-            .entry(party_key(party, scope))
-            .or_default()
-            .insert(sub.id);
+        let mut r = self.registry.lock().expect("hub lock");
+        let registered = match scope {
+            None => r.by_party.entry(party.key()),
+            Some(t) => r.by_scoped_party.entry(scoped_key(party, t)),
+        };
+        registered.or_default().insert(sub.id);
     }
 
     /// Events of every session of a tenant (agents), or of every tenant (`None`: unscoped admins).

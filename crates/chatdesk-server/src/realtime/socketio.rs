@@ -410,12 +410,11 @@ async fn authenticate_inner(
         Some(existing) if existing == p => {}
         // A visitor linked to this account at login goes on as the account (`identityLinked`
         // told it to authenticate again): its sessions moved there.
+        // The old writer ends with its command queue, its presence with `Online`.
         Some(existing) if rt.sessions.may_become(&existing, &p).await? => {
             s.extensions.remove::<Writer>();
             s.extensions.remove::<Online>();
-            prepare(s, rt, p.clone());
-            launch_writer(s, rt);
-            track_presence(s, rt, &p).await;
+            start_as(s, rt, &p).await;
         }
         Some(_) => {
             return Err(ApiError::new(
@@ -424,13 +423,16 @@ async fn authenticate_inner(
                 "this socket is already someone else's",
             ));
         }
-        None => {
-            prepare(s, rt, p.clone());
-            launch_writer(s, rt);
-            track_presence(s, rt, &p).await;
-        }
+        None => start_as(s, rt, &p).await,
     }
     Ok(p)
+}
+
+/// Give an authenticated, connected socket its feed, writer and presence.
+async fn start_as(s: &SocketRef, rt: &Realtime, p: &Principal) {
+    prepare(s, rt, p.clone());
+    launch_writer(s, rt);
+    track_presence(s, rt, p).await;
 }
 
 /// An event's data that did not read as its type: the error acknowledgement.
