@@ -206,6 +206,19 @@ pub fn due_delivery(r: &impl Columns) -> StoreResult<crate::store::DueDelivery> 
     })
 }
 
+pub const OUTBOX_COLUMNS: &str = "id, business_id, event, session_id, seq, at";
+
+pub fn outbox_entry(r: &impl Columns) -> StoreResult<crate::store::OutboxEntry> {
+    Ok(crate::store::OutboxEntry {
+        id: int(r, "id")?,
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        event: parsed(r, "event", WebhookEvent::parse)?,
+        session_id: SessionId::from_uuid(uuid(r, "session_id")?),
+        seq: r.int("seq")?,
+        at: time(r, "at")?,
+    })
+}
+
 pub fn beat(r: &impl Columns) -> StoreResult<(SessionId, crate::analytics::Beat)> {
     Ok((
         SessionId::from_uuid(uuid(r, "session_id")?),

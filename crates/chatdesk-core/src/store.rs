@@ -148,6 +148,22 @@ impl SessionPatch {
             && self.agent_id.is_none()
             && self.department_id.is_none()
     }
+
+    /// The webhook events this change causes, queued in its transaction: closing a session
+    /// that was not closed, and giving it an agent.
+    pub fn webhook_events(&self) -> impl Iterator<Item = crate::domain::WebhookEvent> {
+        use crate::domain::WebhookEvent;
+        let closes = self
+            .status
+            .is_some_and(|c| c.to == SessionStatus::Closed && c.from != SessionStatus::Closed);
+        let assigns = matches!(self.agent_id, Some(Some(_)));
+        [
+            closes.then_some(WebhookEvent::SessionClosed),
+            assigns.then_some(WebhookEvent::SessionAssigned),
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 #[derive(Debug)]
@@ -314,6 +330,21 @@ pub struct NewDelivery {
     pub event: crate::domain::WebhookEvent,
     /// The exact body every attempt sends.
     pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A change webhooks may be told about: written in the transaction that made it, when its
+/// tenant has a webhook for the event, so that no commit loses its deliveries (the outbox).
+/// Sessions opened, messages appended, sessions closed (by a patch or the idle job) and
+/// sessions given an agent (by a patch or routing) each write one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub business_id: BusinessId,
+    pub event: crate::domain::WebhookEvent,
+    pub session_id: SessionId,
+    /// The message, for `message.created`.
+    pub seq: Option<i64>,
     pub at: DateTime<Utc>,
 }
 
@@ -552,6 +583,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Queue deliveries, all or none.
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()>;
+    /// The oldest `limit` outbox entries, oldest first.
+    async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxEntry>>;
+    /// Queue the deliveries made from outbox entries and drop the entries, all or none. A
+    /// delivery whose id is already queued is left as it is, so two dispatchers that read
+    /// the same entries queue each delivery once.
+    async fn dispatch_outbox(&self, done: &[i64], deliveries: &[NewDelivery]) -> StoreResult<()>;
+    /// Hand back attempts claimed but not finished (the server is stopping): due at `at`,
+    /// and not counted as attempts.
+    async fn release_deliveries(&self, ids: &[uuid::Uuid], at: DateTime<Utc>) -> StoreResult<()>;
 
     /// Claim up to `limit` deliveries due at `now` for one attempt each: their attempt count
     /// goes up and they are leased until `lease_until`, so a crashed attempt is retried and

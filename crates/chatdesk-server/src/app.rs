@@ -87,7 +87,7 @@ pub async fn launch(
             committer,
             limits,
         )),
-        auth: Arc::new(Authenticator::new(keys, store.clone(), settings.dev)),
+        auth: Arc::new(Authenticator::new(keys, store.clone(), settings.trust())),
         store,
         metrics,
         hub: hub.clone(),
@@ -99,24 +99,20 @@ pub async fn launch(
     };
     let sweeper = spawn_idle_sweeper(&state);
     let wake = Arc::new(tokio::sync::Notify::new());
-    let webhook_tasks = [
-        webhooks::spawn_dispatcher(bus.as_ref(), state.sessions.clone(), wake.clone()),
-        webhooks::Deliverer::new(
-            state.sessions.clone(),
-            Duration::from_secs(settings.webhook_timeout_secs),
-            Duration::from_millis(settings.webhook_retry_base_ms),
-            settings.webhook_max_attempts,
-            wake,
-            state.egress.clone(),
-        )
-        .spawn(),
-    ];
+    let dispatcher = webhooks::spawn_dispatcher(bus.as_ref(), state.sessions.clone(), wake.clone());
+    let deliverer = webhooks::Deliverer::new(
+        state.sessions.clone(),
+        Duration::from_secs(settings.webhook_timeout_secs),
+        Duration::from_millis(settings.webhook_retry_base_ms),
+        settings.webhook_max_attempts,
+        wake,
+        state.egress.clone(),
+    )
+    .spawn();
     let realtime = Realtime {
         sessions: state.sessions.clone(),
         auth: state.auth.clone(),
         hub: hub.clone(),
-        trust_user_ids: settings.trusts_user_ids(),
-        believe_roles: settings.believes_claimed_roles(),
         events: settings.limits.socket_events,
         unauthenticated_for: Duration::from_secs(settings.limits.unauthenticated_socket_secs),
     };
@@ -163,11 +159,12 @@ pub async fn launch(
     crate::serve::serve(listener, router, limits, stop_realtime, grace).await;
     hub_task.abort();
     // Background tasks hold handles to the service (and so to the committer): stop them
-    // first. An interrupted webhook attempt stays leased and is retried after a restart.
-    for task in sweeper.into_iter().chain(webhook_tasks) {
+    // first. Interrupted webhook attempts are handed back, due at the next start.
+    for task in sweeper.into_iter().chain([dispatcher]) {
         task.abort();
         let _ = task.await;
     }
+    deliverer.stop().await;
 
     // Every handle to the committer was in the router, now dropped: the committer finishes
     // what is queued and stops.

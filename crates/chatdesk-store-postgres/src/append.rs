@@ -9,7 +9,7 @@
 //! id in between.
 
 use crate::{db, rows};
-use chatdesk_core::domain::{Message, SessionId};
+use chatdesk_core::domain::{Message, SessionId, WebhookEvent};
 use chatdesk_core::rows::corrupt;
 use chatdesk_core::store::{AppendOutcome, NewMessage, SessionTally, StoreResult};
 use rows::MESSAGE_COLUMNS;
@@ -105,12 +105,17 @@ pub async fn append(
         return Ok(outcomes);
     }
 
-    sqlx::query(
-        "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
-         SELECT * FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::text[], $6::text[], \
-                              $7::text[], $8::timestamptz[])",
-    )
+    // The messages and, for tenants with a webhook for them, their outbox entries.
+    sqlx::query(&format!(
+        "WITH inserted AS (INSERT INTO messages \
+           (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
+         SELECT * FROM unnest($1::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
+                              $8::text[], $9::timestamptz[]) \
+         RETURNING session_id, seq, created_at) {}",
+        crate::outbox::QUEUE_INSERTED
+    ))
     .bind(created.iter().map(|m| m.session_id.as_uuid()).collect::<Vec<_>>())
+    .bind(WebhookEvent::MessageCreated.as_str())
     .bind(created.iter().map(|m| m.seq).collect::<Vec<_>>())
     .bind(created.iter().map(|m| m.id.as_uuid()).collect::<Vec<_>>())
     .bind(created.iter().map(|m| m.sender.key()).collect::<Vec<_>>())

@@ -5,6 +5,7 @@
 //! the (owner, tenant) pair.
 
 mod append;
+mod outbox;
 mod rows;
 
 use async_trait::async_trait;
@@ -271,6 +272,7 @@ impl Store for PgStore {
             .await
             .map_err(db)?;
         let session = rows::session(&rows::PgRowRef(&row))?;
+        outbox::queue(&mut tx, session.id, WebhookEvent::SessionCreated, at).await?;
         tx.commit().await.map_err(db)?;
         Ok((session, true))
     }
@@ -356,8 +358,14 @@ impl Store for PgStore {
             .push_bind(idle_before);
         push_filter(&mut q, filter);
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
-        let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
-        rows::sessions(&rows)
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let rows = q.build().fetch_all(&mut *tx).await.map_err(db)?;
+        let closed = rows::sessions(&rows)?;
+        for s in &closed {
+            outbox::queue(&mut tx, s.id, WebhookEvent::SessionClosed, at).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(closed)
     }
 
     async fn record_activity(
@@ -443,7 +451,12 @@ impl Store for PgStore {
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let updated = q.build().fetch_optional(&mut *tx).await.map_err(db)?;
         let outcome = match updated {
-            Some(row) => PatchOutcome::Updated(rows::session(&rows::PgRowRef(&row))?),
+            Some(row) => {
+                for event in patch.webhook_events() {
+                    outbox::queue(&mut tx, id, event, at).await?;
+                }
+                PatchOutcome::Updated(rows::session(&rows::PgRowRef(&row))?)
+            }
             None => match session_in(&mut tx, id).await? {
                 Some(s) => PatchOutcome::StatusChanged(s),
                 None => PatchOutcome::NotFound,
@@ -863,6 +876,58 @@ impl Store for PgStore {
         tx.commit().await.map_err(db)
     }
 
+    async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM webhook_outbox ORDER BY id LIMIT $1",
+            chatdesk_core::rows::OUTBOX_COLUMNS
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| chatdesk_core::rows::outbox_entry(&rows::PgRowRef(r)))
+            .collect()
+    }
+
+    async fn dispatch_outbox(&self, done: &[i64], deliveries: &[NewDelivery]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event, body, next_attempt_at, created_at) \
+             SELECT id, webhook_id, event, body, at, at \
+             FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::timestamptz[]) \
+               AS d(id, webhook_id, event, body, at) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(deliveries.iter().map(|d| d.id).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.webhook_id).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.event.as_str()).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.body.as_str()).collect::<Vec<_>>())
+        .bind(deliveries.iter().map(|d| d.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("DELETE FROM webhook_outbox WHERE id = ANY($1)")
+            .bind(done)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn release_deliveries(&self, ids: &[uuid::Uuid], at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = GREATEST(attempts - 1, 0), next_attempt_at = $1 \
+             WHERE id = ANY($2) AND delivered_at IS NULL AND failed_at IS NULL",
+        )
+        .bind(at)
+        .bind(ids)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(db)
+    }
+
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -1230,6 +1295,9 @@ impl Store for PgStore {
             .as_ref()
             .map(|r| rows::session(&rows::PgRowRef(r)))
             .transpose()?;
+        if let Some(s) = &assigned {
+            outbox::queue(&mut tx, s.id, WebhookEvent::SessionAssigned, at).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(assigned)
     }

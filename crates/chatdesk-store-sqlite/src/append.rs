@@ -2,8 +2,9 @@
 //! writer connection's handle from the committer's own thread (`crate::direct`).
 //!
 //! With no thread hand-off per statement, the batch is plain prepared statements: per
-//! message a look-up of its client id (only if it has one), an INSERT and its search-index
-//! entry; per session one read of its state and one UPDATE of its counters.
+//! message a look-up of its client id (only if it has one), an INSERT, its search-index
+//! entry and, when some tenant has a webhook for new messages, its outbox entry; per session
+//! one read of its state and one UPDATE of its counters.
 //!
 //! No statement here fires a trigger. A trigger makes its statement a statement transaction
 //! (a savepoint and a journal of every page it touches), and FTS5 writes its pending index to
@@ -17,7 +18,7 @@
 use crate::direct::error;
 use crate::micros;
 use crate::rows;
-use chatdesk_core::domain::SessionId;
+use chatdesk_core::domain::{SessionId, WebhookEvent};
 use chatdesk_core::store::{AppendOutcome, NewMessage, SessionTally, StoreResult};
 use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::HashMap;
@@ -44,6 +45,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         .prepare_cached("INSERT INTO message_search (content, session_id, seq) VALUES (?1, ?2, ?3)")
         .map_err(error)?;
 
+    let outbox = crate::outbox::anyone_subscribes(tx, WebhookEvent::MessageCreated)?;
     // Sessions in the order the batch first names them; `None`: missing or deleted.
     let mut sessions: HashMap<SessionId, Option<SessionTally>> = HashMap::new();
     let mut order: Vec<SessionId> = Vec::new();
@@ -101,6 +103,15 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         index_text
             .execute(params![message.content, &sid[..], message.seq])
             .map_err(error)?;
+        if outbox {
+            crate::outbox::queue_direct(
+                tx,
+                &sid,
+                WebhookEvent::MessageCreated,
+                Some(message.seq),
+                message.created_at,
+            )?;
+        }
         outcomes.push(AppendOutcome::Created(message));
     }
 

@@ -9,6 +9,7 @@ mod append;
 mod checkpoint;
 mod direct;
 mod open;
+mod outbox;
 mod page_cache;
 mod reader;
 mod rows;
@@ -466,8 +467,14 @@ impl Store for SqliteStore {
             .push_bind(micros(idle_before));
         push_filter(&mut q, filter);
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
-        let rows = q.build().fetch_all(&self.writer).await.map_err(db)?;
-        rows::sessions(&rows)
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let rows = q.build().fetch_all(&mut *tx).await.map_err(db)?;
+        let closed = rows::sessions(&rows)?;
+        for s in &closed {
+            outbox::queue(&mut tx, s.id, WebhookEvent::SessionClosed, at).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(closed)
     }
 
     async fn record_activity(
@@ -553,7 +560,12 @@ impl Store for SqliteStore {
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let updated = q.build().fetch_optional(&mut *tx).await.map_err(db)?;
         let outcome = match updated {
-            Some(row) => PatchOutcome::Updated(rows::session(&rows::SqliteRowRef(&row))?),
+            Some(row) => {
+                for event in patch.webhook_events() {
+                    outbox::queue(&mut tx, id, event, at).await?;
+                }
+                PatchOutcome::Updated(rows::session(&rows::SqliteRowRef(&row))?)
+            }
             None => match session_in(&mut tx, id).await? {
                 Some(s) => PatchOutcome::StatusChanged(s),
                 None => PatchOutcome::NotFound,
@@ -943,6 +955,63 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db)
     }
 
+    async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM webhook_outbox ORDER BY id LIMIT ?",
+            chatdesk_core::rows::OUTBOX_COLUMNS
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| chatdesk_core::rows::outbox_entry(&rows::SqliteRowRef(r)))
+            .collect()
+    }
+
+    async fn dispatch_outbox(&self, done: &[i64], deliveries: &[NewDelivery]) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        for d in deliveries {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, webhook_id, event, body, next_attempt_at, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(d.id)
+            .bind(d.webhook_id)
+            .bind(d.event.as_str())
+            .bind(&d.body)
+            .bind(micros(d.at))
+            .bind(micros(d.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        for id in done {
+            sqlx::query("DELETE FROM webhook_outbox WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn release_deliveries(&self, ids: &[uuid::Uuid], at: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        for id in ids {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET attempts = max(attempts - 1, 0), next_attempt_at = ? \
+                 WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL",
+            )
+            .bind(micros(at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -1302,6 +1371,9 @@ impl Store for SqliteStore {
             .as_ref()
             .map(|r| rows::session(&rows::SqliteRowRef(r)))
             .transpose()?;
+        if let Some(s) = &assigned {
+            outbox::queue(&mut tx, s.id, WebhookEvent::SessionAssigned, at).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(assigned)
     }

@@ -69,6 +69,13 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
         ],
     )?;
     let number = tx.last_insert_rowid();
+    crate::outbox::queue_direct(
+        tx,
+        &id,
+        chatdesk_core::domain::WebhookEvent::SessionCreated,
+        None,
+        new.at,
+    )?;
     run(
         tx,
         "INSERT INTO session_search (topic, title, session_id) VALUES (?1, ?2, ?3)",

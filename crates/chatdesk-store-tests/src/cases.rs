@@ -1918,3 +1918,140 @@ pub async fn a_failing_message_fails_only_itself(store: Arc<dyn Store>) {
     let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
 }
+
+/// Every change a webhook subscribes to leaves an outbox entry in its own transaction (none
+/// for tenants without one); dispatching queues each delivery once and empties the outbox.
+pub async fn the_outbox_holds_each_subscribed_change(store: Arc<dyn Store>) {
+    let (shop, quiet) = (tenant("shop"), tenant("quiet"));
+    let at = clock::now();
+    let url = WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap();
+    let hook = store
+        .create_webhook(&shop, &url, "s3cret-s3cret-s3", &WebhookEvent::ALL, at)
+        .await
+        .unwrap();
+    // The other tenant's only webhook is for something else.
+    store
+        .create_webhook(
+            &quiet,
+            &url,
+            "s3cret-s3cret-s3",
+            &[WebhookEvent::SessionAssigned],
+            at,
+        )
+        .await
+        .unwrap();
+    let kinds = |entries: &[OutboxEntry]| -> Vec<(String, SessionId, Option<i64>)> {
+        entries
+            .iter()
+            .map(|e| (e.event.as_str().to_owned(), e.session_id, e.seq))
+            .collect()
+    };
+
+    let owner = user("olga");
+    let opened = create(&store, &owner, "shop").await;
+    let unheard = create(&store, &owner, "quiet").await;
+    let mut old = new_session(&user("idle"), "shop");
+    old.at = at - Duration::hours(2);
+    let idle = store.open_session(old, false).await.unwrap().0;
+    let sent = created(append_one(&store, msg(opened.id, &owner, "hello")).await);
+    append_one(&store, msg(unheard.id, &owner, "not heard")).await;
+    let ann = UserId::parse("ann").unwrap();
+    let patch = SessionPatch {
+        agent_id: Some(Some(ann.clone())),
+        status: Some(StatusChange {
+            from: SessionStatus::Waiting,
+            to: SessionStatus::Active,
+        }),
+        ..SessionPatch::default()
+    };
+    store.update_session(opened.id, &patch, at).await.unwrap();
+    let close = SessionPatch {
+        status: Some(StatusChange {
+            from: SessionStatus::Active,
+            to: SessionStatus::Closed,
+        }),
+        ..SessionPatch::default()
+    };
+    store.update_session(opened.id, &close, at).await.unwrap();
+    let filter = SessionFilter {
+        business_id: Some(shop.clone()),
+        ..SessionFilter::default()
+    };
+    store
+        .close_idle_sessions(&filter, at - Duration::hours(1), at)
+        .await
+        .unwrap();
+    // Routing gives the quiet tenant's session to its agent: that tenant subscribed to it.
+    store
+        .update_agent(&quiet, &ann, Some(1), None, 1, at)
+        .await
+        .unwrap();
+    assert!(store.assign_next(&quiet, at).await.unwrap().is_some());
+
+    let entries = store.outbox(100).await.unwrap();
+    assert_eq!(
+        kinds(&entries),
+        vec![
+            ("session.created".into(), opened.id, None),
+            ("session.created".into(), idle.id, None),
+            ("message.created".into(), opened.id, Some(sent.seq)),
+            ("session.assigned".into(), opened.id, None),
+            ("session.closed".into(), opened.id, None),
+            ("session.closed".into(), idle.id, None),
+            ("session.assigned".into(), unheard.id, None),
+        ],
+        "in the order the changes committed, none for what nobody subscribed to"
+    );
+    assert_eq!(entries[0].business_id, shop);
+    assert_eq!(entries[6].business_id, quiet);
+    assert_eq!(store.outbox(2).await.unwrap(), entries[..2].to_vec());
+
+    // Two dispatchers that read the same entries queue each delivery once.
+    let first = &entries[0];
+    let delivery = NewDelivery {
+        id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"entry-1"),
+        webhook_id: hook.id,
+        event: first.event,
+        body: "{\"n\":1}".into(),
+        at: first.at,
+    };
+    store
+        .dispatch_outbox(&[first.id], std::slice::from_ref(&delivery))
+        .await
+        .unwrap();
+    let mut again = delivery.clone();
+    again.body = "{\"n\":2}".into();
+    store.dispatch_outbox(&[first.id], &[again]).await.unwrap();
+    let rest: Vec<i64> = entries[1..].iter().map(|e| e.id).collect();
+    store.dispatch_outbox(&rest, &[]).await.unwrap();
+    assert!(store.outbox(100).await.unwrap().is_empty());
+    let later = clock::now() + Duration::seconds(1);
+    let claimed = store
+        .claim_deliveries(later, later + Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed
+            .iter()
+            .map(|d| (d.id, d.body.as_str(), d.attempts))
+            .collect::<Vec<_>>(),
+        vec![(delivery.id, "{\"n\":1}", 1)]
+    );
+
+    // An attempt handed back (its server stopped mid-attempt) is due at once, uncounted.
+    store
+        .release_deliveries(&[delivery.id], later)
+        .await
+        .unwrap();
+    let retaken = store
+        .claim_deliveries(later, later + Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        retaken
+            .iter()
+            .map(|d| (d.id, d.attempts))
+            .collect::<Vec<_>>(),
+        vec![(delivery.id, 1)]
+    );
+}

@@ -81,6 +81,7 @@ macro_rules! contract_tests {
             unread_in_named_sessions_counts_for_any_reader,
             search_finds_words_within_the_filter,
             webhook_deliveries_queue_lease_and_retry,
+            the_outbox_holds_each_subscribed_change,
             analytics_inputs_time_ranges_and_beats,
             departments_and_agents,
             routing_assigns_oldest_first_to_the_least_loaded_eligible_agent,

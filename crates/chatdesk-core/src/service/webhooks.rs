@@ -5,9 +5,10 @@ use super::SessionService;
 use crate::authz;
 use crate::clock;
 use crate::domain::{BusinessId, Invalid, WebhookEvent, WebhookUrl};
+use crate::domain::{Message, Session};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Principal, Role};
-use crate::store::{DeliveryRecord, DueDelivery, NewDelivery, Webhook};
+use crate::store::{DeliveryRecord, DueDelivery, MessageRange, NewDelivery, OutboxEntry, Webhook};
 use chrono::{DateTime, Utc};
 
 /// How long a tenant's subscriptions are trusted from memory (changes on other nodes).
@@ -203,8 +204,53 @@ impl SessionService {
             .remove(tenant);
     }
 
-    pub async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> ServiceResult<()> {
-        Ok(self.store.enqueue_deliveries(deliveries).await?)
+    /// The oldest `limit` outbox entries (for the dispatcher).
+    pub async fn outbox(&self, limit: u32) -> ServiceResult<Vec<OutboxEntry>> {
+        Ok(self.store.outbox(limit).await?)
+    }
+
+    /// A tenant's webhooks as stored now: the dispatcher must not miss one made on another
+    /// node moments ago, as [`SessionService::subscribers`] may.
+    pub async fn current_webhooks(&self, tenant: &BusinessId) -> ServiceResult<Vec<Webhook>> {
+        Ok(self.store.list_webhooks(tenant).await?)
+    }
+
+    /// What an outbox entry is about, as it is now: its session and, for `message.created`,
+    /// its message. `None` when the session (or message) is gone.
+    pub async fn outbox_subject(
+        &self,
+        entry: &OutboxEntry,
+    ) -> ServiceResult<Option<(Session, Option<Message>)>> {
+        let Some(session) = self.store.get_session(entry.session_id).await? else {
+            return Ok(None);
+        };
+        let Some(seq) = entry.seq else {
+            return Ok(Some((session, None)));
+        };
+        let range = MessageRange::After {
+            after: seq - 1,
+            limit: 1,
+        };
+        let message = self
+            .store
+            .list_messages(entry.session_id, range)
+            .await?
+            .into_iter()
+            .find(|m| m.seq == seq);
+        Ok(message.map(|m| (session, Some(m))))
+    }
+
+    pub async fn dispatch_outbox(
+        &self,
+        done: &[i64],
+        deliveries: &[NewDelivery],
+    ) -> ServiceResult<()> {
+        Ok(self.store.dispatch_outbox(done, deliveries).await?)
+    }
+
+    /// Attempts this node claimed and did not finish (it is stopping): due again at once.
+    pub async fn release_deliveries(&self, ids: &[uuid::Uuid]) -> ServiceResult<()> {
+        Ok(self.store.release_deliveries(ids, clock::now()).await?)
     }
 
     pub async fn claim_deliveries(

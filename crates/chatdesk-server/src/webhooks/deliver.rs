@@ -6,7 +6,8 @@ use chatdesk_core::service::SessionService;
 use chatdesk_core::store::DueDelivery;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -26,14 +27,19 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
 pub struct Deliverer {
     pub sessions: Arc<SessionService>,
     pub client: reqwest::Client,
+    /// How long a claimed attempt is this worker's.
+    lease: Duration,
+    /// Attempts claimed and not yet recorded: handed back if the server stops first.
+    in_flight: Arc<Mutex<HashSet<uuid::Uuid>>>,
     pub retry_base: Duration,
     pub max_attempts: u32,
     pub wake: Arc<Notify>,
     pub egress: EgressPolicy,
 }
 
-/// A claimed attempt may take this long before another worker may retry it.
-const LEASE: Duration = Duration::from_secs(60);
+/// Beyond its request timeout, how long a claimed attempt is left to its worker before
+/// another may retry it (a worker that crashed mid-attempt).
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// With nothing due, look again this often (new deliveries wake the deliverer at once).
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -56,6 +62,8 @@ impl Deliverer {
         Self {
             sessions,
             client,
+            lease: timeout + LEASE_MARGIN,
+            in_flight: Arc::default(),
             retry_base,
             max_attempts: max_attempts.max(1),
             wake,
@@ -63,15 +71,17 @@ impl Deliverer {
         }
     }
 
-    pub fn spawn(self) -> JoinHandle<()> {
-        tokio::spawn(async move {
+    pub fn spawn(self) -> DelivererTask {
+        let (sessions, in_flight) = (self.sessions.clone(), self.in_flight.clone());
+        let task = tokio::spawn(async move {
+            let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::MAX);
             loop {
-                let due = match self
-                    .sessions
-                    .claim_deliveries(chrono::Duration::from_std(LEASE).expect("small"), 32)
-                    .await
-                {
-                    Ok(d) => d,
+                let due = match self.sessions.claim_deliveries(lease, 32).await {
+                    Ok(d) => {
+                        let mut held = self.in_flight.lock().expect("in flight");
+                        held.extend(d.iter().map(|d| d.id));
+                        d
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "could not claim webhook deliveries");
                         Vec::new()
@@ -86,7 +96,12 @@ impl Deliverer {
                 }
                 futures::future::join_all(due.into_iter().map(|d| self.attempt(d))).await;
             }
-        })
+        });
+        DelivererTask {
+            task,
+            sessions,
+            in_flight,
+        }
     }
 
     /// The wait before attempt `n + 1` after `n` failed ones: base, 2×base, 4×base… ≤ 1 h.
@@ -147,6 +162,30 @@ impl Deliverer {
         }
         if let Err(e) = self.sessions.finish_delivery(d.id, outcome, retry_at).await {
             tracing::warn!(error = %e, "could not record a webhook attempt; it will be retried after its lease");
+        }
+        self.in_flight.lock().expect("in flight").remove(&d.id);
+    }
+}
+
+/// The running deliverer.
+pub struct DelivererTask {
+    task: JoinHandle<()>,
+    sessions: Arc<SessionService>,
+    in_flight: Arc<Mutex<HashSet<uuid::Uuid>>>,
+}
+
+impl DelivererTask {
+    /// Stop, and hand back the attempts it was making: they are due again at once, on the
+    /// next start (or another node), not when their lease would have run out.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+        let held: Vec<uuid::Uuid> = self.in_flight.lock().expect("in flight").drain().collect();
+        if held.is_empty() {
+            return;
+        }
+        if let Err(e) = self.sessions.release_deliveries(&held).await {
+            tracing::warn!(error = %e, "could not hand back interrupted webhook attempts; they are retried after their lease");
         }
     }
 }

@@ -1,60 +1,50 @@
-//! From the Bus to the delivery queue: one delivery per matching subscription.
+//! From the outbox to the delivery queue: each entry (written in the transaction of the
+//! change it describes) becomes one delivery per webhook of its tenant for its event.
+//!
+//! The bus only wakes the dispatcher early; it also looks every `OUTBOX_POLL`, which is how
+//! entries left by a crash, or written on another node, go out.
 
 use crate::http::v1::views::{MessageView, SessionView};
 use chatdesk_core::bus::{Bus, Event};
 use chatdesk_core::domain::{BusinessId, Message, Session, WebhookEvent};
+use chatdesk_core::error::ServiceResult;
 use chatdesk_core::service::SessionService;
-use chatdesk_core::store::NewDelivery;
+use chatdesk_core::store::{NewDelivery, OutboxEntry, Webhook};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinHandle;
 
-/// What a webhook's `data` is made of, rendered only when someone subscribed.
-enum Data<'a> {
-    Session(&'a Session),
-    Message(&'a Message, i64),
+/// Entries turned into deliveries per transaction.
+const OUTBOX_BATCH: u32 = 256;
+/// How often the outbox is read when no event woke the dispatcher.
+const OUTBOX_POLL: Duration = Duration::from_secs(1);
+
+/// A delivery's id, the same however often its entry is read: two dispatchers that read one
+/// entry queue its delivery once.
+fn delivery_id(entry: &OutboxEntry, hook: &Webhook) -> uuid::Uuid {
+    let name = format!("chatdesk-outbox/{}/{}", entry.id, hook.id);
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes())
 }
 
-impl Data<'_> {
-    fn to_json(&self) -> Value {
-        match self {
-            Data::Session(s) => json!({"session": SessionView::from(*s)}),
-            Data::Message(m, number) => {
-                json!({"message": MessageView::from(*m), "session_number": number})
-            }
-        }
+fn data(session: &Session, message: Option<&Message>) -> Value {
+    match message {
+        Some(m) => json!({"message": MessageView::from(m), "session_number": session.number}),
+        None => json!({"session": SessionView::from(session)}),
     }
 }
 
-/// Which webhook event a bus event is, for which tenant, about what.
-fn webhook_event(event: &Event) -> Option<(WebhookEvent, &BusinessId, Data<'_>)> {
+/// The webhook event a bus event may have queued, and for which tenant: worth an early look.
+fn queued_by(event: &Event) -> Option<(WebhookEvent, &BusinessId)> {
     match event {
-        Event::SessionCreated(s) => Some((
-            WebhookEvent::SessionCreated,
-            &s.business_id,
-            Data::Session(s),
-        )),
-        Event::SessionAssigned(s) => Some((
-            WebhookEvent::SessionAssigned,
-            &s.business_id,
-            Data::Session(s),
-        )),
-        Event::SessionClosed(s) => Some((
-            WebhookEvent::SessionClosed,
-            &s.business_id,
-            Data::Session(s),
-        )),
-        Event::MessageCreated {
-            business_id,
-            session_number,
-            message,
-            ..
-        } => Some((
-            WebhookEvent::MessageCreated,
-            business_id,
-            Data::Message(message, *session_number),
-        )),
+        Event::SessionCreated(s) => Some((WebhookEvent::SessionCreated, &s.business_id)),
+        Event::SessionAssigned(s) => Some((WebhookEvent::SessionAssigned, &s.business_id)),
+        Event::SessionClosed(s) => Some((WebhookEvent::SessionClosed, &s.business_id)),
+        Event::MessageCreated { business_id, .. } => {
+            Some((WebhookEvent::MessageCreated, business_id))
+        }
         _ => None,
     }
 }
@@ -66,53 +56,82 @@ pub fn spawn_dispatcher(
 ) -> JoinHandle<()> {
     let mut rx = bus.subscribe();
     tokio::spawn(async move {
+        let mut poll = tokio::time::interval(OUTBOX_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let event = match rx.recv().await {
-                Ok(e) => e,
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::error!(
-                        missed = n,
-                        "webhook dispatcher fell behind the bus: some deliveries were not queued"
-                    );
-                    continue;
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
-            let Some((kind, tenant, data)) = webhook_event(&event) else {
-                continue;
-            };
-            let hooks = match sessions.subscribers(tenant, kind).await {
-                Ok(h) if !h.is_empty() => h,
-                Ok(_) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not look up webhooks");
-                    continue;
-                }
-            };
-            // Rendered once, and only for events somebody subscribed to: most messages have
-            // no webhook, and JSON for each of them made this task fall behind the bus.
-            let data = data.to_json();
-            let at = chatdesk_core::clock::now();
-            let deliveries: Vec<NewDelivery> = hooks
-                .iter()
-                .map(|h| {
-                    let id = uuid::Uuid::now_v7();
-                    let body =
-                        json!({"id": id, "event": kind.as_str(), "created_at": at, "data": data})
-                            .to_string();
-                    NewDelivery {
-                        id,
-                        webhook_id: h.id,
-                        event: kind,
-                        body,
-                        at,
+            if let Err(e) = drain(&sessions, &wake).await {
+                tracing::warn!(error = %e, "could not dispatch the webhook outbox; will retry");
+            }
+            loop {
+                let event = tokio::select! {
+                    e = rx.recv() => e,
+                    _ = poll.tick() => break,
+                };
+                match event {
+                    // Most events' tenants have no webhook: no read of the outbox for them.
+                    Ok(e) => {
+                        if let Some((kind, tenant)) = queued_by(&e) {
+                            let hooks = sessions.subscribers(tenant, kind).await;
+                            if hooks.is_ok_and(|h| !h.is_empty()) {
+                                break;
+                            }
+                        }
                     }
-                })
-                .collect();
-            match sessions.enqueue_deliveries(&deliveries).await {
-                Ok(()) => wake.notify_one(),
-                Err(e) => tracing::error!(error = %e, "could not queue webhook deliveries"),
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
             }
         }
     })
+}
+
+/// Turn every outbox entry into deliveries, a batch per transaction.
+async fn drain(sessions: &SessionService, wake: &Notify) -> ServiceResult<()> {
+    loop {
+        let entries = sessions.outbox(OUTBOX_BATCH).await?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut hooks: HashMap<BusinessId, Vec<Webhook>> = HashMap::new();
+        let mut deliveries = Vec::new();
+        for entry in &entries {
+            if !hooks.contains_key(&entry.business_id) {
+                let current = sessions.current_webhooks(&entry.business_id).await?;
+                hooks.insert(entry.business_id.clone(), current);
+            }
+            let subscribed: Vec<&Webhook> = hooks[&entry.business_id]
+                .iter()
+                .filter(|h| h.events.contains(&entry.event))
+                .collect();
+            if subscribed.is_empty() {
+                continue;
+            }
+            let Some((session, message)) = sessions.outbox_subject(entry).await? else {
+                continue;
+            };
+            let data = data(&session, message.as_ref());
+            deliveries.extend(subscribed.into_iter().map(|h| {
+                let id = delivery_id(entry, h);
+                let body = json!({
+                    "id": id, "event": entry.event.as_str(), "created_at": entry.at, "data": data,
+                })
+                .to_string();
+                NewDelivery {
+                    id,
+                    webhook_id: h.id,
+                    event: entry.event,
+                    body,
+                    at: entry.at,
+                }
+            }));
+        }
+        let done: Vec<i64> = entries.iter().map(|e| e.id).collect();
+        sessions.dispatch_outbox(&done, &deliveries).await?;
+        if !deliveries.is_empty() {
+            wake.notify_one();
+        }
+        if entries.len() < OUTBOX_BATCH as usize {
+            return Ok(());
+        }
+    }
 }

@@ -1,6 +1,8 @@
-//! Webhooks out: committed events become queued deliveries (in the database, so they survive
-//! a restart), and a deliverer sends each one, signed, retrying with backoff until the
-//! receiver answers 2xx.
+//! Webhooks out: each change a webhook subscribes to leaves an outbox entry in its own
+//! transaction; the dispatcher turns entries into queued deliveries (in the database, so
+//! neither a crash nor a restart loses one), and a deliverer sends each one, signed,
+//! retrying with backoff until the receiver answers 2xx. The data is the session or message
+//! as it is when the entry is dispatched, moments after the change.
 //!
 //! Every delivery is a POST of `{"id", "event", "created_at", "data"}` with
 //! - `X-Chatdesk-Event`: the event name;
@@ -11,5 +13,5 @@ mod deliver;
 mod dispatch;
 pub mod egress;
 
-pub use deliver::{sign, Deliverer};
+pub use deliver::{sign, Deliverer, DelivererTask};
 pub use dispatch::spawn_dispatcher;

@@ -440,6 +440,80 @@ async fn deliveries_survive_a_restart() {
     let _ = As::Nobody;
 }
 
+/// An attempt under way when the server stops is handed back: it goes out as soon as the
+/// server is up again, not when its lease would have run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_cut_by_shutdown_goes_out_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::for_database(format!(
+        "sqlite://{}",
+        dir.path().join("hooks.db").display()
+    ));
+    settings.jwt_secret = Some(SECRET.into());
+    settings.webhook_timeout_secs = 30;
+    quick_retries(&mut settings);
+    // A receiver that takes the request and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    let (got_request, request_seen) = tokio::sync::oneshot::channel::<()>();
+    let hold = tokio::spawn(async move {
+        let (mut socket, _) = silent.accept().await.unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
+        let _ = got_request.send(());
+        std::future::pending::<()>().await;
+        drop(socket);
+    });
+
+    let running = start(settings.clone()).await;
+    let app = running.app.clone();
+    let admin = app.token("boss", Role::Admin, None);
+    let url = format!("http://{addr}/hook");
+    let (s, created) = app
+        .post(
+            "/v1/webhooks",
+            &admin,
+            json!({"url": url, "events": ["message.created"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let hook = created["id"].as_i64().unwrap();
+    let alice = app.customer("alice");
+    let id = app.open(&alice, json!({})).await;
+    let sent = app.send(&alice, &id, "cut off mid-attempt").await;
+    tokio::time::timeout(Duration::from_secs(10), request_seen)
+        .await
+        .expect("the attempt reached the receiver")
+        .unwrap();
+    running.stop().await;
+    hold.abort();
+    let _ = hold.await;
+
+    let receiver = Receiver::default();
+    let _server = receiver
+        .clone()
+        .serve_on(tokio::net::TcpListener::bind(addr).await.unwrap())
+        .await;
+    let restarted = start(settings).await;
+    let got = receiver.wait_for(1).await; // 15 s at most; the old lease was 60 s
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["data"]["message"]["id"], sent["id"]);
+    let mut attempts = None;
+    for _ in 0..100 {
+        let (_, log) = restarted
+            .app
+            .get(&format!("/v1/webhooks/{hook}/deliveries"), &admin)
+            .await;
+        if log[0]["status"] == "delivered" {
+            attempts = log[0]["attempts"].as_i64();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(attempts, Some(1), "the interrupted attempt is not counted");
+    restarted.stop().await;
+}
+
 async fn an_assignment_is_delivered(app: TestApp) {
     let receiver = Receiver::default();
     let (url, _server) = receiver.clone().start().await;

@@ -1,0 +1,59 @@
+//! The webhook outbox's writes, made inside the transaction of the change they describe:
+//! from the direct writer (messages, new sessions) and from sqlx (patches, routing, idle).
+
+use crate::direct::error;
+use crate::{db, micros};
+use chatdesk_core::domain::{SessionId, WebhookEvent};
+use chatdesk_core::store::StoreResult;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use sqlx::SqliteConnection;
+
+/// An entry for session `?1`, event `?2`, message `?3`, at `?4`: written only when the
+/// session's tenant has a live webhook for the event.
+const QUEUE: &str = "INSERT INTO webhook_outbox (business_id, event, session_id, seq, at) \
+     SELECT s.business_id, ?2, s.id, ?3, ?4 FROM sessions s WHERE s.id = ?1 AND EXISTS \
+     (SELECT 1 FROM webhooks w WHERE w.business_id = s.business_id AND w.deleted_at IS NULL \
+      AND instr(',' || w.events || ',', ',' || ?2 || ',') > 0)";
+
+/// Does any tenant have a webhook for `event`? Lets a batch with none skip its entries.
+pub fn anyone_subscribes(conn: &rusqlite::Connection, event: WebhookEvent) -> StoreResult<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM webhooks WHERE deleted_at IS NULL \
+         AND instr(',' || events || ',', ',' || ?1 || ',') > 0)",
+    )
+    .and_then(|mut stmt| stmt.query_row([event.as_str()], |r| r.get(0)))
+    .map_err(error)
+}
+
+/// [`QUEUE`] on the direct writer's connection.
+pub fn queue_direct(
+    conn: &rusqlite::Connection,
+    session: &[u8],
+    event: WebhookEvent,
+    seq: Option<i64>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    conn.prepare_cached(QUEUE)
+        .and_then(|mut stmt| stmt.execute(params![session, event.as_str(), seq, micros(at)]))
+        .map(drop)
+        .map_err(error)
+}
+
+/// [`QUEUE`] in an sqlx transaction.
+pub async fn queue(
+    conn: &mut SqliteConnection,
+    session: SessionId,
+    event: WebhookEvent,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(QUEUE)
+        .bind(session.as_uuid())
+        .bind(event.as_str())
+        .bind(None::<i64>)
+        .bind(micros(at))
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(db)
+}
