@@ -219,6 +219,16 @@ impl Settings {
         self.dev
     }
 
+    /// What requests are believed about themselves ([`crate::auth::resolve`]).
+    pub fn trust(&self) -> crate::auth::resolve::Trust {
+        crate::auth::resolve::Trust {
+            dev: self.dev,
+            user_ids: self.trusts_user_ids(),
+            roles: self.believes_claimed_roles(),
+            identity_secret: self.identity_secret.clone(),
+        }
+    }
+
     /// Settings for tests and embedding: defaults plus a database URL, nothing from the
     /// environment.
     pub fn for_database(database_url: impl Into<String>) -> Self {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod jwt;
 pub mod password;
+pub mod resolve;
 pub mod verified;
 
 use crate::error::{ApiError, ApiResult};
@@ -28,21 +29,21 @@ pub struct Authenticator {
     pub keys: JwtKeys,
     verified: VerifiedTokens,
     store: Arc<dyn Store>,
-    dev: bool,
+    trust: resolve::Trust,
 }
 
 impl Authenticator {
-    pub fn new(keys: JwtKeys, store: Arc<dyn Store>, dev: bool) -> Self {
+    pub fn new(keys: JwtKeys, store: Arc<dyn Store>, trust: resolve::Trust) -> Self {
         Self {
             keys,
             verified: VerifiedTokens::default(),
             store,
-            dev,
+            trust,
         }
     }
 
     pub fn dev(&self) -> bool {
-        self.dev
+        self.trust.dev
     }
 
     /// The proven identity of a request, `None` if it carries no credential at all.
@@ -80,14 +81,8 @@ impl Authenticator {
     /// The identity of a request that must have one. In `--dev`, a request without any
     /// credential is the shared `demo_user`.
     pub async fn require(&self, headers: &HeaderMap) -> ApiResult<Principal> {
-        match self.identify(headers).await? {
-            Some(p) => Ok(p),
-            None if self.dev => Ok(Self::demo_user()),
-            None => Err(ApiError::unauthenticated(
-                "unauthenticated",
-                "send Authorization: Bearer <token>, X-Api-Key, or X-Visitor-Id",
-            )),
-        }
+        self.resolve(headers, resolve::Offered::default(), &resolve::NATIVE)
+            .await
     }
 
     pub fn demo_user() -> Principal {

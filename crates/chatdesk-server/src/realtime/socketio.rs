@@ -12,12 +12,13 @@ use super::hub::Hub;
 use super::inbound;
 use super::payload;
 use super::presence::PresenceGuard;
+use crate::auth::resolve::{self, Offered};
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::http::doors::support::destination;
 use crate::limits::{Allowance, Rate};
-use chatdesk_core::domain::{UserId, VisitorId};
-use chatdesk_core::identity::{Principal, Role};
+use chatdesk_core::domain::VisitorId;
+use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{Conversation, PostMessage, SessionService};
 use chatdesk_core::ServiceError;
 use serde_json::{json, Value};
@@ -40,9 +41,6 @@ pub struct Realtime {
     pub sessions: Arc<SessionService>,
     pub auth: Arc<Authenticator>,
     pub hub: Arc<Hub>,
-    pub trust_user_ids: bool,
-    /// `--dev` only: the bare claim's `role` is believed too.
-    pub believe_roles: bool,
     /// Events one connection may send; past it the connection is cut.
     pub events: Rate,
     /// How long a connection may stay without proving who it is.
@@ -372,39 +370,27 @@ async fn authenticate_inner(
 ) -> Result<Principal, ApiError> {
     let p = if let Some(token) = data.get("token").and_then(Value::as_str) {
         principal_from_token(rt, token).await?
-    } else if let Some(user) = data.get("userId").filter(|v| !v.is_null()) {
-        // Seed 004's bare claim: believed only where the deployment trusts user ids.
-        if !rt.trust_user_ids {
-            return Err(ApiError::unauthenticated(
-                "unverified_user",
-                "send {token}: a user id alone is believed only in --dev",
-            ));
-        }
-        let id = match user {
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => s.clone(),
-            _ => {
+    } else {
+        // Seed 004's bare `{userId, role}` claim, as every door's named user is judged.
+        let id = match data.get("userId") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
                 return Err(ApiError::bad_request(
                     "invalid_user_id",
                     "userId must be a number or a string",
                 ))
             }
         };
-        let claimed = data
-            .get("role")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_uppercase);
-        let role = match claimed.as_deref() {
-            Some("ADMIN") if rt.believe_roles => Role::Admin,
-            Some("AGENT") if rt.believe_roles => Role::Agent,
-            _ => Role::Customer,
+        let offered = Offered {
+            user: id.as_deref(),
+            role: data.get("role").and_then(Value::as_str),
+            ..Offered::default()
         };
-        Principal::user(UserId::parse(&id)?, role, None)
-    } else {
-        return Err(ApiError::bad_request(
-            "missing_field",
-            "authenticate needs {token}",
-        ));
+        rt.auth
+            .resolve(&axum::http::HeaderMap::new(), offered, &resolve::SOCKET)
+            .await?
     };
     match identity(s) {
         Some(existing) if existing == p => {}

@@ -4,13 +4,14 @@
 //! `userId` sent without either, as the document's curl tests do.
 
 use super::style::{restyle_errors, ErrorStyle};
+use crate::auth::resolve::{self, Offered};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chatdesk_core::domain::{Message, Party, Session, UserId};
-use chatdesk_core::identity::{Principal, Role};
+use chatdesk_core::domain::{Message, Party, Session};
+use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{ListSessions, MessageQuery, OpenSession, UpdateSession};
 use chatdesk_core::ServiceError;
 use chrono::{DateTime, Utc};
@@ -33,27 +34,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .layer(restyle_errors!(ErrorStyle::Nest))
 }
 
-/// The caller: its own credential, else (only where user ids are trusted) the user it names.
+/// The caller: its own credential, else the user the call names (believed only where user
+/// ids are trusted), else in `--dev` the front end (`crate::auth::resolve::ASSISTANT`).
 async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     named_user: Option<&str>,
 ) -> ApiResult<Principal> {
-    if let Some(p) = state.auth.identify(headers).await? {
-        return Ok(p);
-    }
-    match named_user {
-        Some(u) if state.settings.trusts_user_ids() => {
-            let id = UserId::parse(u).map_err(|e| ApiError::bad_request(e.code, e.message))?;
-            Ok(Principal::user(id, Role::Customer, None))
-        }
-        // The document's calls that name no user (by session id, by business).
-        None => match super::identity::front_end_in_dev(state, "assistant-front-end") {
-            Some(front_end) => Ok(front_end),
-            None => state.auth.require(headers).await,
-        },
-        Some(_) => state.auth.require(headers).await,
-    }
+    let offered = Offered {
+        user: named_user,
+        ..Offered::default()
+    };
+    state
+        .auth
+        .resolve(headers, offered, &resolve::ASSISTANT)
+        .await
 }
 
 /// The document's 404 text for a session.

@@ -6,8 +6,8 @@
 //! `browser_uuid`, the anonymous visitor's secret. The contact call, which the document sends
 //! with only a `session_id`, needs one of those too, unless user ids are trusted.
 
-use super::identity;
 use super::style::{restyle_errors, ErrorStyle};
+use crate::auth::resolve::{self, Door, Offered};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -70,39 +70,24 @@ pub struct WhoFields {
     pub user_hash: Option<String>,
 }
 
-async fn who(state: &AppState, headers: &HeaderMap, w: &WhoFields) -> ApiResult<Option<Principal>> {
-    if let Some(p) = identity::from_headers(state, headers).await? {
-        return Ok(Some(p));
-    }
-    if let Some(user) = w.oss_user_id.as_deref().filter(|s| !s.is_empty()) {
-        if let Some(email) = w.email.as_deref() {
-            Email::parse(email).map_err(|e| ApiError::bad_request(e.code, e.message))?;
-        }
-        return identity::asserted_user(state, user, w.user_hash.as_deref()).map(Some);
-    }
-    match w.browser_uuid.as_deref().filter(|s| !s.is_empty()) {
-        Some(v) => identity::visitor(v, "browser_uuid").map(Some),
-        None => Ok(None),
-    }
-}
-
-/// The caller, or in `--dev` the front end (`identity::front_end_in_dev`).
-async fn who_or_front_end(
+/// The caller at `door`: its credential, else the `oss_user_id` (with `user_hash`) or
+/// `browser_uuid` it sends (`crate::auth::resolve`).
+async fn who(
     state: &AppState,
     headers: &HeaderMap,
     w: &WhoFields,
+    door: &Door,
 ) -> ApiResult<Principal> {
-    match who(state, headers, w).await? {
-        Some(p) => Ok(p),
-        None => identity::front_end_in_dev(state, FRONT_END)
-            .ok_or_else(|| missing("browser_uuid or oss_user_id")),
+    if let Some(email) = w.email.as_deref().filter(|_| w.oss_user_id.is_some()) {
+        Email::parse(email).map_err(|e| ApiError::bad_request(e.code, e.message))?;
     }
-}
-
-async fn require_who(state: &AppState, headers: &HeaderMap, w: &WhoFields) -> ApiResult<Principal> {
-    who(state, headers, w)
-        .await?
-        .ok_or_else(|| missing("browser_uuid or oss_user_id"))
+    let offered = Offered {
+        user: w.oss_user_id.as_deref(),
+        user_hash: w.user_hash.as_deref(),
+        visitor: w.browser_uuid.as_deref().map(|v| (v, "browser_uuid")),
+        role: None,
+    };
+    state.auth.resolve(headers, offered, door).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -137,7 +122,7 @@ async fn start(
     ApiJson(b): ApiJson<StartBody>,
 ) -> ApiResult<(StatusCode, ApiJson<Started>)> {
     let topic = required(&b.topic, "topic")?.to_owned();
-    let p = require_who(&state, &headers, &b.who).await?;
+    let p = who(&state, &headers, &b.who, &resolve::LIVECHAT).await?;
     let mut metadata = serde_json::Map::new();
     if let Some(ua) = b.user_agent {
         metadata.insert("user_agent".into(), ua.into());
@@ -189,9 +174,6 @@ pub struct ContactSet {
     pub message: &'static str,
 }
 
-/// Who calls when a request names nobody (the document's contact and session calls).
-const FRONT_END: &str = "livechat-front-end";
-
 /// Set the session's contact information.
 #[utoipa::path(post, path = "/contact", tag = "live chat (seed 002)", request_body = ContactBody,
     responses((status = 200, body = ContactSet), (status = 400), (status = 404)))]
@@ -208,7 +190,7 @@ async fn contact(
         position: b.position,
         company_name: b.company_name,
     };
-    let p = who_or_front_end(&state, &headers, &b.who).await?;
+    let p = who(&state, &headers, &b.who, &resolve::LIVECHAT_FRONT_END).await?;
     let c = state.sessions.set_contact(&p, session_id, req).await?;
     Ok(ApiJson(ContactSet {
         contact_id: c.id.to_string(),
@@ -246,7 +228,7 @@ async fn link_user(
     Email::parse(required(&b.email, "email")?)
         .map_err(|e| ApiError::bad_request(e.code, e.message))?;
     // The account is proved by the request's token (for that very user) or by user_hash.
-    let user = match identity::from_headers(&state, &headers).await? {
+    let user = match state.auth.identify(&headers).await? {
         Some(p) if p.party.user_id().is_some_and(|u| u.as_str() == user_id) => p,
         Some(_) => {
             return Err(ApiError::new(
@@ -255,7 +237,9 @@ async fn link_user(
                 "the token is not that user's",
             ))
         }
-        None => identity::asserted_user(&state, user_id, b.user_hash.as_deref())?,
+        None => state
+            .auth
+            .named_user(user_id, b.user_hash.as_deref(), None)?,
     };
     state.sessions.link_visitor(&user, visitor).await?;
     Ok(ApiJson(Linked {
@@ -393,7 +377,7 @@ async fn history(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> ApiResult<ApiJson<History>> {
-    let p = require_who(&state, &headers, &q.who).await?;
+    let p = who(&state, &headers, &q.who, &resolve::LIVECHAT).await?;
     let (limit, offset) = (q.limit.unwrap_or(20), q.offset.unwrap_or(0));
     let req = ListSessions {
         user_id: p.party.user_id().map(ToString::to_string),
@@ -435,7 +419,7 @@ async fn session_details(
     ApiPath(id): ApiPath<String>,
     ApiQuery(w): ApiQuery<WhoFields>,
 ) -> ApiResult<ApiJson<Details>> {
-    let p = who_or_front_end(&state, &headers, &w).await?;
+    let p = who(&state, &headers, &w, &resolve::LIVECHAT_FRONT_END).await?;
     let s = state.sessions.get_session(&p, &id).await?;
     let contact = state
         .sessions

@@ -3,7 +3,6 @@
 
 mod activity;
 mod assistant;
-mod identity;
 mod livechat;
 mod storefront;
 mod style;
@@ -13,7 +12,7 @@ use crate::config::Settings;
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use identity::UserHash;
+pub use crate::auth::resolve::UserHash;
 
 /// The documents' user and sender ids, in the OpenAPI document only: a number when the id
 /// is numeric (a built-in account), a string otherwise (`party_id` makes the value).

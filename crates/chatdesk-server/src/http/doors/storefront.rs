@@ -4,8 +4,8 @@
 //! guests by `visitor_id` (body or query) or `X-Visitor-Id`. Session ids are the session's
 //! number, as a string ("123").
 
-use super::identity;
 use super::style::{restyle_errors, ErrorStyle};
+use crate::auth::resolve::{self, Offered};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
 use crate::state::AppState;
@@ -105,19 +105,21 @@ pub struct OpenedSession {
     pub is_new: bool,
 }
 
-/// The caller: a Bearer token (or `X-Visitor-Id`) first, else the `visitor_id` sent along.
+/// The caller: a Bearer token (or `X-Visitor-Id`) first, else the `visitor_id` sent along
+/// (`crate::auth::resolve::STOREFRONT`).
 async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     visitor_id: Option<&str>,
 ) -> ApiResult<Principal> {
-    if let Some(p) = identity::from_headers(state, headers).await? {
-        return Ok(p);
-    }
-    match visitor_id {
-        Some(v) => identity::visitor(v, "visitor_id"),
-        None => state.auth.require(headers).await,
-    }
+    let offered = Offered {
+        visitor: visitor_id.map(|v| (v, "visitor_id")),
+        ..Offered::default()
+    };
+    state
+        .auth
+        .resolve(headers, offered, &resolve::STOREFRONT)
+        .await
 }
 
 async fn open(

@@ -163,7 +163,7 @@ async fn production_needs_proof_of_who_the_user_is(app: TestApp) {
     assert_nest_error(
         &app.post("/api/sessions", &As::Nobody, body.clone()).await,
         StatusCode::UNAUTHORIZED,
-        "unauthenticated",
+        "unverified_user",
     );
     assert_nest_error(
         &app.get(
@@ -171,6 +171,13 @@ async fn production_needs_proof_of_who_the_user_is(app: TestApp) {
             &As::Nobody,
         )
         .await,
+        StatusCode::UNAUTHORIZED,
+        "unverified_user",
+    );
+    // A call that names nobody needs a credential.
+    assert_nest_error(
+        &app.get("/api/sessions/business/B0100001/active", &As::Nobody)
+            .await,
         StatusCode::UNAUTHORIZED,
         "unauthenticated",
     );
