@@ -1,5 +1,6 @@
 //! The authorization table, checked whole: every kind of actor × sessions of every kind of
-//! owner and tenant × every session endpoint of `/v1` and the doors that name a session.
+//! owner and tenant × every session endpoint of `/v1`, the doors that name a session, and the
+//! Socket.IO events that do (`tests/js/authz_sockets.mjs`, over the official client).
 //! The expected answer comes from the rule table written out here (an oracle independent of
 //! the core's `authz`): allowed is 2xx, not allowed is 404, and nothing a refused caller sent
 //! is written.
@@ -9,7 +10,10 @@ use chatdesk_core::identity::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-on_both_stores!(every_actor_reaches_exactly_what_the_rule_table_allows);
+on_both_stores!(
+    every_actor_reaches_exactly_what_the_rule_table_allows,
+    every_actor_reaches_exactly_what_the_rule_table_allows_over_socket_io
+);
 
 /// Who an actor is, as the rule table sees it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -257,5 +261,64 @@ async fn every_actor_reaches_exactly_what_the_rule_table_allows(app: TestApp) {
             .collect();
         let allowed = actors.iter().filter(|a| may_see(a, s)).count();
         assert_eq!(writers.len(), allowed, "{}: {writers:?}", s.id);
+    }
+}
+
+/// The handshake token an actor's credential is, for the socket.
+fn handshake_token(who: &As) -> String {
+    match who {
+        As::Token(t) | As::Visitor(t) | As::ApiKey(t) => t.clone(),
+        As::Nobody => unreachable!("every actor has a credential"),
+    }
+}
+
+async fn every_actor_reaches_exactly_what_the_rule_table_allows_over_socket_io(app: TestApp) {
+    let actors = actors(&app).await;
+    let by = |name: &str| actors.iter().find(|a| a.name == name).unwrap();
+    let sessions = [
+        own(&app, &by("visitor").who, VISITOR, "default").await,
+        own(&app, &by("alice").who, "alice", "shopA").await,
+        own(&app, &by("alice in shopB").who, "alice", "shopB").await,
+        own(&app, &by("bob").who, "bob", "default").await,
+    ];
+    let probes = json!({
+        "actors": actors.iter().map(|a| json!({"name": a.name, "token": handshake_token(&a.who)})).collect::<Vec<_>>(),
+        "sessions": sessions.iter().map(|s| json!({"id": s.id, "number": s.number})).collect::<Vec<_>>(),
+    });
+    let report =
+        crate::realtime::node(&app, "authz_sockets.mjs", &[("PROBES", probes.to_string())]).await;
+    let results = report["results"].as_array().expect("a report");
+    assert_eq!(results.len(), actors.len() * sessions.len() * 4);
+    for r in results {
+        let a = by(r["actor"].as_str().unwrap());
+        let s = sessions.iter().find(|s| s.id == r["session"]).unwrap();
+        if may_see(a, s) {
+            assert_eq!(
+                r["ok"], true,
+                "{} was refused {} on {}'s session in {}: {r}",
+                a.name, r["event"], s.owner, s.tenant
+            );
+        } else {
+            assert_eq!(
+                r["code"], "not_found",
+                "{} reached {} on {}'s session in {}: {r}",
+                a.name, r["event"], s.owner, s.tenant
+            );
+        }
+    }
+    // Refused sends left nothing: one socket-written message per actor the table allows.
+    let root = &by("admin").who;
+    for s in &sessions {
+        let (_, list) = app
+            .get(&format!("/v1/sessions/{}/messages?limit=200", s.id), root)
+            .await;
+        let written = list["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["content"] == "socket-written")
+            .count();
+        let allowed = actors.iter().filter(|a| may_see(a, s)).count();
+        assert_eq!(written, allowed, "{}", s.id);
     }
 }
