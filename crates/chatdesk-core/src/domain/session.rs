@@ -153,8 +153,7 @@ pub struct Session {
 
 impl Session {
     /// A new waiting session, for tests.
-    #[cfg(test)]
-    pub(crate) fn sample(owner: super::Party, tenant: &str) -> Session {
+    pub fn sample(owner: super::Party, tenant: &str) -> Session {
         let now = chrono::Utc::now();
         Session {
             id: super::SessionId::generate(),

@@ -1,5 +1,8 @@
 //! What real-time clients receive: seed 004's event names and fields (`newMessage`,
 //! `messagesRead`, `userTyping`), plus `seq` and `sessionId`, for Socket.IO and SSE alike.
+//!
+//! The rule: every real-time payload is camelCase, as seed 004's are, sessions included;
+//! REST (`/v1`) and webhook bodies are snake_case.
 
 use super::hub::Dispatched;
 use crate::http::doors::{party_id, PartyId};
@@ -48,6 +51,36 @@ pub fn message(session_number: i64, m: &Message) -> MessagePayload<'_> {
 pub fn render_message(session_number: i64, m: &Message) -> Box<RawValue> {
     serde_json::value::to_raw_value(&message(session_number, m))
         .expect("a message payload serializes")
+}
+
+/// A session as real-time clients get it: `/v1`'s view with camelCase names (its
+/// `metadata`, the client's own data, as stored).
+pub fn session(s: &chatdesk_core::domain::Session) -> Value {
+    match json!(SessionView::from(s)) {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (camel_case(&k), v))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// An event's data: a message already rendered, anything else (rare) as a JSON value.
@@ -99,11 +132,11 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
             json!({"conversationId": session_number, "sessionId": session_id.to_string(), "userId": party_id(who), "isTyping": is_typing}),
         ),
         Event::Typing { .. } => None,
-        Event::SessionCreated(s) => other("sessionCreated", json!(SessionView::from(s))),
-        Event::SessionUpdated(s) => other("sessionUpdated", json!(SessionView::from(s))),
+        Event::SessionCreated(s) => other("sessionCreated", session(s)),
+        Event::SessionUpdated(s) => other("sessionUpdated", session(s)),
         // Clients already learn of the close from `sessionUpdated`.
         Event::SessionClosed(_) => None,
-        Event::SessionAssigned(s) => other("sessionAssigned", json!(SessionView::from(s))),
+        Event::SessionAssigned(s) => other("sessionAssigned", session(s)),
         Event::QueuePosition {
             session_id,
             session_number,
@@ -125,6 +158,26 @@ mod tests {
     use super::*;
     use chatdesk_core::domain::{BusinessId, SenderType, UserId};
     use std::sync::Arc;
+
+    #[test]
+    fn session_payloads_are_camel_case_and_keep_metadata_as_sent() {
+        let alice = Party::User(UserId::parse("alice").unwrap());
+        let mut s = chatdesk_core::domain::Session::sample(alice, "shop");
+        s.metadata = json!({"order_id": 7});
+        let v = session(&s);
+        for key in [
+            "businessId",
+            "lastSeq",
+            "messageCount",
+            "startedAt",
+            "agentId",
+        ] {
+            assert!(v.get(key).is_some(), "{key} in {v}");
+        }
+        assert!(v.get("business_id").is_none());
+        assert_eq!(v["metadata"], json!({"order_id": 7}));
+        assert_eq!(v["owner"]["kind"], "user");
+    }
 
     #[test]
     fn a_message_is_rendered_once_for_every_connection_and_as_its_own_payload() {

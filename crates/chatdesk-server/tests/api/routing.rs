@@ -87,7 +87,7 @@ async fn auto_routing_assigns_and_tells_visitors_their_place(app: TestApp) {
     let first = app.open(&v1, json!({"business_id": "shop"})).await;
     let assigned = next_named(&mut console, "sessionAssigned").await;
     assert_eq!(
-        (assigned["id"].as_str(), assigned["agent_id"].as_str()),
+        (assigned["id"].as_str(), assigned["agentId"].as_str()),
         (Some(first.as_str()), Some("ann"))
     );
     let (_, s1) = app.get(&format!("/v1/sessions/{first}"), &v1).await;
@@ -113,7 +113,7 @@ async fn auto_routing_assigns_and_tells_visitors_their_place(app: TestApp) {
         .await;
     let got = next_named(&mut visitor_stream, "sessionAssigned").await;
     assert_eq!(
-        (got["id"].as_str(), got["agent_id"].as_str()),
+        (got["id"].as_str(), got["agentId"].as_str()),
         (Some(second.as_str()), Some("ann"))
     );
     let (_, q) = app.get(&format!("/v1/sessions/{second}/queue"), &v2).await;
