@@ -323,6 +323,14 @@ pub struct Webhook {
     pub created_at: DateTime<Utc>,
 }
 
+/// What `PATCH /v1/webhooks/{id}` changes.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookChange {
+    pub url: Option<crate::domain::WebhookUrl>,
+    pub events: Option<Vec<crate::domain::WebhookEvent>>,
+    pub secret: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
     pub id: uuid::Uuid,
@@ -566,6 +574,15 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<Webhook>;
     async fn list_webhooks(&self, business_id: &BusinessId) -> StoreResult<Vec<Webhook>>;
+    /// Change a live subscription of the tenant in place; `None` leaves a field alone.
+    /// Deliveries already queued keep the body they were queued with and go to the new URL.
+    /// `None` if the tenant has no such webhook.
+    async fn update_webhook(
+        &self,
+        business_id: &BusinessId,
+        id: i64,
+        change: &WebhookChange,
+    ) -> StoreResult<Option<Webhook>>;
     /// Stop a subscription (its queued deliveries are dropped). False if there was none.
     async fn delete_webhook(
         &self,

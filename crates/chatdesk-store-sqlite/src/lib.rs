@@ -884,6 +884,34 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn update_webhook(
+        &self,
+        business_id: &BusinessId,
+        id: i64,
+        change: &WebhookChange,
+    ) -> StoreResult<Option<Webhook>> {
+        let events = change
+            .events
+            .as_ref()
+            .map(|e| e.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(","));
+        let row = sqlx::query(
+            "UPDATE webhooks SET url = COALESCE(?, url), events = COALESCE(?, events), \
+             secret = COALESCE(?, secret) WHERE business_id = ? AND id = ? AND deleted_at IS NULL \
+             RETURNING id, business_id, url, secret, events, created_at",
+        )
+        .bind(change.url.as_ref().map(|u| u.as_str()))
+        .bind(events)
+        .bind(change.secret.as_deref())
+        .bind(business_id.as_str())
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db)?;
+        row.as_ref()
+            .map(|r| rows::webhook(&rows::SqliteRowRef(r)))
+            .transpose()
+    }
+
     async fn delete_webhook(
         &self,
         business_id: &BusinessId,

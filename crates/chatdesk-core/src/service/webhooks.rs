@@ -8,7 +8,9 @@ use crate::domain::{BusinessId, Invalid, WebhookEvent, WebhookUrl};
 use crate::domain::{Message, Session};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Principal, Role};
-use crate::store::{DeliveryRecord, DueDelivery, MessageRange, NewDelivery, OutboxEntry, Webhook};
+use crate::store::{
+    DeliveryRecord, DueDelivery, MessageRange, NewDelivery, OutboxEntry, Webhook, WebhookChange,
+};
 use chrono::{DateTime, Utc};
 
 /// How long a tenant's subscriptions are trusted from memory (changes on other nodes).
@@ -49,24 +51,8 @@ impl SessionService {
     ) -> ServiceResult<Webhook> {
         let tenant = self.managed_tenant(p, business)?;
         let url = WebhookUrl::parse(url)?;
-        if events.is_empty() {
-            return Err(
-                Invalid::new("events", "invalid_event", "subscribe to at least one event").into(),
-            );
-        }
-        let mut parsed: Vec<WebhookEvent> = events
-            .iter()
-            .map(|e| WebhookEvent::parse(e))
-            .collect::<Result<_, _>>()?;
-        parsed.dedup();
-        if secret.chars().count() < 16 {
-            return Err(Invalid::new(
-                "secret",
-                "weak_secret",
-                "secret must be at least 16 characters",
-            )
-            .into());
-        }
+        let parsed = subscribed_events(events)?;
+        check_secret(&secret)?;
         if self.store.list_webhooks(&tenant).await?.len() >= self.limits.max_webhooks_per_tenant {
             return Err(ServiceError::conflict(
                 "webhook_limit_reached",
@@ -82,6 +68,31 @@ impl SessionService {
             .await?;
         self.forget_webhooks(&tenant);
         Ok(created)
+    }
+
+    /// Change a webhook in place: its URL, events or secret (each left alone when `None`).
+    pub async fn update_webhook(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        id: i64,
+        url: Option<&str>,
+        events: Option<&[String]>,
+        secret: Option<String>,
+    ) -> ServiceResult<Webhook> {
+        let tenant = self.managed_tenant(p, business)?;
+        let change = WebhookChange {
+            url: url.map(WebhookUrl::parse).transpose()?,
+            events: events.map(subscribed_events).transpose()?,
+            secret: secret.map(|s| check_secret(&s).map(|()| s)).transpose()?,
+        };
+        let updated = self
+            .store
+            .update_webhook(&tenant, id, &change)
+            .await?
+            .ok_or(ServiceError::NotFound("webhook"))?;
+        self.forget_webhooks(&tenant);
+        Ok(updated)
     }
 
     pub async fn webhooks(
@@ -273,4 +284,31 @@ impl SessionService {
             .finish_delivery(id, outcome, retry_at, clock::now())
             .await?)
     }
+}
+
+/// The events a webhook subscribes to: at least one, each known, no repeats.
+fn subscribed_events(events: &[String]) -> ServiceResult<Vec<WebhookEvent>> {
+    if events.is_empty() {
+        return Err(
+            Invalid::new("events", "invalid_event", "subscribe to at least one event").into(),
+        );
+    }
+    let mut parsed: Vec<WebhookEvent> = events
+        .iter()
+        .map(|e| WebhookEvent::parse(e))
+        .collect::<Result<_, _>>()?;
+    parsed.dedup();
+    Ok(parsed)
+}
+
+fn check_secret(secret: &str) -> ServiceResult<()> {
+    if secret.chars().count() < 16 {
+        return Err(Invalid::new(
+            "secret",
+            "weak_secret",
+            "secret must be at least 16 characters",
+        )
+        .into());
+    }
+    Ok(())
 }

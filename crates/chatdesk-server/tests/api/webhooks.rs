@@ -172,6 +172,50 @@ async fn an_admin_sees_a_webhook_its_deliveries_and_can_ping_it(app: TestApp) {
     assert_eq!(log[0]["event"], "ping");
     assert_eq!(log[0]["attempts"], 2);
     assert_eq!(log[0]["last_error"], serde_json::Value::Null);
+
+    // Changed in place: events and secret; the next ping is signed with the new secret.
+    let path = format!("/v1/webhooks/{id}");
+    let new_secret = "whsec_rotated_secret_98765";
+    let change = json!({"events": ["session.closed", "message.created"], "secret": new_secret});
+    let (s, changed) = app.patch(&path, &admin, change.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{changed}");
+    assert_eq!(
+        (
+            changed["id"].as_i64(),
+            changed["url"].as_str(),
+            changed["events"].clone()
+        ),
+        (
+            Some(id),
+            Some(url.as_str()),
+            json!(["session.closed", "message.created"])
+        )
+    );
+    assert!(changed.get("secret").is_none());
+    assert_error(
+        &app.patch(&path, &other, change).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    for (bad, code) in [
+        (json!({"events": ["nope"]}), "invalid_event"),
+        (json!({"events": []}), "invalid_event"),
+        (json!({"secret": "short"}), "weak_secret"),
+        (json!({"url": "ftp://x"}), "invalid_url"),
+        (
+            json!({"url": "http://169.254.169.254/latest"}),
+            "webhook_destination_refused",
+        ),
+    ] {
+        assert_error(
+            &app.patch(&path, &admin, bad).await,
+            StatusCode::BAD_REQUEST,
+            code,
+        );
+    }
+    app.post(&format!("{path}/ping"), &admin, json!({})).await;
+    let got = receiver.wait_for(3).await;
+    verify(new_secret, &got[2]);
 }
 
 fn few_webhooks(s: &mut Settings) {

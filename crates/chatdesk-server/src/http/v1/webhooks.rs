@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get_one, delete))
+        .routes(routes!(get_one, update, delete))
         .routes(routes!(deliveries))
         .routes(routes!(ping))
 }
@@ -76,10 +76,7 @@ async fn create(
 ) -> ApiResult<(StatusCode, ApiJson<WebhookView>)> {
     // Names are checked when a delivery resolves them; an address literal can be refused now.
     if state.egress.refuses_literal(&b.url) {
-        return Err(ApiError::bad_request(
-            "webhook_destination_refused",
-            "webhooks may not target private, loopback or link-local addresses",
-        ));
+        return Err(refused_destination());
     }
     let secret = b
         .secret
@@ -114,6 +111,55 @@ async fn list(
         .webhooks(&p, q.business_id.as_deref())
         .await?;
     Ok(ApiJson(hooks.iter().map(Into::into).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    /// A new HMAC key (at least 16 characters); deliveries sign with it from now on.
+    pub secret: Option<String>,
+}
+
+/// Change a webhook's URL, events or secret in place (what is left out stays). Deliveries
+/// already queued keep their body and go to the new URL.
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path), TenantQuery),
+    request_body = UpdateBody,
+    responses((status = 200, body = WebhookView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("api_key" = [])))]
+async fn update(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+    ApiJson(b): ApiJson<UpdateBody>,
+) -> ApiResult<ApiJson<WebhookView>> {
+    if b.url
+        .as_deref()
+        .is_some_and(|u| state.egress.refuses_literal(u))
+    {
+        return Err(refused_destination());
+    }
+    let w = state
+        .sessions
+        .update_webhook(
+            &p,
+            q.business_id.as_deref(),
+            id,
+            b.url.as_deref(),
+            b.events.as_deref(),
+            b.secret,
+        )
+        .await?;
+    Ok(ApiJson(WebhookView::from(&w)))
+}
+
+fn refused_destination() -> ApiError {
+    ApiError::bad_request(
+        "webhook_destination_refused",
+        "webhooks may not target private, loopback or link-local addresses",
+    )
 }
 
 /// Unsubscribe; deliveries still queued for it are dropped.
