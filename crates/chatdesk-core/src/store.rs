@@ -102,6 +102,8 @@ pub struct TenantSettings {
     pub allow_reopen: bool,
     /// Sessions idle longer than this are closed by the job (`None`: the server's default).
     pub idle_timeout_secs: Option<i64>,
+    /// The presence an agent has the first time it connects, before it chooses one.
+    pub initial_presence: crate::domain::Presence,
 }
 
 impl Default for TenantSettings {
@@ -110,6 +112,7 @@ impl Default for TenantSettings {
             auto_routing: false,
             allow_reopen: true,
             idle_timeout_secs: None,
+            initial_presence: crate::domain::Presence::Online,
         }
     }
 }
@@ -672,8 +675,9 @@ pub trait Store: Send + Sync + 'static {
         member: bool,
     ) -> StoreResult<Option<crate::domain::Department>>;
 
-    /// Create the agent's record if needed and apply the changes given: a new cap, a new
-    /// presence, and a change in open connections (never below zero).
+    /// Create the agent's record if needed (with its tenant's `initial_presence`) and apply
+    /// the changes given: a new cap, a new presence, and a change in open connections (never
+    /// below zero).
     async fn update_agent(
         &self,
         business_id: &BusinessId,

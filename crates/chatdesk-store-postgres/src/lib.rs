@@ -1173,7 +1173,11 @@ impl Store for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Agent> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO agents (business_id, agent_id, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        sqlx::query(
+            "INSERT INTO agents (business_id, agent_id, presence, updated_at) VALUES ($1, $2, \
+             COALESCE((SELECT initial_presence FROM tenant_settings WHERE business_id = $1), 'online'), $3) \
+             ON CONFLICT DO NOTHING",
+        )
             .bind(business_id.as_str())
             .bind(agent.as_str())
             .bind(at)
@@ -1223,7 +1227,7 @@ impl Store for PgStore {
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
         let row =
-            sqlx::query("SELECT routing, allow_reopen, idle_timeout_secs FROM tenant_settings WHERE business_id = $1")
+            sqlx::query("SELECT routing, allow_reopen, idle_timeout_secs, initial_presence FROM tenant_settings WHERE business_id = $1")
                 .bind(business_id.as_str())
                 .fetch_optional(&self.pool)
                 .await
@@ -1234,6 +1238,11 @@ impl Store for PgStore {
                 auto_routing: r.try_get::<String, _>("routing").map_err(corrupt)? == "auto",
                 allow_reopen: r.try_get("allow_reopen").map_err(corrupt)?,
                 idle_timeout_secs: r.try_get("idle_timeout_secs").map_err(corrupt)?,
+                initial_presence: Presence::parse(
+                    &r.try_get::<String, _>("initial_presence")
+                        .map_err(corrupt)?,
+                )
+                .map_err(corrupt)?,
             }),
         }
     }
@@ -1261,15 +1270,17 @@ impl Store for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<TenantSettings> {
         sqlx::query(
-            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, updated_at) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, initial_presence, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (business_id) DO UPDATE SET routing = excluded.routing, \
              allow_reopen = excluded.allow_reopen, idle_timeout_secs = excluded.idle_timeout_secs, \
-             updated_at = excluded.updated_at",
+             initial_presence = excluded.initial_presence, updated_at = excluded.updated_at",
         )
         .bind(business_id.as_str())
         .bind(if settings.auto_routing { "auto" } else { "manual" })
         .bind(settings.allow_reopen)
         .bind(settings.idle_timeout_secs)
+        .bind(settings.initial_presence.as_str())
         .bind(at)
         .execute(&self.pool)
         .await

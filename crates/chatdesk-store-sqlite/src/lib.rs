@@ -1257,7 +1257,11 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Agent> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO agents (business_id, agent_id, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        sqlx::query(
+            "INSERT INTO agents (business_id, agent_id, presence, updated_at) VALUES (?1, ?2, \
+             COALESCE((SELECT initial_presence FROM tenant_settings WHERE business_id = ?1), 'online'), ?3) \
+             ON CONFLICT DO NOTHING",
+        )
             .bind(business_id.as_str())
             .bind(agent.as_str())
             .bind(micros(at))
@@ -1342,15 +1346,17 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<TenantSettings> {
         sqlx::query(
-            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, updated_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, initial_presence, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (business_id) DO UPDATE SET routing = excluded.routing, \
              allow_reopen = excluded.allow_reopen, idle_timeout_secs = excluded.idle_timeout_secs, \
-             updated_at = excluded.updated_at",
+             initial_presence = excluded.initial_presence, updated_at = excluded.updated_at",
         )
         .bind(business_id.as_str())
         .bind(if settings.auto_routing { "auto" } else { "manual" })
         .bind(settings.allow_reopen)
         .bind(settings.idle_timeout_secs)
+        .bind(settings.initial_presence.as_str())
         .bind(micros(at))
         .execute(&self.writer)
         .await

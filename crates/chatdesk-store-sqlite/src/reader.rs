@@ -12,8 +12,8 @@ use crate::rows::{
     self, qualified, StatementColumns, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
 };
 use crate::{db, direct};
-use chatdesk_core::domain::{BusinessId, Contact, Message, Session, SessionId};
-use chatdesk_core::rows::Columns;
+use chatdesk_core::domain::{BusinessId, Contact, Message, Presence, Session, SessionId};
+use chatdesk_core::rows::{corrupt, Columns};
 use chatdesk_core::store::{MessageRange, StoreResult, TenantSettings};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 use sqlx::SqlitePool;
@@ -221,18 +221,25 @@ pub fn queue_position(c: &Connection, session: &Session) -> StoreResult<i64> {
 pub fn tenant_settings(c: &Connection, business_id: &BusinessId) -> StoreResult<TenantSettings> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT routing, allow_reopen, idle_timeout_secs FROM tenant_settings WHERE business_id = ?1",
+            "SELECT routing, allow_reopen, idle_timeout_secs, initial_presence FROM tenant_settings WHERE business_id = ?1",
         )
         .map_err(direct::error)?;
     let found = stmt
         .query_row([business_id.as_str()], |r| {
-            Ok(TenantSettings {
+            let settings = TenantSettings {
                 auto_routing: r.get::<_, String>(0)? == "auto",
                 allow_reopen: r.get(1)?,
                 idle_timeout_secs: r.get(2)?,
-            })
+                ..TenantSettings::default()
+            };
+            Ok((settings, r.get::<_, String>(3)?))
         })
         .optional()
         .map_err(direct::error)?;
-    Ok(found.unwrap_or_default())
+    found.map_or(Ok(TenantSettings::default()), |(s, presence)| {
+        Ok(TenantSettings {
+            initial_presence: Presence::parse(&presence).map_err(corrupt)?,
+            ..s
+        })
+    })
 }

@@ -1629,6 +1629,7 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
         auto_routing: true,
         allow_reopen: false,
         idle_timeout_secs: Some(90),
+        initial_presence: Presence::Online,
     };
     store.set_tenant_settings(&shop, auto, at).await.unwrap();
     assert_eq!(
@@ -2054,4 +2055,57 @@ pub async fn the_outbox_holds_each_subscribed_change(store: Arc<dyn Store>) {
             .collect::<Vec<_>>(),
         vec![(delivery.id, 1)]
     );
+}
+
+/// A new agent starts with its tenant's `initial_presence`; one that exists keeps its own.
+pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn Store>) {
+    let (shop, other) = (tenant("shop"), tenant("other"));
+    let at = clock::now();
+    let ann = UserId::parse("ann").unwrap();
+    let before = store
+        .update_agent(&shop, &ann, None, None, 1, at)
+        .await
+        .unwrap();
+    assert_eq!(before.presence, Presence::Online, "the default");
+    let away_first = TenantSettings {
+        initial_presence: Presence::Away,
+        ..TenantSettings::default()
+    };
+    assert_eq!(
+        store
+            .set_tenant_settings(&shop, away_first, at)
+            .await
+            .unwrap(),
+        away_first
+    );
+    assert_eq!(store.tenant_settings(&shop).await.unwrap(), away_first);
+    let bob = UserId::parse("bob").unwrap();
+    let new = store
+        .update_agent(&shop, &bob, None, None, 1, at)
+        .await
+        .unwrap();
+    assert_eq!(new.presence, Presence::Away);
+    let known = store
+        .update_agent(&shop, &ann, None, None, 1, at)
+        .await
+        .unwrap();
+    assert_eq!(
+        known.presence,
+        Presence::Online,
+        "an existing agent keeps its own"
+    );
+    let elsewhere = store
+        .update_agent(&other, &bob, None, None, 1, at)
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.presence,
+        Presence::Online,
+        "another tenant's default"
+    );
+    let chose = store
+        .update_agent(&shop, &bob, None, Some(Presence::Online), 0, at)
+        .await
+        .unwrap();
+    assert_eq!(chose.presence, Presence::Online);
 }

@@ -85,6 +85,7 @@ macro_rules! contract_tests {
             analytics_inputs_time_ranges_and_beats,
             departments_and_agents,
             routing_assigns_oldest_first_to_the_least_loaded_eligible_agent,
+            a_new_agent_starts_with_its_tenants_initial_presence,
         );
         $crate::contract_tests!(@one_thread $make; a_failing_message_fails_only_itself);
     };

@@ -6,7 +6,7 @@ use super::SessionService;
 use crate::authz;
 use crate::bus::Event;
 use crate::clock;
-use crate::domain::{BusinessId, Invalid, Session, SessionId, SessionStatus, UserId};
+use crate::domain::{BusinessId, Invalid, Presence, Session, SessionId, SessionStatus, UserId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 use crate::store::{SessionPatch, StatusChange, TenantSettings};
@@ -31,6 +31,7 @@ impl SessionService {
         routing: Option<&str>,
         allow_reopen: Option<bool>,
         idle_timeout_secs: Option<Option<i64>>,
+        initial_presence: Option<&str>,
     ) -> ServiceResult<TenantSettings> {
         let tenant = self.managed_tenant(p, business)?;
         let mut settings = self.store.tenant_settings(&tenant).await?;
@@ -50,6 +51,19 @@ impl SessionService {
         }
         if let Some(a) = allow_reopen {
             settings.allow_reopen = a;
+        }
+        if let Some(raw) = initial_presence {
+            settings.initial_presence = match Presence::parse(raw) {
+                Ok(p @ (Presence::Online | Presence::Away)) => p,
+                _ => {
+                    return Err(Invalid::new(
+                        "initial_presence",
+                        "invalid_presence",
+                        "initial_presence must be online or away",
+                    )
+                    .into())
+                }
+            };
         }
         if let Some(idle) = idle_timeout_secs {
             if idle.is_some_and(|s| !(1..=30 * 86_400).contains(&s)) {

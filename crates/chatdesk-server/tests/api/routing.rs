@@ -10,8 +10,50 @@ use std::time::{Duration, Instant};
 on_both_stores!(
     auto_routing_assigns_and_tells_visitors_their_place,
     routing_by_hand_and_reopening,
-    an_assignment_note_names_the_person
+    an_assignment_note_names_the_person,
+    a_tenant_can_have_new_agents_start_away
 );
+
+/// With `initial_presence: away`, an agent whose console opens is not routed sessions until
+/// it says it is online.
+async fn a_tenant_can_have_new_agents_start_away(app: TestApp) {
+    let admin = app.token("boss", Role::Admin, Some("careful"));
+    let set = |body| app.call(Method::PUT, "/v1/tenant/settings", &admin, Some(body));
+    assert_error(
+        &set(json!({"initial_presence": "offline"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_presence",
+    );
+    let (s, saved) = set(json!({"routing": "auto", "initial_presence": "away"})).await;
+    assert_eq!(
+        (s, saved["initial_presence"].as_str()),
+        (StatusCode::OK, Some("away"))
+    );
+    let ann = app.agent("ann", "careful");
+    let _console = Sse::open(&app, "/v1/events", &ann, None).await.unwrap();
+    until("ann is connected", async || {
+        app.get("/v1/agents", &ann).await.1[0]["presence"] == "away"
+    })
+    .await;
+    let visitor = app.visitor();
+    let id = app.open(&visitor, json!({"business_id": "careful"})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, waiting) = app.get(&format!("/v1/sessions/{id}"), &visitor).await;
+    assert_eq!(waiting["status"], "waiting", "an away agent gets nothing");
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/v1/agents/me/presence",
+            &ann,
+            Some(json!({"status": "online"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    until("the session is routed to ann", async || {
+        app.get(&format!("/v1/sessions/{id}"), &visitor).await.1["agent_id"] == "ann"
+    })
+    .await;
+}
 
 /// People read names: a built-in account is named in the conversation, not numbered.
 async fn an_assignment_note_names_the_person(app: TestApp) {

@@ -29,6 +29,9 @@ pub struct SettingsView {
     pub allow_reopen: bool,
     /// Sessions idle longer than this are closed by the job; null: the server's default.
     pub idle_timeout_secs: Option<i64>,
+    /// The presence an agent has the first time it connects, before it chooses: `online`
+    /// (the default: routed sessions at once) or `away`.
+    pub initial_presence: &'static str,
 }
 
 impl From<TenantSettings> for SettingsView {
@@ -37,6 +40,7 @@ impl From<TenantSettings> for SettingsView {
             routing: if s.auto_routing { "auto" } else { "manual" },
             allow_reopen: s.allow_reopen,
             idle_timeout_secs: s.idle_timeout_secs,
+            initial_presence: s.initial_presence.as_str(),
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct SettingsBody {
     /// Seconds (1 to 30 days); `null` returns to the server's default.
     #[serde(default, deserialize_with = "super::double_option")]
     pub idle_timeout_secs: Option<Option<i64>>,
+    /// `online` or `away`: what a new agent starts as.
+    pub initial_presence: Option<String>,
     pub business_id: Option<String>,
 }
 
@@ -92,6 +98,7 @@ async fn put_settings(
             b.routing.as_deref(),
             b.allow_reopen,
             b.idle_timeout_secs,
+            b.initial_presence.as_deref(),
         )
         .await?;
     Ok(ApiJson(s.into()))
