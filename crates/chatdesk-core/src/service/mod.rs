@@ -410,6 +410,25 @@ impl SessionService {
         Ok(self.store.unread_in(&p.party, &ids).await?)
     }
 
+    /// The names people read beside these ids: a built-in account's name, else its email.
+    /// Ids that are no built-in account have none.
+    pub async fn display_names<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a UserId>,
+    ) -> ServiceResult<std::collections::HashMap<UserId, String>> {
+        let mut names = std::collections::HashMap::new();
+        let distinct: std::collections::BTreeSet<&UserId> = ids.into_iter().collect();
+        for id in distinct {
+            if let Some(account) = self.staff_account(id).await? {
+                let name = account
+                    .name
+                    .unwrap_or_else(|| account.email.as_str().to_owned());
+                names.insert(id.clone(), name);
+            }
+        }
+        Ok(names)
+    }
+
     /// A staff member's name and email, when they are a built-in account (numeric id).
     pub async fn staff_account(&self, id: &UserId) -> ServiceResult<Option<crate::store::Account>> {
         match id.as_str().parse::<i64>() {

@@ -73,6 +73,31 @@ async fn an_assignment_note_names_the_person(app: TestApp) {
         .get(&format!("/v1/sessions/{session}/messages"), &alice)
         .await;
     assert_eq!(list["messages"][0]["content"], "Assigned to Agent Smith");
+    // Views put the name beside the id: the session's agent, and what the agent writes.
+    let (_, one) = app.get(&format!("/v1/sessions/{session}"), &alice).await;
+    assert_eq!(
+        (one["agent_id"].clone(), one["agent_name"].as_str()),
+        (json!(id.to_string()), Some("Agent Smith"))
+    );
+    let (_, page) = app.get("/v1/sessions", &admin).await;
+    let listed = page["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == session.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(listed["agent_name"], "Agent Smith");
+    let smith = app.token(&id.to_string(), Role::Agent, None);
+    app.send(&smith, &session, "How can I help?").await;
+    let (_, list) = app
+        .get(&format!("/v1/sessions/{session}/messages"), &alice)
+        .await;
+    let reply = list["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (reply["content"].as_str(), reply["sender_name"].as_str()),
+        (Some("How can I help?"), Some("Agent Smith"))
+    );
 }
 
 async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {

@@ -1,6 +1,6 @@
 //! Messages of a session, read receipts, and the caller's unread counts.
 
-use super::views::{MessageList, MessageView, ReadReceiptView, UnreadView};
+use super::views::{MessageList, MessageView, Names, ReadReceiptView, UnreadView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery};
@@ -92,10 +92,20 @@ async fn list_messages(
     } else {
         page.messages.last()
     };
+    let next_cursor = edge.filter(|_| page.has_more).map(|m| m.seq.to_string());
+    let names = Names::of(
+        &state,
+        page.messages.iter().filter_map(|m| m.sender.user_id()),
+    )
+    .await?;
     Ok(ApiJson(MessageList {
-        next_cursor: edge.filter(|_| page.has_more).map(|m| m.seq.to_string()),
+        next_cursor,
         has_more: page.has_more,
-        messages: page.messages.into_iter().map(MessageView::from).collect(),
+        messages: page
+            .messages
+            .into_iter()
+            .map(|m| names.message(m))
+            .collect(),
     }))
 }
 

@@ -1,6 +1,6 @@
 //! Routing by hand and per-tenant settings: assign, transfer, unassign, reopen, queue place.
 
-use super::views::SessionView;
+use super::views::{named_session, SessionView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
@@ -127,7 +127,7 @@ async fn assign(
         .sessions
         .assign(&p, &id, b.agent_id.as_deref(), b.department_id.as_deref())
         .await?;
-    Ok(ApiJson((&s).into()))
+    Ok(ApiJson(named_session(&state, &s).await?))
 }
 
 /// Take the agent off a session; it waits again (staff).
@@ -140,7 +140,7 @@ async fn unassign(
     JsonOrEmpty(_): JsonOrEmpty<serde_json::Value>,
 ) -> ApiResult<ApiJson<SessionView>> {
     let s = state.sessions.unassign(&p, &id).await?;
-    Ok(ApiJson((&s).into()))
+    Ok(ApiJson(named_session(&state, &s).await?))
 }
 
 /// Reopen a closed session, where the tenant allows it.
@@ -153,7 +153,7 @@ async fn reopen(
     JsonOrEmpty(_): JsonOrEmpty<serde_json::Value>,
 ) -> ApiResult<ApiJson<SessionView>> {
     let s = state.sessions.reopen(&p, &id).await?;
-    Ok(ApiJson((&s).into()))
+    Ok(ApiJson(named_session(&state, &s).await?))
 }
 
 #[derive(Serialize, ToSchema)]

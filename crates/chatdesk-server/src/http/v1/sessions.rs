@@ -1,7 +1,7 @@
 //! `/v1/sessions`: open (resume or create), list, get, change, delete, end.
 
 use super::double_option;
-use super::views::{OpenedSession, SessionList, SessionView};
+use super::views::{named_session, Names, OpenedSession, SessionList, SessionView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
@@ -95,7 +95,7 @@ async fn open_session(
     Ok((
         status,
         ApiJson(OpenedSession {
-            session: (&session).into(),
+            session: named_session(&state, &session).await?,
             is_new,
             ignored_fields: if is_new { Vec::new() } else { describing },
         }),
@@ -141,11 +141,12 @@ async fn list_sessions(
     let contact_of = |s: &chatdesk_core::domain::Session| {
         contacts.iter().find(|(id, _)| *id == s.id).map(|(_, c)| c)
     };
+    let names = Names::of_agents(&state, &page.sessions.iter().collect::<Vec<_>>()).await?;
     Ok(ApiJson(SessionList {
         sessions: page
             .sessions
             .iter()
-            .map(|s| SessionView::from(s).with_contact(contact_of(s)))
+            .map(|s| names.session(s).with_contact(contact_of(s)))
             .collect(),
         next_cursor: page.next_cursor,
     }))
@@ -162,7 +163,9 @@ async fn get_session(
 ) -> ApiResult<ApiJson<SessionView>> {
     let (s, contact) = state.sessions.get_session_with_contact(&p, &id).await?;
     Ok(ApiJson(
-        SessionView::from(&s).with_contact(contact.as_ref()),
+        named_session(&state, &s)
+            .await?
+            .with_contact(contact.as_ref()),
     ))
 }
 
@@ -208,7 +211,7 @@ async fn update_session(
         metadata: b.metadata,
     };
     let s = state.sessions.update_session(&p, &id, req).await?;
-    Ok(ApiJson((&s).into()))
+    Ok(ApiJson(named_session(&state, &s).await?))
 }
 
 /// Soft-delete a session.
@@ -236,5 +239,5 @@ async fn end_session(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<SessionView>> {
     let s = state.sessions.end_session(&p, &id).await?;
-    Ok(ApiJson((&s).into()))
+    Ok(ApiJson(named_session(&state, &s).await?))
 }

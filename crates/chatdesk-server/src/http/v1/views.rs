@@ -1,7 +1,7 @@
 //! What the native API returns. Decoupled from the domain types so the wire format is chosen
 //! here, once.
 
-use chatdesk_core::domain::{Message, MessageId, Party, Session, SessionId, VisitorId};
+use chatdesk_core::domain::{Message, MessageId, Party, Session, SessionId, UserId, VisitorId};
 use chatdesk_core::service::{ReadReceipt, UnreadSummary};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -53,6 +53,10 @@ pub struct SessionView {
     /// `waiting`, `active` or `closed`.
     pub status: String,
     pub agent_id: Option<String>,
+    /// The agent's name, where the agent is a built-in account (`chatdesk user add --name`;
+    /// its email when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
     pub department_id: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
@@ -73,6 +77,52 @@ pub struct SessionView {
     /// The contact person, where the response has looked it up (one session, and lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<super::contacts::ContactView>,
+}
+
+/// Names people read beside the ids machines use (`display_names`), for the views of one
+/// response.
+pub struct Names(std::collections::HashMap<UserId, String>);
+
+impl Names {
+    pub async fn of<'a>(
+        state: &crate::state::AppState,
+        ids: impl IntoIterator<Item = &'a UserId>,
+    ) -> crate::error::ApiResult<Self> {
+        Ok(Self(state.sessions.display_names(ids).await?))
+    }
+
+    /// The names of the agents of these sessions.
+    pub async fn of_agents(
+        state: &crate::state::AppState,
+        sessions: &[&Session],
+    ) -> crate::error::ApiResult<Self> {
+        Self::of(state, sessions.iter().filter_map(|s| s.agent_id.as_ref())).await
+    }
+
+    pub fn session(&self, s: &Session) -> SessionView {
+        let mut view = SessionView::from(s);
+        view.agent_name = s.agent_id.as_ref().and_then(|a| self.0.get(a)).cloned();
+        view
+    }
+
+    pub fn message(&self, m: Message) -> MessageView {
+        let name = match &m.sender {
+            Party::User(u) => self.0.get(u).cloned(),
+            Party::Visitor(_) => None,
+        };
+        MessageView {
+            sender_name: name,
+            ..MessageView::from(m)
+        }
+    }
+}
+
+/// One session's view with its agent's name.
+pub async fn named_session(
+    state: &crate::state::AppState,
+    s: &Session,
+) -> crate::error::ApiResult<SessionView> {
+    Ok(Names::of_agents(state, &[s]).await?.session(s))
 }
 
 impl SessionView {
@@ -96,6 +146,7 @@ impl From<&Session> for SessionView {
             priority: s.priority.as_str().to_owned(),
             status: s.status.as_str().to_owned(),
             agent_id: s.agent_id.as_ref().map(ToString::to_string),
+            agent_name: None,
             department_id: s.department_id.clone(),
             metadata: s.metadata.clone(),
             last_seq: s.last_seq,
@@ -137,6 +188,9 @@ pub struct MessageView {
     /// Gap-free per session, starting at 1.
     pub seq: i64,
     pub sender: PartyView,
+    /// The sender's name, where it is a built-in account (as `agent_name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
     /// `customer`, `agent`, `assistant` or `system`.
     pub sender_type: &'static str,
     pub content: String,
@@ -154,6 +208,7 @@ impl From<Message> for MessageView {
             session_id: m.session_id,
             seq: m.seq,
             sender: (&m.sender).into(),
+            sender_name: None,
             sender_type: m.sender_type.as_str(),
             content: m.content,
             client_msg_id: m.client_msg_id.as_ref().map(ToString::to_string),
