@@ -137,6 +137,23 @@ pub fn api_key(r: &impl Columns) -> StoreResult<ApiKey> {
 pub const CONTACT_COLUMNS: &str =
     "session_id, id, contact_name, contact_email, contact_phone, position, company_name, created_at, updated_at";
 
+/// Joins `session_contacts c` to `sessions s`: a contact belongs to the person, so a session
+/// shows its own contact, else the newest one its owner gave in the same tenant (carried to
+/// their next session). Both dialects read it the same way.
+pub const CONTACT_OF_SESSION: &str = "c.session_id = COALESCE(\
+     (SELECT x.session_id FROM session_contacts x WHERE x.session_id = s.id), \
+     (SELECT x.session_id FROM session_contacts x JOIN sessions o ON o.id = x.session_id \
+      WHERE o.business_id = s.business_id AND o.owner = s.owner AND o.deleted_at IS NULL \
+      ORDER BY x.updated_at DESC LIMIT 1))";
+
+/// [`CONTACT_COLUMNS`] through [`CONTACT_OF_SESSION`]: `session_id` is the session asked about.
+pub fn contact_columns_of_session() -> String {
+    format!(
+        "s.id AS session_id, {}",
+        qualified(CONTACT_COLUMNS.trim_start_matches("session_id, "), "c")
+    )
+}
+
 pub fn contact(r: &impl Columns) -> StoreResult<(SessionId, Contact)> {
     Ok((
         SessionId::from_uuid(uuid(r, "session_id")?),

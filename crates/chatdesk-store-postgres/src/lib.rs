@@ -613,7 +613,9 @@ impl Store for PgStore {
             return Ok(Vec::new());
         }
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-            "SELECT {CONTACT_COLUMNS} FROM session_contacts WHERE session_id IN ("
+            "SELECT {} FROM sessions s JOIN session_contacts c ON {} WHERE s.id IN (",
+            chatdesk_core::rows::contact_columns_of_session(),
+            chatdesk_core::rows::CONTACT_OF_SESSION
         ));
         let mut list = q.separated(", ");
         for s in sessions {

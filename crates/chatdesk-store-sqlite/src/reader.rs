@@ -13,7 +13,7 @@ use crate::rows::{
 };
 use crate::{db, direct};
 use chatdesk_core::domain::{BusinessId, Contact, Message, Presence, Session, SessionId};
-use chatdesk_core::rows::{corrupt, Columns};
+use chatdesk_core::rows::{contact_columns_of_session, corrupt, Columns, CONTACT_OF_SESSION};
 use chatdesk_core::store::{MessageRange, StoreResult, TenantSettings};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 use sqlx::SqlitePool;
@@ -102,7 +102,7 @@ pub fn session_with_contact(
     // The statement's text and where its contact columns start, worked out once.
     static SQL: LazyLock<(String, usize)> = LazyLock::new(|| {
         let sql = format!(
-            "SELECT {}, {} FROM sessions s LEFT JOIN session_contacts c ON c.session_id = s.id \
+            "SELECT {}, {} FROM sessions s LEFT JOIN session_contacts c ON {CONTACT_OF_SESSION} \
              WHERE s.id = ?1 AND s.deleted_at IS NULL",
             qualified(SESSION_COLUMNS, "s"),
             qualified(CONTACT_COLUMNS, "c"),
@@ -124,12 +124,14 @@ pub fn session_with_contact(
     })
 }
 
-/// The contacts of those of `sessions` that have one.
+/// The contacts of those of `sessions` that have one (their own or their owner's).
 pub fn contacts(c: &Connection, sessions: &[SessionId]) -> StoreResult<Vec<(SessionId, Contact)>> {
     let marks = vec!["?"; sessions.len()].join(", ");
     let mut stmt = c
         .prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM session_contacts WHERE session_id IN ({marks})"
+            "SELECT {} FROM sessions s JOIN session_contacts c ON {CONTACT_OF_SESSION} \
+             WHERE s.id IN ({marks})",
+            contact_columns_of_session()
         ))
         .map_err(direct::error)?;
     let ids: Vec<[u8; 16]> = sessions.iter().map(|s| s.as_uuid().into_bytes()).collect();

@@ -996,7 +996,8 @@ pub async fn activity_counters_accumulate(store: Arc<dyn Store>) {
 
 pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
     let s = create(&store, &user("tia"), "shop").await;
-    let other = create(&store, &user("tia"), "shop").await;
+    let other = create(&store, &user("ulla"), "shop").await;
+    let elsewhere = create(&store, &user("tia"), "mall").await;
     let first = NewContact {
         id: uuid::Uuid::now_v7(),
         name: ContactText::parse("John Doe").unwrap(),
@@ -1024,7 +1025,7 @@ pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
         ("jd@company.com", None)
     );
     let all = store
-        .contacts(&[s.id, other.id, SessionId::generate()])
+        .contacts(&[s.id, other.id, elsewhere.id, SessionId::generate()])
         .await
         .unwrap();
     assert_eq!(all, vec![(s.id, c2.clone())]);
@@ -1034,7 +1035,7 @@ pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
     let (with, contact) = store.get_session_with_contact(s.id).await.unwrap().unwrap();
     assert_eq!(
         (with, contact),
-        (store.get_session(s.id).await.unwrap().unwrap(), Some(c2))
+        (store.get_session(s.id).await.unwrap().unwrap(), Some(c2.clone()))
     );
     let (without, none) = store
         .get_session_with_contact(other.id)
@@ -1047,6 +1048,32 @@ pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_none());
+
+    // A contact belongs to the person: their next session in the tenant shows it, until
+    // that session is given one of its own, which is then the newest.
+    let next = create(&store, &user("tia"), "shop").await;
+    assert_eq!(
+        store.contacts(&[next.id]).await.unwrap(),
+        vec![(next.id, c2.clone())]
+    );
+    let (_, carried) = store
+        .get_session_with_contact(next.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(carried, Some(c2.clone()));
+    let mut third = first.clone();
+    third.id = uuid::Uuid::now_v7();
+    third.name = ContactText::parse("Tia Again").unwrap();
+    let c3 = store
+        .upsert_contact(next.id, third, clock::now())
+        .await
+        .unwrap();
+    let after = create(&store, &user("tia"), "shop").await;
+    let got = store.contacts(&[next.id, after.id]).await.unwrap();
+    assert!(got.contains(&(next.id, c3.clone())) && got.contains(&(after.id, c3)));
+    assert_eq!(got.len(), 2);
+
     store.delete_session(s.id, clock::now()).await.unwrap();
     assert!(store
         .get_session_with_contact(s.id)
