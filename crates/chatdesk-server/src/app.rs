@@ -127,7 +127,10 @@ pub async fn launch(
         .build_layer();
     socketio::register(&io);
     if settings.echo_namespace {
+        #[cfg(feature = "echo")]
         crate::realtime::echo::register(&io);
+        #[cfg(not(feature = "echo"))]
+        anyhow::bail!("echo_namespace needs a server built with the `echo` feature (the bench's)");
     }
     let cors = http::cors(&settings.cors_allowed_origins)?;
     let router = http::router(state)

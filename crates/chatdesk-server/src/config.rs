@@ -81,7 +81,8 @@ pub struct Settings {
     pub door_activity: bool,
     pub door_support: bool,
     /// Serve `/echo`, a bare Socket.IO relay with no identity and no storage, as the
-    /// baseline `chatdesk-bench echo` compares `/chat` against. Off unless benchmarking.
+    /// baseline `chatdesk-bench echo` compares `/chat` against. Off unless benchmarking, and
+    /// only in a build with the `echo` feature.
     pub echo_namespace: bool,
 }
 

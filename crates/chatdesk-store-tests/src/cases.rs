@@ -1035,7 +1035,10 @@ pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
     let (with, contact) = store.get_session_with_contact(s.id).await.unwrap().unwrap();
     assert_eq!(
         (with, contact),
-        (store.get_session(s.id).await.unwrap().unwrap(), Some(c2.clone()))
+        (
+            store.get_session(s.id).await.unwrap().unwrap(),
+            Some(c2.clone())
+        )
     );
     let (without, none) = store
         .get_session_with_contact(other.id)

@@ -1,6 +1,7 @@
 //! Real time: the hub that routes committed events, the per-client feed with gap-free
 //! catch-up, and the two ways out: Socket.IO (`/chat`) and Server-Sent Events.
 
+#[cfg(feature = "echo")]
 pub mod echo;
 pub mod feed;
 pub mod hub;

@@ -16,6 +16,7 @@ on_both_stores!(
     sse_global_stream_follows_what_the_caller_may_see,
     echo_namespace_is_off_by_default
 );
+#[cfg(feature = "echo")]
 on_both_stores!(@with echo_on; echo_namespace_relays_in_order);
 on_both_stores!(@with trusting; sockets_hold_under_unlucky_input);
 on_both_stores!(a_linked_visitors_socket_goes_on_as_the_account);
@@ -55,10 +56,12 @@ async fn sockets_hold_under_unlucky_input(app: TestApp) {
     .await;
 }
 
+#[cfg(feature = "echo")]
 fn echo_on(s: &mut chatdesk_server::Settings) {
     s.echo_namespace = true;
 }
 
+#[cfg(feature = "echo")]
 async fn echo_namespace_relays_in_order(app: TestApp) {
     let report = node(&app, "echo.mjs", &[("ECHO", "on".into())]).await;
     assert_eq!(report["relayed"], 2, "{report}");
