@@ -96,9 +96,44 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
 }
 
+impl Message {
+    /// Seed 004's `isRead`: someone other than its sender has read up to it (`cursors`: each
+    /// reader's last read seq in its session). A message is never read as it is created.
+    pub fn is_read(&self, cursors: &[(Party, i64)]) -> bool {
+        cursors
+            .iter()
+            .any(|(reader, seq)| *reader != self.sender && *seq >= self.seq)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_means_read_by_someone_else() {
+        let (alice, bob) = (
+            Party::User(super::super::UserId::parse("alice").unwrap()),
+            Party::User(super::super::UserId::parse("bob").unwrap()),
+        );
+        let m = Message {
+            id: MessageId::generate(),
+            session_id: SessionId::generate(),
+            seq: 3,
+            sender: alice.clone(),
+            sender_type: SenderType::Customer,
+            content: "hi".into(),
+            client_msg_id: None,
+            created_at: chrono::Utc::now(),
+        };
+        assert!(!m.is_read(&[]));
+        assert!(
+            !m.is_read(&[(alice.clone(), 9)]),
+            "the sender's own cursor does not count"
+        );
+        assert!(!m.is_read(&[(bob.clone(), 2)]));
+        assert!(m.is_read(&[(alice, 1), (bob, 3)]));
+    }
 
     #[test]
     fn content_rules() {

@@ -21,6 +21,38 @@ pub enum Conversation {
     WithUser(String),
 }
 
+impl Conversation {
+    /// Where a send goes, over REST and the socket alike: the conversation named, else (a
+    /// first message) the sender's own, or for staff the `userId`'s (a number or a string,
+    /// as seed 004 sends it). A `userId` from anyone else is not believed: it goes nowhere.
+    pub fn of_send(
+        p: &Principal,
+        named: Option<Conversation>,
+        user_id: Option<&serde_json::Value>,
+    ) -> Result<Conversation, Invalid> {
+        if let Some(to) = named {
+            return Ok(to);
+        }
+        if !p.is_staff() {
+            return Ok(Conversation::Mine);
+        }
+        match user_id {
+            Some(serde_json::Value::Number(n)) => Ok(Conversation::WithUser(n.to_string())),
+            Some(serde_json::Value::String(s)) => Ok(Conversation::WithUser(s.clone())),
+            Some(_) => Err(Invalid::new(
+                "userId",
+                "invalid_user_id",
+                "userId must be a number or a string",
+            )),
+            None => Err(Invalid::new(
+                "userId",
+                "missing_field",
+                "userId is required to start a conversation with a user",
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PostMessage {
     pub to: Conversation,

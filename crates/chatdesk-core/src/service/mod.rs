@@ -395,6 +395,18 @@ impl SessionService {
         Ok(self.store.list_messages(session.id, range).await?.pop())
     }
 
+    /// Messages after `after` (oldest first, at most `limit`) in a session the caller has
+    /// already been shown.
+    pub async fn messages_after(
+        &self,
+        session: &Session,
+        after: i64,
+        limit: u32,
+    ) -> ServiceResult<Vec<Message>> {
+        let range = MessageRange::After { after, limit };
+        Ok(self.store.list_messages(session.id, range).await?)
+    }
+
     /// Every reader's cursor in a session the caller has already been shown.
     pub async fn read_cursors(&self, session: &Session) -> ServiceResult<Vec<(Party, i64)>> {
         Ok(self.store.read_cursors(session.id).await?)

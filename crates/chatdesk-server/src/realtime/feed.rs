@@ -16,7 +16,7 @@ use super::hub::{Dispatched, Hub, Subscription};
 use chatdesk_core::bus::Event;
 use chatdesk_core::domain::{Message, Session, SessionId};
 use chatdesk_core::identity::Principal;
-use chatdesk_core::service::{MessageQuery, SessionService};
+use chatdesk_core::service::SessionService;
 use chatdesk_core::ServiceResult;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,6 +47,14 @@ impl Delivered {
     fn contains(&self, seq: i64) -> bool {
         (self.first..=self.last).contains(&seq)
     }
+}
+
+/// What a client is sent on joining a session, before live events.
+pub struct CatchUp {
+    pub session: Session,
+    pub messages: Vec<Message>,
+    /// Each reader's last read seq: a message's `isRead`.
+    pub cursors: Vec<(chatdesk_core::domain::Party, i64)>,
 }
 
 impl Feed {
@@ -105,7 +113,7 @@ impl Feed {
     }
 
     /// Watch a session (which `p` may see) and return the messages after `since_seq` to send
-    /// before any live event. A `since_seq` past the session's last message is read as that
+    /// before any live event, with the session's read cursors (to say which are read). A `since_seq` past the session's last message is read as that
     /// last message: the client has seen everything, and what comes next is delivered.
     pub async fn join(
         &mut self,
@@ -113,7 +121,7 @@ impl Feed {
         p: &Principal,
         session: &str,
         since_seq: i64,
-    ) -> ServiceResult<(Session, Vec<Message>)> {
+    ) -> ServiceResult<CatchUp> {
         let visible = sessions.get_session(p, session).await?;
         let since_seq = since_seq.clamp(0, visible.last_seq);
         self.hub.watch_session(&self.sub, visible.id);
@@ -121,17 +129,7 @@ impl Feed {
         let mut after = since_seq;
         let mut bytes = 0;
         while backlog.len() < MAX_REPLAY && bytes < MAX_REPLAY_BYTES {
-            let page = sessions
-                .list_messages(
-                    p,
-                    session,
-                    MessageQuery {
-                        after_seq: Some(after),
-                        limit: Some(200),
-                        ..MessageQuery::default()
-                    },
-                )
-                .await?;
+            let page = sessions.messages_after(&visible, after, 200).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             let full = page.len() == 200;
@@ -156,7 +154,12 @@ impl Feed {
             },
         };
         self.delivered.insert(visible.id, range);
-        Ok((visible, backlog))
+        let cursors = sessions.read_cursors(&visible).await?;
+        Ok(CatchUp {
+            session: visible,
+            messages: backlog,
+            cursors,
+        })
     }
 
     /// The highest `seq` of `session` handed to the client, live or by a catch-up.

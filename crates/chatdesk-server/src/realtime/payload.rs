@@ -33,7 +33,7 @@ pub struct MessagePayload<'a> {
     created_at: DateTime<Utc>,
 }
 
-pub fn message(session_number: i64, m: &Message) -> MessagePayload<'_> {
+pub fn message(session_number: i64, m: &Message, is_read: bool) -> MessagePayload<'_> {
     MessagePayload {
         id: m.id,
         conversation_id: session_number,
@@ -42,14 +42,15 @@ pub fn message(session_number: i64, m: &Message) -> MessagePayload<'_> {
         sender_id: PartyId(&m.sender),
         sender_type: m.sender_type.as_str(),
         content: &m.content,
-        is_read: false,
+        is_read,
         created_at: m.created_at,
     }
 }
 
 /// A message's `newMessage` data (and its sender's acknowledgement) as JSON text.
 pub fn render_message(session_number: i64, m: &Message) -> Box<RawValue> {
-    serde_json::value::to_raw_value(&message(session_number, m))
+    // Nobody else has read a message as it is created.
+    serde_json::value::to_raw_value(&message(session_number, m, false))
         .expect("a message payload serializes")
 }
 
@@ -210,6 +211,9 @@ mod tests {
             panic!("a message renders as newMessage data");
         };
         assert!(std::ptr::eq(a, b), "rendered once, shared");
-        assert_eq!(a.get(), serde_json::to_string(&message(3, &m)).unwrap());
+        assert_eq!(
+            a.get(),
+            serde_json::to_string(&message(3, &m, false)).unwrap()
+        );
     }
 }

@@ -15,7 +15,6 @@ use super::presence::PresenceGuard;
 use crate::auth::resolve::{self, Offered};
 use crate::auth::Authenticator;
 use crate::error::ApiError;
-use crate::http::doors::support::destination;
 use crate::limits::{Allowance, Rate};
 use chatdesk_core::domain::VisitorId;
 use chatdesk_core::identity::Principal;
@@ -291,10 +290,12 @@ async fn writer(
                 None => return,
                 Some(Command::Join { session, since_seq, reply }) => {
                     let answer = match Box::pin(feed.join(&rt.sessions, &p, &session, since_seq)).await {
-                        Ok((session, backlog)) => {
-                            let (id, number) = (session.id, session.number);
+                        Ok(caught) => {
+                            let (id, number) = (caught.session.id, caught.session.number);
+                            let backlog = caught.messages;
                             for m in &backlog {
-                                if s.emit("newMessage", &payload::message(number, m)).is_err() {
+                                let read = m.is_read(&caught.cursors);
+                                if s.emit("newMessage", &payload::message(number, m, read)).is_err() {
                                     let _ = s.clone().disconnect();
                                     return;
                                 }
@@ -446,10 +447,10 @@ async fn send_message(
             return;
         }
     };
-    let to = match destination(&p, data.conversation(), data.user_id.as_ref()) {
+    let to = match Conversation::of_send(&p, data.conversation(), data.user_id.as_ref()) {
         Ok(to) => to,
         Err(e) => {
-            let _ = ack.send(&error_value(e));
+            let _ = ack.send(&error_value(ApiError::bad_request(e.code, e.message)));
             return;
         }
     };

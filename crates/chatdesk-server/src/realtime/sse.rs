@@ -47,7 +47,7 @@ fn last_event_id(headers: &HeaderMap) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn message_event(number: i64, m: &Message, global: bool) -> SseEvent {
+fn message_event(number: i64, m: &Message, global: bool, is_read: bool) -> SseEvent {
     let id = if global {
         format!("{}:{}", m.session_id, m.seq)
     } else {
@@ -56,7 +56,7 @@ fn message_event(number: i64, m: &Message, global: bool) -> SseEvent {
     SseEvent::default()
         .event("newMessage")
         .id(id)
-        .json_data(payload::message(number, m))
+        .json_data(payload::message(number, m, is_read))
         .expect("JSON values serialize")
 }
 
@@ -95,7 +95,8 @@ fn render(event: &Dispatched, me: &Party, global: bool) -> Option<SseEvent> {
         ..
     } = &*event.event
     {
-        return Some(message_event(*session_number, message, global));
+        // A live message: nobody else has read it yet.
+        return Some(message_event(*session_number, message, global, false));
     }
     let (name, data) = payload::render(event, me)?;
     Some(
@@ -133,10 +134,11 @@ async fn session_events(
         None => q.since_seq.unwrap_or(session.last_seq),
     };
     let mut feed = Feed::empty(&state.hub);
-    let (_, backlog) = feed.join(&state.sessions, &p, &id, since).await?;
-    let backlog = backlog
+    let caught = feed.join(&state.sessions, &p, &id, since).await?;
+    let backlog = caught
+        .messages
         .iter()
-        .map(|m| message_event(session.number, m, false))
+        .map(|m| message_event(session.number, m, false, m.is_read(&caught.cursors)))
         .collect();
     Ok(stream(backlog, feed, p.party, false, None))
 }
@@ -193,10 +195,15 @@ async fn resume(
         .first()
         .map(|m| m.created_at);
     let mut out = Vec::new();
-    let (_, exact) = feed
+    let exact = feed
         .join(&state.sessions, p, &session.to_string(), seq)
         .await?;
-    out.extend(exact.iter().map(|m| message_event(anchor.number, m, true)));
+    out.extend(
+        exact
+            .messages
+            .iter()
+            .map(|m| message_event(anchor.number, m, true, m.is_read(&exact.cursors))),
+    );
     let Some(since) = since else { return Ok(out) };
     let recent = state
         .sessions
@@ -218,13 +225,14 @@ async fn resume(
             limit: Some(200),
             ..MessageQuery::default()
         };
+        let cursors = state.sessions.read_cursors(s).await?;
         for m in state
             .sessions
             .list_messages(p, &s.id.to_string(), newest)
             .await?
         {
             if m.created_at > since && feed.mark(&m) {
-                out.push(message_event(s.number, &m, true));
+                out.push(message_event(s.number, &m, true, m.is_read(&cursors)));
             }
         }
     }

@@ -261,6 +261,10 @@ async fn sse_session_stream_resumes_exactly(app: TestApp) {
         "the backlog after Last-Event-ID"
     );
     assert_eq!(a.data["content"], "m2");
+    assert_eq!(
+        (a.data["isRead"].clone(), b.data["isRead"].clone()),
+        (json!(false), json!(false))
+    );
     app.send(&agent, &id, "live").await;
     let live = stream.next_message().await;
     assert_eq!(
@@ -317,6 +321,19 @@ async fn sse_session_stream_resumes_exactly(app: TestApp) {
         .err()
         .unwrap();
     assert_error(&bad, StatusCode::BAD_REQUEST, "invalid_last_event_id");
+    // A replay says which messages the other side has read, as seed 004's REST does: the
+    // agent read up to 4; its own message 4 is unread by the customer.
+    let mut again = Sse::open(&app, &path, &me, Some("0")).await.unwrap();
+    let mut read = Vec::new();
+    for _ in 0..5 {
+        let m = again.next_message().await;
+        read.push(m.data["isRead"].as_bool());
+    }
+    assert_eq!(
+        read,
+        [true, true, true, false, false].map(Some).to_vec(),
+        "messages 1-5"
+    );
 }
 
 async fn sse_global_stream_follows_what_the_caller_may_see(app: TestApp) {

@@ -127,9 +127,7 @@ fn chat_message(s: &Session, m: &Message, cursors: &[(Party, i64)]) -> ChatMessa
         sender_id: super::party_id(&m.sender),
         sender_type: m.sender_type.as_str(),
         content: m.content.clone(),
-        is_read: cursors
-            .iter()
-            .any(|(reader, seq)| *reader != m.sender && *seq >= m.seq),
+        is_read: m.is_read(cursors),
         created_at: m.created_at,
     }
 }
@@ -146,34 +144,6 @@ pub struct SendBody {
     pub user_id: Option<Value>,
 }
 
-/// Where a send goes, over REST and over the socket alike: the conversation named, else (a
-/// first message) the sender's own, or for staff the `userId`'s. A `userId` from a user is
-/// not believed: it goes nowhere.
-pub(crate) fn destination(
-    p: &Principal,
-    named: Option<To>,
-    user_id: Option<&Value>,
-) -> ApiResult<To> {
-    if let Some(to) = named {
-        return Ok(to);
-    }
-    if !p.is_staff() {
-        return Ok(To::Mine);
-    }
-    match user_id {
-        Some(Value::Number(n)) => Ok(To::WithUser(n.to_string())),
-        Some(Value::String(s)) => Ok(To::WithUser(s.clone())),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_user_id",
-            "userId must be a number or a string",
-        )),
-        None => Err(ApiError::bad_request(
-            "missing_field",
-            "userId is required to start a conversation with a user",
-        )),
-    }
-}
-
 #[utoipa::path(post, path = "/chat/messages", tag = "support (seed 004)", request_body = SendBody,
     responses((status = 201, body = ChatMessage), (status = 400), (status = 403), (status = 404)))]
 async fn send_message(
@@ -183,7 +153,8 @@ async fn send_message(
 ) -> ApiResult<(StatusCode, ApiJson<ChatMessage>)> {
     let p = state.auth.require(&headers).await?;
     let req = PostMessage {
-        to: destination(&p, b.conversation_id.map(To::Number), b.user_id.as_ref())?,
+        to: To::of_send(&p, b.conversation_id.map(To::Number), b.user_id.as_ref())
+            .map_err(|e| ApiError::bad_request(e.code, e.message))?,
         content: b.content,
         client_msg_id: None,
         session_type: Some("support".into()),
