@@ -6,7 +6,7 @@ use crate::stats::{row, Row, Samples, Target};
 use chatdesk_core::clock;
 use chatdesk_core::domain::*;
 use chatdesk_core::identity::Role;
-use chatdesk_core::store::{NewMessage, NewSession, Store};
+use chatdesk_core::store::{MessageStore, NewMessage, NewSession, SessionStore};
 use chatdesk_server::auth::jwt::JwtKeys;
 use chatdesk_store_sqlite::{Durability, SqliteStore};
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 
 mod common;
 
-use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
+use chatdesk_core::store::{AppendOutcome, MessageStore, NewMessage};
 use chatdesk_store_sqlite::Durability;
 use std::time::{Duration, Instant};
 

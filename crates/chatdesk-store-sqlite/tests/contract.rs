@@ -42,7 +42,7 @@ async fn in_memory_database_works() {
 async fn a_new_session_is_told_its_place() {
     use chatdesk_core::clock;
     use chatdesk_core::domain::{BusinessId, Party, UserId};
-    use chatdesk_core::store::{NewSession, Store};
+    use chatdesk_core::store::{NewSession, SessionStore};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("place.db").display());
     let store = SqliteStore::connect(&url, Durability::Normal)

@@ -7,7 +7,7 @@
 mod common;
 
 use chatdesk_core::domain::*;
-use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
+use chatdesk_core::store::{AppendOutcome, MessageStore, NewMessage};
 use chatdesk_store_sqlite::Durability;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 
 use chatdesk_core::clock;
 use chatdesk_core::domain::*;
-use chatdesk_core::store::{NewMessage, NewSession, Store};
+use chatdesk_core::store::{NewMessage, NewSession, SessionStore};
 use chatdesk_store_sqlite::{Durability, SqliteStore};
 use std::path::Path;
 

@@ -1,0 +1,95 @@
+//! Routing: departments, agents, tenant settings, queues and the next assignment.
+
+use super::*;
+
+#[async_trait]
+pub trait RoutingStore: Send + Sync + 'static {
+    async fn create_department(
+        &self,
+        business_id: &BusinessId,
+        name: &crate::domain::DepartmentName,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Department>;
+
+    async fn list_departments(
+        &self,
+        business_id: &BusinessId,
+    ) -> StoreResult<Vec<crate::domain::Department>>;
+
+    async fn get_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<crate::domain::Department>>;
+
+    async fn rename_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        name: &crate::domain::DepartmentName,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::domain::Department>>;
+
+    async fn delete_department(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Add (or with `member: false`, remove) an agent. `None` if there is no such department.
+    async fn set_department_member(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        agent: &UserId,
+        member: bool,
+    ) -> StoreResult<Option<crate::domain::Department>>;
+
+    /// Create the agent's record if needed (with its tenant's `initial_presence`) and apply
+    /// the changes given: a new cap, a new presence, and a change in open connections (never
+    /// below zero).
+    async fn update_agent(
+        &self,
+        business_id: &BusinessId,
+        agent: &UserId,
+        max_concurrent: Option<i64>,
+        presence: Option<crate::domain::Presence>,
+        connections_delta: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::domain::Agent>;
+
+    /// The tenant's agents with their current load.
+    async fn list_agents(&self, business_id: &BusinessId)
+        -> StoreResult<Vec<crate::domain::Agent>>;
+
+    async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings>;
+
+    /// Tenants with their own idle timeout, and that timeout in seconds.
+    async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>>;
+
+    async fn set_tenant_settings(
+        &self,
+        business_id: &BusinessId,
+        settings: TenantSettings,
+        at: DateTime<Utc>,
+    ) -> StoreResult<TenantSettings>;
+
+    /// One routing step, atomically: the oldest waiting session of the tenant that has an
+    /// eligible agent goes to the least-loaded one (online by choice, connected, under its
+    /// cap; a member of the session's department if it has one). The session becomes
+    /// `active`. `None` when nothing can be assigned.
+    async fn assign_next(
+        &self,
+        business_id: &BusinessId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>>;
+
+    /// A waiting session's place in its department's queue (1 = next).
+    async fn queue_position(&self, session: &Session) -> StoreResult<i64>;
+
+    /// Waiting sessions of a tenant, oldest first, with their place in their department's
+    /// queue (1 = next).
+    async fn queue(&self, business_id: &BusinessId, limit: u32)
+        -> StoreResult<Vec<(Session, i64)>>;
+}

@@ -1,0 +1,56 @@
+//! Contact people: given per session, shown for the person.
+
+use super::*;
+
+#[async_trait]
+impl ContactStore for PgStore {
+    async fn upsert_contact(
+        &self,
+        session: SessionId,
+        c: NewContact,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Contact> {
+        let sql = format!(
+            "INSERT INTO session_contacts (session_id, id, contact_name, contact_email, contact_phone, position, \
+             company_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (session_id) DO UPDATE SET contact_name = excluded.contact_name, \
+             contact_email = excluded.contact_email, contact_phone = excluded.contact_phone, \
+             position = excluded.position, company_name = excluded.company_name, updated_at = excluded.updated_at \
+             RETURNING {CONTACT_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(session.as_uuid())
+            .bind(c.id)
+            .bind(c.name.as_str())
+            .bind(c.email.as_str())
+            .bind(c.phone.as_ref().map(|p| p.as_str()))
+            .bind(c.position.as_ref().map(|p| p.as_str()))
+            .bind(c.company_name.as_ref().map(|p| p.as_str()))
+            .bind(at)
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(rows::contact(&rows::PgRowRef(&row))?.1)
+    }
+
+    async fn contacts(&self, sessions: &[SessionId]) -> StoreResult<Vec<(SessionId, Contact)>> {
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {} FROM sessions s JOIN session_contacts c ON {} WHERE s.id IN (",
+            chatdesk_core::rows::contact_columns_of_session(),
+            chatdesk_core::rows::CONTACT_OF_SESSION
+        ));
+        let mut list = q.separated(", ");
+        for s in sessions {
+            list.push_bind(s.as_uuid());
+        }
+        q.push(")");
+        let rows = q.build().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter()
+            .map(|r| rows::contact(&rows::PgRowRef(r)))
+            .collect()
+    }
+}
