@@ -13,7 +13,6 @@ mod direct;
 mod messages;
 mod open;
 mod outbox;
-mod page_cache;
 mod reader;
 mod routing;
 mod rows;
@@ -115,7 +114,6 @@ impl SqliteStore {
     /// Open (creating if missing) the database at `url` (`sqlite://path`, `sqlite:path` or
     /// `sqlite::memory:`), and bring its schema up to date.
     pub async fn connect(url: &str, durability: Durability) -> Result<Self, StoreError> {
-        page_cache::install();
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?
