@@ -1,0 +1,236 @@
+//! Messages: send, page, read cursors and unread counts.
+
+use super::*;
+
+impl SessionService {
+    /// The newest message of a session the caller has already been shown.
+    pub async fn last_message(&self, session: &Session) -> ServiceResult<Option<Message>> {
+        let range = MessageRange::Before {
+            before: session.last_seq + 1,
+            after: 0,
+            limit: 1,
+        };
+        Ok(self.store.list_messages(session.id, range).await?.pop())
+    }
+
+    /// Messages after `after` (oldest first, at most `limit`) in a session the caller has
+    /// already been shown.
+    pub async fn messages_after(
+        &self,
+        session: &Session,
+        after: i64,
+        limit: u32,
+    ) -> ServiceResult<Vec<Message>> {
+        let range = MessageRange::After { after, limit };
+        Ok(self.store.list_messages(session.id, range).await?)
+    }
+
+    /// Every reader's cursor in a session the caller has already been shown.
+    pub async fn read_cursors(&self, session: &Session) -> ServiceResult<Vec<(Party, i64)>> {
+        Ok(self.store.read_cursors(session.id).await?)
+    }
+
+    /// The caller's unread count in each of these sessions (already shown to it).
+    pub async fn unread_in(
+        &self,
+        p: &Principal,
+        sessions: &[Session],
+    ) -> ServiceResult<Vec<UnreadCount>> {
+        let ids: Vec<SessionId> = sessions.iter().map(|s| s.id).collect();
+        Ok(self.store.unread_in(&p.party, &ids).await?)
+    }
+
+    /// Append a message, durably. Returns the message and whether it was created now
+    /// (false: a retry of an earlier send with the same `client_msg_id`).
+    pub async fn send_message(
+        &self,
+        p: &Principal,
+        id: &str,
+        req: SendMessage,
+    ) -> ServiceResult<(Message, bool)> {
+        let id = SessionId::parse(id)?;
+        let content = Content::parse(&req.content, self.limits.max_content_chars)?;
+        let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
+        let session = self.send_target(p, id).await?;
+        self.append(p, &session, content, client_msg_id).await
+    }
+
+    /// Append to a session the caller has already been shown.
+    pub async fn append(
+        &self,
+        p: &Principal,
+        session: &Session,
+        content: Content,
+        client_msg_id: Option<ClientMsgId>,
+    ) -> ServiceResult<(Message, bool)> {
+        let sender_type = match p.role {
+            Role::Customer => SenderType::Customer,
+            Role::Agent | Role::Admin => SenderType::Agent,
+            Role::Service => SenderType::Assistant,
+        };
+        // A person on staff who answers a waiting session takes it.
+        let claim_for_agent = match p.role {
+            Role::Agent | Role::Admin if session.owner != p.party => p.party.user_id().cloned(),
+            _ => None,
+        };
+        // Kept only to tell a true retry from a key reused for another text.
+        let keyed_content = client_msg_id.as_ref().map(|_| content.as_str().to_owned());
+        let message = NewMessage {
+            id: MessageId::generate(),
+            session_id: session.id,
+            sender: p.party.clone(),
+            sender_type,
+            content: content.into_string(),
+            client_msg_id,
+            claim_for_agent,
+            at: clock::now(),
+        };
+        let audience = Audience {
+            business_id: session.business_id.clone(),
+            owner: session.owner.clone(),
+            session_number: session.number,
+        };
+        match self.committer.append(message, audience).await? {
+            AppendOutcome::Created(m) => Ok((m, true)),
+            AppendOutcome::Duplicate(m) if keyed_content.as_deref() == Some(m.content.as_str()) => {
+                Ok((m, false))
+            }
+            AppendOutcome::Duplicate(_) => Err(ServiceError::conflict(
+                "client_msg_id_reused",
+                "this client_msg_id was already used for a message with other content",
+            )),
+            AppendOutcome::SessionMissing => Err(ServiceError::NotFound("session")),
+            AppendOutcome::SessionClosed => Err(ServiceError::conflict(
+                "session_closed",
+                "the session is closed; no more messages can be added",
+            )),
+        }
+    }
+
+    pub async fn list_messages(
+        &self,
+        p: &Principal,
+        id: &str,
+        q: MessageQuery,
+    ) -> ServiceResult<Vec<Message>> {
+        self.page_size(q.limit)?;
+        self.list_messages_unchecked_limit(p, id, q).await
+    }
+
+    /// `list_messages` with `q.limit` already checked (or one past the maximum, for a probe).
+    async fn list_messages_unchecked_limit(
+        &self,
+        p: &Principal,
+        id: &str,
+        q: MessageQuery,
+    ) -> ServiceResult<Vec<Message>> {
+        let id = SessionId::parse(id)?;
+        let limit = q.limit.unwrap_or(self.limits.default_page);
+        let after = non_negative("after_seq", q.after_seq)?.unwrap_or(0);
+        let range = match non_negative("before_seq", q.before_seq)? {
+            Some(before) => MessageRange::Before {
+                before,
+                after,
+                limit,
+            },
+            None => MessageRange::After { after, limit },
+        };
+        // The session that proves the caller may see it, and the page, in one store read.
+        match self.store.get_session_with_messages(id, range).await? {
+            Some((session, messages)) if authz::can_see(p, &session) => Ok(messages),
+            _ => Err(ServiceError::NotFound("session")),
+        }
+    }
+
+    /// A page of messages and whether more lie beyond it in the same direction (after the
+    /// last one when paging forward with `after_seq`; before the first one with
+    /// `before_seq`).
+    pub async fn message_page(
+        &self,
+        p: &Principal,
+        id: &str,
+        q: MessageQuery,
+    ) -> ServiceResult<MessagePage> {
+        let limit = self.page_size(q.limit)?;
+        let backwards = q.before_seq.is_some();
+        // One more than asked: its presence says there is more.
+        let probe = MessageQuery {
+            limit: Some(limit + 1),
+            ..q
+        };
+        let mut messages = self.list_messages_unchecked_limit(p, id, probe).await?;
+        let has_more = messages.len() > limit as usize;
+        if has_more {
+            if backwards {
+                messages.remove(0);
+            } else {
+                messages.pop();
+            }
+        }
+        Ok(MessagePage { messages, has_more })
+    }
+
+    /// Move the caller's read cursor to `up_to_seq` (it never moves back).
+    pub async fn mark_read(
+        &self,
+        p: &Principal,
+        id: &str,
+        up_to_seq: i64,
+    ) -> ServiceResult<ReadReceipt> {
+        let id = SessionId::parse(id)?;
+        let session = self.visible(p, id).await?;
+        if up_to_seq < 0 || up_to_seq > session.last_seq {
+            return Err(Invalid::new(
+                "up_to_seq",
+                "seq_out_of_range",
+                format!("up_to_seq must be between 0 and {}", session.last_seq),
+            )
+            .into());
+        }
+        let last_read_seq = self
+            .store
+            .mark_read(id, &p.party, up_to_seq, clock::now())
+            .await?;
+        self.bus.publish(Event::ReadAdvanced {
+            business_id: session.business_id.clone(),
+            owner: session.owner.clone(),
+            session_id: id,
+            session_number: session.number,
+            reader: p.party.clone(),
+            up_to_seq: last_read_seq,
+        });
+        let unread = self
+            .store
+            .unread_counts(&p.party, p.business_id.as_ref())
+            .await?
+            .into_iter()
+            .find(|u| u.session_id == id)
+            .map_or(0, |u| u.unread);
+        Ok(ReadReceipt {
+            session_id: id,
+            last_read_seq,
+            unread,
+        })
+    }
+
+    pub async fn unread(&self, p: &Principal) -> ServiceResult<UnreadSummary> {
+        // A tenant-scoped identity counts only its tenant's sessions.
+        let sessions = self
+            .store
+            .unread_counts(&p.party, p.business_id.as_ref())
+            .await?;
+        let total = sessions.iter().map(|u| u.unread).sum();
+        Ok(UnreadSummary { sessions, total })
+    }
+}
+
+fn non_negative(field: &'static str, v: Option<i64>) -> Result<Option<i64>, Invalid> {
+    match v {
+        Some(n) if n < 0 => Err(Invalid::new(
+            field,
+            "invalid_seq",
+            format!("{field} must not be negative"),
+        )),
+        other => Ok(other),
+    }
+}
