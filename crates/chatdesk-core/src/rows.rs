@@ -142,8 +142,9 @@ pub const CONTACT_COLUMNS: &str =
 /// their next session). Both dialects read it the same way.
 pub const CONTACT_OF_SESSION: &str = "c.session_id = COALESCE(\
      (SELECT x.session_id FROM session_contacts x WHERE x.session_id = s.id), \
-     (SELECT x.session_id FROM session_contacts x JOIN sessions o ON o.id = x.session_id \
-      WHERE o.business_id = s.business_id AND o.owner = s.owner AND o.deleted_at IS NULL \
+     (SELECT x.session_id FROM session_contacts x \
+      WHERE x.business_id = s.business_id AND x.owner = s.owner \
+      AND EXISTS (SELECT 1 FROM sessions o WHERE o.id = x.session_id AND o.deleted_at IS NULL) \
       ORDER BY x.updated_at DESC LIMIT 1))";
 
 /// [`CONTACT_COLUMNS`] through [`CONTACT_OF_SESSION`]: `session_id` is the session asked about.

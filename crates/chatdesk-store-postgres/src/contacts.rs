@@ -12,7 +12,8 @@ impl ContactStore for PgStore {
     ) -> StoreResult<Contact> {
         let sql = format!(
             "INSERT INTO session_contacts (session_id, id, contact_name, contact_email, contact_phone, position, \
-             company_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             company_name, created_at, updated_at, business_id, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             (SELECT business_id FROM sessions WHERE id = $1), (SELECT owner FROM sessions WHERE id = $1)) \
              ON CONFLICT (session_id) DO UPDATE SET contact_name = excluded.contact_name, \
              contact_email = excluded.contact_email, contact_phone = excluded.contact_phone, \
              position = excluded.position, company_name = excluded.company_name, updated_at = excluded.updated_at \

@@ -318,6 +318,12 @@ impl SessionStore for PgStore {
             .await
             .map_err(db)?
             .rows_affected();
+        sqlx::query("UPDATE session_contacts SET owner = $1 WHERE owner = $2")
+            .bind(&to)
+            .bind(&from)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query("UPDATE messages SET sender = $1 WHERE sender = $2 AND session_id IN (SELECT id FROM sessions WHERE owner = $3)")
             .bind(&to)
             .bind(&from)

@@ -279,6 +279,12 @@ impl SessionStore for SqliteStore {
             .await
             .map_err(db)?
             .rows_affected();
+        sqlx::query("UPDATE session_contacts SET owner = ? WHERE owner = ?")
+            .bind(&to)
+            .bind(&from)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query("UPDATE messages SET sender = ? WHERE sender = ? AND session_id IN (SELECT id FROM sessions WHERE owner = ?)")
             .bind(&to)
             .bind(&from)

@@ -91,4 +91,25 @@ pub async fn contacts_are_upserted(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .is_none());
+
+    // Linked to an account, a visitor's contact is the account's: its next session shows it.
+    let visitor = VisitorId::parse("550e8400-e29b-41d4-a716-446655440000").unwrap();
+    let anon = create(&store, &Party::Visitor(visitor), "shop").await;
+    let mut given = first.clone();
+    given.id = uuid::Uuid::now_v7();
+    given.name = ContactText::parse("Vera").unwrap();
+    let vera_contact = store
+        .upsert_contact(anon.id, given, clock::now())
+        .await
+        .unwrap();
+    let vera = UserId::parse("vera").unwrap();
+    store
+        .link_visitor(visitor, &vera, clock::now())
+        .await
+        .unwrap();
+    let later = create(&store, &Party::User(vera), "shop").await;
+    assert_eq!(
+        store.contacts(&[later.id]).await.unwrap(),
+        vec![(later.id, vera_contact)]
+    );
 }
