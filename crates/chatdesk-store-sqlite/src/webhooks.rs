@@ -121,26 +121,6 @@ impl WebhookStore for SqliteStore {
             .collect()
     }
 
-    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        for d in deliveries {
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, webhook_id, event, body, next_attempt_at, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(d.id)
-            .bind(d.webhook_id)
-            .bind(d.event.as_str())
-            .bind(&d.body)
-            .bind(micros(d.at))
-            .bind(micros(d.at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
-    }
-
     async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM webhook_outbox ORDER BY id LIMIT ?",

@@ -40,8 +40,10 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<DeliveryRecord>>;
 
-    /// Queue deliveries, all or none.
-    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()>;
+    /// Queue deliveries, all or none (a delivery whose id is queued already is left as it is).
+    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<()> {
+        self.dispatch_outbox(&[], deliveries).await
+    }
 
     /// The oldest `limit` outbox entries, oldest first.
     async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxEntry>>;

@@ -140,6 +140,18 @@ async fn own(app: &TestApp, who: &As, owner: &str, tenant: &'static str) -> Owne
     }
 }
 
+/// One session each for four owners in three tenants: a visitor, alice in shopA and in
+/// shopB, and bob.
+async fn owned_by_each(app: &TestApp, actors: &[Actor]) -> [Owned; 4] {
+    let by = |name: &str| actors.iter().find(|a| a.name == name).unwrap();
+    [
+        own(app, &by("visitor").who, VISITOR, "default").await,
+        own(app, &by("alice").who, "alice", "shopA").await,
+        own(app, &by("alice in shopB").who, "alice", "shopB").await,
+        own(app, &by("bob").who, "bob", "default").await,
+    ]
+}
+
 /// Every endpoint that names one session, with a harmless body. `false`: a read.
 fn endpoints(s: &Owned) -> Vec<(Method, String, Option<Value>, bool)> {
     let (id, n) = (&s.id, s.number);
@@ -200,12 +212,7 @@ fn door_serves(path: &str, a: &Actor) -> bool {
 async fn every_actor_reaches_exactly_what_the_rule_table_allows(app: TestApp) {
     let actors = actors(&app).await;
     let by = |name: &str| actors.iter().find(|a| a.name == name).unwrap();
-    let sessions = [
-        own(&app, &by("visitor").who, VISITOR, "default").await,
-        own(&app, &by("alice").who, "alice", "shopA").await,
-        own(&app, &by("alice in shopB").who, "alice", "shopB").await,
-        own(&app, &by("bob").who, "bob", "default").await,
-    ];
+    let sessions = owned_by_each(&app, &actors).await;
     let mut checked = 0;
     for s in &sessions {
         for a in &actors {
@@ -275,12 +282,7 @@ fn handshake_token(who: &As) -> String {
 async fn every_actor_reaches_exactly_what_the_rule_table_allows_over_socket_io(app: TestApp) {
     let actors = actors(&app).await;
     let by = |name: &str| actors.iter().find(|a| a.name == name).unwrap();
-    let sessions = [
-        own(&app, &by("visitor").who, VISITOR, "default").await,
-        own(&app, &by("alice").who, "alice", "shopA").await,
-        own(&app, &by("alice in shopB").who, "alice", "shopB").await,
-        own(&app, &by("bob").who, "bob", "default").await,
-    ];
+    let sessions = owned_by_each(&app, &actors).await;
     let probes = json!({
         "actors": actors.iter().map(|a| json!({"name": a.name, "token": handshake_token(&a.who)})).collect::<Vec<_>>(),
         "sessions": sessions.iter().map(|s| json!({"id": s.id, "number": s.number})).collect::<Vec<_>>(),

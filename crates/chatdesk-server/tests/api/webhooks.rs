@@ -88,6 +88,30 @@ fn verify(secret: &str, r: &Received) {
     assert!((chrono::Utc::now().timestamp() - t).abs() < 60);
 }
 
+/// A webhook's delivery log once its newest delivery shows as delivered (within 2 s).
+async fn delivered_log(app: &TestApp, admin: &As, hook: i64) -> Value {
+    for _ in 0..100 {
+        let (_, log) = app
+            .get(&format!("/v1/webhooks/{hook}/deliveries"), admin)
+            .await;
+        if log[0]["status"] == "delivered" {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the newest delivery never showed as delivered");
+}
+
+/// Settings for a server whose SQLite database outlives it (in `dir`), for restarts.
+fn on_file(dir: &tempfile::TempDir) -> Settings {
+    let mut settings = Settings::for_database(format!(
+        "sqlite://{}",
+        dir.path().join("hooks.db").display()
+    ));
+    settings.jwt_secret = Some(SECRET.into());
+    settings
+}
+
 /// Quick retries, and the test receivers (on loopback) allowed as destinations.
 fn quick_retries(s: &mut Settings) {
     s.webhook_retry_base_ms = 50;
@@ -154,21 +178,7 @@ async fn an_admin_sees_a_webhook_its_deliveries_and_can_ping_it(app: TestApp) {
         queued["delivery_id"].as_str().unwrap()
     );
     verify(secret, &got[1]);
-    let delivered = async || {
-        let (_, log) = app
-            .get(&format!("/v1/webhooks/{id}/deliveries"), &admin)
-            .await;
-        (log[0]["status"] == "delivered").then_some(log)
-    };
-    let mut log = None;
-    for _ in 0..100 {
-        log = delivered().await;
-        if log.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let log = log.expect("the ping shows as delivered");
+    let log = delivered_log(&app, &admin, id).await;
     assert_eq!(log[0]["event"], "ping");
     assert_eq!(log[0]["attempts"], 2);
     assert_eq!(log[0]["last_error"], serde_json::Value::Null);
@@ -442,11 +452,7 @@ async fn a_failing_receiver_gets_retries_with_the_same_delivery_id(app: TestApp)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_database(format!(
-        "sqlite://{}",
-        dir.path().join("hooks.db").display()
-    ));
-    settings.jwt_secret = Some(SECRET.into());
+    let mut settings = on_file(&dir);
     quick_retries(&mut settings);
     // A port with nobody listening yet.
     let parked = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -489,11 +495,7 @@ async fn deliveries_survive_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attempt_cut_by_shutdown_goes_out_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_database(format!(
-        "sqlite://{}",
-        dir.path().join("hooks.db").display()
-    ));
-    settings.jwt_secret = Some(SECRET.into());
+    let mut settings = on_file(&dir);
     settings.webhook_timeout_secs = 30;
     quick_retries(&mut settings);
     // A receiver that takes the request and never answers.
@@ -542,19 +544,11 @@ async fn an_attempt_cut_by_shutdown_goes_out_at_the_next_start() {
     let got = receiver.wait_for(1).await; // 15 s at most; the old lease was 60 s
     let body: Value = serde_json::from_str(&got[0].body).unwrap();
     assert_eq!(body["data"]["message"]["id"], sent["id"]);
-    let mut attempts = None;
-    for _ in 0..100 {
-        let (_, log) = restarted
-            .app
-            .get(&format!("/v1/webhooks/{hook}/deliveries"), &admin)
-            .await;
-        if log[0]["status"] == "delivered" {
-            attempts = log[0]["attempts"].as_i64();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(attempts, Some(1), "the interrupted attempt is not counted");
+    let log = delivered_log(&restarted.app, &admin, hook).await;
+    assert_eq!(
+        log[0]["attempts"], 1,
+        "the interrupted attempt is not counted"
+    );
     restarted.stop().await;
 }
 
