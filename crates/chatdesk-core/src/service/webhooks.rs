@@ -310,5 +310,17 @@ fn check_secret(secret: &str) -> ServiceResult<()> {
         )
         .into());
     }
+    // Control characters (U+0000 above all, which PostgreSQL cannot store) and an unbounded
+    // length are no part of a key a receiver types into its config.
+    if secret.chars().count() > MAX_SECRET_CHARS || secret.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "secret",
+            "invalid_secret",
+            format!("secret must be at most {MAX_SECRET_CHARS} characters, none of them control characters"),
+        )
+        .into());
+    }
     Ok(())
 }
+
+const MAX_SECRET_CHARS: usize = 256;

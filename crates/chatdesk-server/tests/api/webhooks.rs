@@ -211,6 +211,11 @@ async fn an_admin_sees_a_webhook_its_deliveries_and_can_ping_it(app: TestApp) {
         (json!({"events": ["nope"]}), "invalid_event"),
         (json!({"events": []}), "invalid_event"),
         (json!({"secret": "short"}), "weak_secret"),
+        (
+            json!({"secret": "sixteen chars\u{0} and more"}),
+            "invalid_secret",
+        ),
+        (json!({"secret": "x".repeat(257)}), "invalid_secret"),
         (json!({"url": "ftp://x"}), "invalid_url"),
         (
             json!({"url": "http://169.254.169.254/latest"}),
