@@ -154,7 +154,12 @@ impl Feed {
             },
         };
         self.delivered.insert(visible.id, range);
-        let cursors = sessions.read_cursors(&visible).await?;
+        // Cursors only say which replayed messages are read: none to replay, none to read.
+        let cursors = if backlog.is_empty() {
+            Vec::new()
+        } else {
+            sessions.read_cursors(&visible).await?
+        };
         Ok(CatchUp {
             session: visible,
             messages: backlog,

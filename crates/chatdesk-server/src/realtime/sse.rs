@@ -225,16 +225,22 @@ async fn resume(
             limit: Some(200),
             ..MessageQuery::default()
         };
-        let cursors = state.sessions.read_cursors(s).await?;
-        for m in state
+        let fresh: Vec<_> = state
             .sessions
             .list_messages(p, &s.id.to_string(), newest)
             .await?
-        {
-            if m.created_at > since && feed.mark(&m) {
-                out.push(message_event(s.number, &m, true, m.is_read(&cursors)));
-            }
+            .into_iter()
+            .filter(|m| m.created_at > since && feed.mark(m))
+            .collect();
+        if fresh.is_empty() {
+            continue;
         }
+        let cursors = state.sessions.read_cursors(s).await?;
+        out.extend(
+            fresh
+                .iter()
+                .map(|m| message_event(s.number, m, true, m.is_read(&cursors))),
+        );
     }
     Ok(out)
 }
