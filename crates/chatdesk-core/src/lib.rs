@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod identity;
 pub mod page;
+pub mod query;
 pub mod rows;
 pub mod service;
 pub mod store;

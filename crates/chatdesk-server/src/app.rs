@@ -66,7 +66,7 @@ pub async fn launch(
         metrics.clone(),
         CommitterConfig {
             max_batch: settings.commit_batch_max,
-            // sqlx drives SQLite from its own thread, so its connection is not tied to this
+            // SQLite's writer is a thread of its own, so the committer is tied to no
             // runtime; PostgreSQL's sockets are, and stay on it.
             own_thread: matches!(backend, Backend::Sqlite(_)),
             ..CommitterConfig::default()

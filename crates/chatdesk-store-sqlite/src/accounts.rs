@@ -5,42 +5,43 @@ use super::*;
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn find_account(&self, id: i64) -> StoreResult<Option<Account>> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db)?;
-        row.as_ref()
-            .map(|r| rows::account(&rows::SqliteRowRef(r)))
-            .transpose()
+        self.read(move |c| {
+            sql::first(c, "SELECT * FROM accounts WHERE id = ?1", [id], |r| {
+                rows::account(r)
+            })
+        })
+        .await
     }
 
     async fn create_account(&self, new: NewAccount) -> StoreResult<Account> {
-        let row = sqlx::query(
-            "INSERT INTO accounts (email, password_hash, role, business_id, name, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-        )
-        .bind(new.email.as_str())
-        .bind(&new.password_hash)
-        .bind(new.role.as_str())
-        .bind(new.business_id.as_ref().map(|b| b.as_str()))
-        .bind(new.name.as_deref())
-        .bind(micros(chatdesk_core::clock::now()))
-        .fetch_one(&self.writer)
+        self.write(move |c| {
+            sql::first(
+                c,
+                "INSERT INTO accounts (email, password_hash, role, business_id, name, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING *",
+                params![
+                    new.email.as_str(),
+                    new.password_hash,
+                    new.role.as_str(),
+                    new.business_id.as_ref().map(|b| b.as_str()),
+                    new.name.as_deref(),
+                    micros(chatdesk_core::clock::now())
+                ],
+                |r| rows::account(r),
+            )?
+            .ok_or_else(|| corrupt("an inserted account was not returned"))
+        })
         .await
-        .map_err(db)?;
-        rows::account(&rows::SqliteRowRef(&row))
     }
 
     async fn find_account_by_email(&self, email: &Email) -> StoreResult<Option<Account>> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE email = ?")
-            .bind(email.as_str())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db)?;
-        row.as_ref()
-            .map(|r| rows::account(&rows::SqliteRowRef(r)))
-            .transpose()
+        let email = email.as_str().to_owned();
+        self.read(move |c| {
+            sql::first(c, "SELECT * FROM accounts WHERE email = ?1", [email], |r| {
+                rows::account(r)
+            })
+        })
+        .await
     }
 
     async fn create_api_key(
@@ -49,43 +50,50 @@ impl AccountStore for SqliteStore {
         business_id: &BusinessId,
         key_hash: &str,
     ) -> StoreResult<ApiKey> {
-        let row = sqlx::query(
-            "INSERT INTO api_keys (name, business_id, key_hash, created_at) VALUES (?, ?, ?, ?) RETURNING *",
-        )
-        .bind(name)
-        .bind(business_id.as_str())
-        .bind(key_hash)
-        .bind(micros(chatdesk_core::clock::now()))
-        .fetch_one(&self.writer)
+        let values = (
+            name.to_owned(),
+            business_id.as_str().to_owned(),
+            key_hash.to_owned(),
+        );
+        self.write(move |c| {
+            let (name, business, hash) = values;
+            sql::first(
+                c,
+                "INSERT INTO api_keys (name, business_id, key_hash, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 RETURNING *",
+                params![name, business, hash, micros(chatdesk_core::clock::now())],
+                |r| rows::api_key(r),
+            )?
+            .ok_or_else(|| corrupt("an inserted API key was not returned"))
+        })
         .await
-        .map_err(db)?;
-        rows::api_key(&rows::SqliteRowRef(&row))
     }
 
     async fn find_api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
-        let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
-            .bind(key_hash)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db)?;
-        row.as_ref()
-            .map(|r| rows::api_key(&rows::SqliteRowRef(r)))
-            .transpose()
+        let hash = key_hash.to_owned();
+        self.read(move |c| {
+            sql::first(
+                c,
+                "SELECT * FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                [hash],
+                |r| rows::api_key(r),
+            )
+        })
+        .await
     }
 
     async fn list_api_keys(&self, business: Option<&BusinessId>) -> StoreResult<Vec<ApiKey>> {
-        let rows = sqlx::query(
-            "SELECT * FROM api_keys WHERE revoked_at IS NULL AND (? IS NULL OR business_id = ?) \
-             ORDER BY id",
-        )
-        .bind(business.map(BusinessId::as_str))
-        .bind(business.map(BusinessId::as_str))
-        .fetch_all(&self.reader)
+        let business = business.map(|b| b.as_str().to_owned());
+        self.read(move |c| {
+            sql::all(
+                c,
+                "SELECT * FROM api_keys WHERE revoked_at IS NULL AND (?1 IS NULL OR business_id = ?1) \
+                 ORDER BY id",
+                [business],
+                |r| rows::api_key(r),
+            )
+        })
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| rows::api_key(&rows::SqliteRowRef(r)))
-            .collect()
     }
 
     async fn revoke_api_key(
@@ -94,18 +102,17 @@ impl AccountStore for SqliteStore {
         id: i64,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL \
-             AND (? IS NULL OR business_id = ?)",
-        )
-        .bind(micros(at))
-        .bind(id)
-        .bind(business.map(BusinessId::as_str))
-        .bind(business.map(BusinessId::as_str))
-        .execute(&self.writer)
+        let business = business.map(|b| b.as_str().to_owned());
+        self.write(move |c| {
+            sql::execute(
+                c,
+                "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL \
+                 AND (?3 IS NULL OR business_id = ?3)",
+                params![micros(at), id, business],
+            )
+            .map(|n| n > 0)
+        })
         .await
-        .map_err(db)?;
-        Ok(done.rows_affected() > 0)
     }
 
     async fn server_secret(
@@ -113,17 +120,20 @@ impl AccountStore for SqliteStore {
         name: &str,
         generate: &(dyn Fn() -> String + Sync),
     ) -> StoreResult<String> {
+        let (name, candidate) = (name.to_owned(), generate());
         // INSERT OR IGNORE then read back: whoever inserted first wins, everyone reads the same.
-        sqlx::query("INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)")
-            .bind(name)
-            .bind(generate())
-            .execute(&self.writer)
-            .await
-            .map_err(db)?;
-        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = ?")
-            .bind(name)
-            .fetch_one(&self.writer)
-            .await
-            .map_err(db)
+        self.write(move |c| {
+            sql::execute(
+                c,
+                "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)",
+                params![name, candidate],
+            )?;
+            sql::value(
+                c,
+                "SELECT value FROM server_secrets WHERE name = ?1",
+                [name],
+            )
+        })
+        .await
     }
 }

@@ -1,5 +1,5 @@
 //! The write path's inner loop: a whole batch of messages as one transaction, run on the
-//! writer connection's handle from the committer's own thread (`crate::direct`).
+//! writer connection's handle from the committer's own thread (`crate::writer`).
 //!
 //! With no thread hand-off per statement, the batch is plain prepared statements: per
 //! message a look-up of its client id (only if it has one), an INSERT, its search-index
@@ -15,7 +15,7 @@
 //! and inserted at once, so a sender's repeat of a client id later in the same batch finds the row
 //! its first occurrence wrote, exactly as a retry in a later batch would.
 
-use crate::direct::error;
+use crate::error::error;
 use crate::micros;
 use crate::rows;
 use chatdesk_core::domain::{SessionId, WebhookEvent};
@@ -104,7 +104,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
             .execute(params![message.content, &sid[..], message.seq])
             .map_err(error)?;
         if outbox {
-            crate::outbox::queue_direct(
+            crate::outbox::queue(
                 tx,
                 &sid,
                 WebhookEvent::MessageCreated,

@@ -4,8 +4,8 @@
 //! committer then copies pages into the database file and fsyncs it while every message
 //! queued behind it waits, and with many busy sessions it copies the same pages again after
 //! every few batches (fanout's profile: a third of the committer's thread in `pwrite` and
-//! `fsync`). Here the writer runs with automatic checkpoints off, and a task checkpoints on
-//! a connection of its own (so on its own sqlx thread) every `INTERVAL`: a page written many
+//! `fsync`). Here the writer runs with automatic checkpoints off, and a thread checkpoints on
+//! a connection of its own every `INTERVAL`: a page written many
 //! times in between is copied once. `PASSIVE` never blocks the writer or the readers.
 //!
 //! A checkpoint alone does not make the WAL start over: SQLite rewinds it only when a write
@@ -18,8 +18,7 @@
 //! between two transactions — only what was written since the last background pass — so that
 //! its next transaction rewinds the WAL to the start of the file.
 
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -50,34 +49,39 @@ impl Wal {
     }
 }
 
-/// Checkpoint the database `options` opens until `alive` can no longer be upgraded (the
-/// store and all its clones are gone).
-pub fn spawn(options: SqliteConnectOptions, wal: Arc<Wal>, alive: Weak<()>) {
-    tokio::spawn(async move {
-        let mut conn = match options.connect().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::error!(error = %e, "WAL checkpointer could not connect; the WAL will grow");
-                return;
-            }
-        };
-        loop {
-            tokio::time::sleep(INTERVAL).await;
-            if alive.upgrade().is_none() {
-                break;
-            }
-            // (busy, frames in the WAL, frames copied)
-            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&mut conn)
-                .await
-            {
-                Ok((_, frames, _)) if frames > RESTART_FRAMES => {
-                    wal.restart_wanted.store(true, Ordering::Relaxed);
+/// Checkpoint the database at `path` until `alive` can no longer be upgraded (the store and
+/// all its clones are gone).
+pub fn spawn(path: PathBuf, wal: Arc<Wal>, alive: Weak<()>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let conn = match rusqlite::Connection::open(&path) {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::error!(error = %e, "WAL checkpointer could not connect; the WAL will grow");
+                    return;
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
+            };
+            if let Err(e) = conn.busy_timeout(Duration::from_secs(5)) {
+                tracing::warn!(error = %e, "WAL checkpointer has no busy timeout");
             }
-        }
-        conn.close().await.ok();
-    });
+            loop {
+                std::thread::sleep(INTERVAL);
+                if alive.upgrade().is_none() {
+                    break;
+                }
+                // (busy, frames in the WAL, frames copied)
+                let pass = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    r.get::<_, i64>(1)
+                });
+                match pass {
+                    Ok(frames) if frames > RESTART_FRAMES => {
+                        wal.restart_wanted.store(true, Ordering::Relaxed);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
+                }
+            }
+        })
+        .map(drop)
 }

@@ -8,15 +8,14 @@ impl ContactStore for SqliteStore {
         &self,
         id: SessionId,
     ) -> StoreResult<Option<(Session, Option<Contact>)>> {
-        self.hot_reads
-            .read(|c| reader::session_with_contact(c, id))
+        self.read(move |c| reader::session_with_contact(c, id))
             .await
     }
 
     async fn upsert_contact(
         &self,
         session: SessionId,
-        c: NewContact,
+        contact: NewContact,
         at: DateTime<Utc>,
     ) -> StoreResult<Contact> {
         let sql = format!(
@@ -28,26 +27,33 @@ impl ContactStore for SqliteStore {
              position = excluded.position, company_name = excluded.company_name, updated_at = excluded.updated_at \
              RETURNING {CONTACT_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(session.as_uuid())
-            .bind(c.id)
-            .bind(c.name.as_str())
-            .bind(c.email.as_str())
-            .bind(c.phone.as_ref().map(|p| p.as_str()))
-            .bind(c.position.as_ref().map(|p| p.as_str()))
-            .bind(c.company_name.as_ref().map(|p| p.as_str()))
-            .bind(micros(at))
-            .bind(micros(at))
-            .fetch_one(&self.writer)
-            .await
-            .map_err(db)?;
-        Ok(rows::contact(&rows::SqliteRowRef(&row))?.1)
+        self.write(move |c| {
+            sql::first(
+                c,
+                &sql,
+                params![
+                    sql::uuid(session.as_uuid()),
+                    sql::uuid(contact.id),
+                    contact.name.as_str(),
+                    contact.email.as_str(),
+                    contact.phone.as_ref().map(|p| p.as_str()),
+                    contact.position.as_ref().map(|p| p.as_str()),
+                    contact.company_name.as_ref().map(|p| p.as_str()),
+                    micros(at),
+                    micros(at)
+                ],
+                |r| rows::contact(r).map(|(_, contact)| contact),
+            )?
+            .ok_or_else(|| corrupt("an upserted contact was not returned"))
+        })
+        .await
     }
 
     async fn contacts(&self, sessions: &[SessionId]) -> StoreResult<Vec<(SessionId, Contact)>> {
         if sessions.is_empty() {
             return Ok(Vec::new());
         }
-        self.hot_reads.read(|c| reader::contacts(c, sessions)).await
+        let sessions = sessions.to_vec();
+        self.read(move |c| reader::contacts(c, &sessions)).await
     }
 }

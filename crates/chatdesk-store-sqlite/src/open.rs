@@ -1,14 +1,14 @@
-//! Resume-or-create of a session, inside the writer's transaction (`crate::direct`), and the
+//! Resume-or-create of a session, inside the writer's transaction (`crate::writer`), and the
 //! group commit that shares one transaction among the sessions opened at the same moment.
 //!
-//! Opening a session was one transaction each on the single writer: its hand-off to sqlx's
-//! thread and its commit were the whole cost of `POST /v1/sessions` once the queue place was
+//! Opening a session was one transaction each on the single writer: its hand-off to the
+//! writer and its commit were the whole cost of `POST /v1/sessions` once the queue place was
 //! cheap, and every other opener waited behind them. Callers now queue their request; one
 //! task at a time drains the queue, runs every waiting request in one transaction (again each
 //! in a savepoint of its own if one fails, so one failure spoils nothing else) and answers
 //! after the commit.
 
-use crate::direct::error;
+use crate::error::error;
 use crate::micros;
 use crate::rows::{self, StatementColumns, SESSION_COLUMNS};
 use chatdesk_core::domain::Session;
@@ -69,7 +69,7 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
         ],
     )?;
     let number = tx.last_insert_rowid();
-    crate::outbox::queue_direct(
+    crate::outbox::queue(
         tx,
         &id,
         chatdesk_core::domain::WebhookEvent::SessionCreated,
@@ -235,17 +235,8 @@ mod tests {
 
     /// A database with the store's schema, on a plain connection.
     fn database() -> rusqlite::Connection {
-        let c = rusqlite::Connection::open_in_memory().unwrap();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|f| f.unwrap().path())
-            .collect();
-        files.sort();
-        for f in files {
-            c.execute_batch(&std::fs::read_to_string(f).unwrap())
-                .unwrap();
-        }
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        crate::migrate::run(&mut c).unwrap();
         c
     }
 

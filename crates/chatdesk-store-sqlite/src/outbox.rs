@@ -1,13 +1,11 @@
-//! The webhook outbox's writes, made inside the transaction of the change they describe:
-//! from the direct writer (messages, new sessions) and from sqlx (patches, routing, idle).
+//! The webhook outbox's writes, made inside the transaction of the change they describe.
 
-use crate::direct::error;
-use crate::{db, micros};
-use chatdesk_core::domain::{SessionId, WebhookEvent};
+use crate::error::error;
+use crate::micros;
+use chatdesk_core::domain::WebhookEvent;
 use chatdesk_core::store::StoreResult;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
-use sqlx::SqliteConnection;
 
 /// An entry for session `?1`, event `?2`, message `?3`, at `?4`: written only when the
 /// session's tenant has a live webhook for the event.
@@ -26,8 +24,8 @@ pub fn anyone_subscribes(conn: &rusqlite::Connection, event: WebhookEvent) -> St
     .map_err(error)
 }
 
-/// [`QUEUE`] on the direct writer's connection.
-pub fn queue_direct(
+/// [`QUEUE`] for the session whose id is `session`.
+pub fn queue(
     conn: &rusqlite::Connection,
     session: &[u8],
     event: WebhookEvent,
@@ -38,22 +36,4 @@ pub fn queue_direct(
         .and_then(|mut stmt| stmt.execute(params![session, event.as_str(), seq, micros(at)]))
         .map(drop)
         .map_err(error)
-}
-
-/// [`QUEUE`] in an sqlx transaction.
-pub async fn queue(
-    conn: &mut SqliteConnection,
-    session: SessionId,
-    event: WebhookEvent,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query(QUEUE)
-        .bind(session.as_uuid())
-        .bind(event.as_str())
-        .bind(None::<i64>)
-        .bind(micros(at))
-        .execute(conn)
-        .await
-        .map(drop)
-        .map_err(db)
 }

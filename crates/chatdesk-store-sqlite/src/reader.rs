@@ -1,80 +1,93 @@
-//! The hot reads (a session, contacts, a page of messages) run where the request runs.
-//!
-//! Through sqlx every statement is handed to the connection's own thread and every row
-//! handed back over channels; the `rest` profile was ~45% futex waits and wake-ups from
-//! those hand-offs, more than the reads themselves (a point read from SQLite's page cache
-//! takes microseconds). These reads run on the caller's thread instead, through rusqlite:
-//! for a database file on read-only connections of our own, taken from a small stack and
-//! put back, each keeping its prepared statements; for `:memory:`, which has exactly one
-//! connection, on that connection's handle borrowed from sqlx (`crate::direct`).
+//! Reads: on read-only connections of their own, on tokio's blocking threads, so no async
+//! worker waits on SQLite. A database in memory has one connection only (every connection
+//! to `:memory:` is a database of its own), so its reads run on the writer's thread.
 
+use crate::error::{error, stopped};
 use crate::rows::{
     self, qualified, StatementColumns, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
 };
-use crate::{db, direct};
+use crate::writer::Writer;
 use chatdesk_core::domain::{BusinessId, Contact, Message, Presence, Session, SessionId};
 use chatdesk_core::rows::{contact_columns_of_session, corrupt, Columns, CONTACT_OF_SESSION};
 use chatdesk_core::store::{MessageRange, StoreResult, TenantSettings};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
-use sqlx::SqlitePool;
-use std::path::PathBuf;
-use std::sync::{LazyLock, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
-
-/// Connections kept for reuse; more are opened while more threads read at once.
-const KEEP: usize = 8;
+use tokio::sync::Semaphore;
 
 pub enum Readers {
-    File {
-        path: PathBuf,
-        idle: Mutex<Vec<Connection>>,
-    },
-    Shared(SqlitePool),
+    File(Arc<Pool>),
+    OnWriter(Arc<Writer>),
+}
+
+/// Read-only connections to a database file, kept for reuse with their prepared statements.
+pub struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    /// Reads running at once, so connections open at once.
+    running: Semaphore,
 }
 
 impl Readers {
-    pub fn file(path: PathBuf) -> Self {
-        Self::File {
+    /// At most `most` reads at a time on the file at `path`.
+    pub fn file(path: PathBuf, most: usize) -> Self {
+        Self::File(Arc::new(Pool {
             path,
-            idle: Mutex::new(Vec::new()),
-        }
+            idle: Mutex::new(Vec::with_capacity(most)),
+            running: Semaphore::new(most),
+        }))
     }
 
-    /// Run `work` (no awaits inside: it holds a connection) and hand its result back.
-    pub async fn read<T>(
+    /// Run `work` on a reading connection and hand its result back.
+    pub async fn read<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection) -> StoreResult<T>,
+        work: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         match self {
-            Self::File { path, idle } => {
-                let taken = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let conn = match taken {
-                    Some(conn) => conn,
-                    None => open(path).map_err(direct::error)?,
-                };
-                let out = work(&conn);
-                let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
-                if idle.len() < KEEP {
-                    idle.push(conn);
-                }
-                out
+            Self::File(pool) => {
+                let _turn = pool
+                    .running
+                    .acquire()
+                    .await
+                    .map_err(|_| stopped("reader"))?;
+                let pool = pool.clone();
+                tokio::task::spawn_blocking(move || pool.read(work))
+                    .await
+                    .map_err(|_| stopped("reader"))?
             }
-            Self::Shared(pool) => {
-                let mut conn = pool.acquire().await.map_err(db)?;
-                direct::run(&mut conn, |c| work(c)).await
-            }
+            Self::OnWriter(writer) => writer.run(move |c| work(c)).await,
         }
     }
 }
 
-fn open(path: &PathBuf) -> rusqlite::Result<Connection> {
+impl Pool {
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let taken = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match taken {
+            Some(conn) => conn,
+            None => open(&self.path).map_err(error)?,
+        };
+        let out = work(&conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
+        out
+    }
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(Duration::from_secs(5))?;
-    // As the writer: pages come from the mapped file, not read(2) into a private cache.
-    conn.pragma_update(None, "mmap_size", 256i64 << 20)?;
+    crate::connect::map_pages(&conn)?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
 }
@@ -85,7 +98,7 @@ pub fn session(c: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
         .prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1 AND deleted_at IS NULL"
         ))
-        .map_err(direct::error)?;
+        .map_err(error)?;
     static COLUMNS: StatementColumns = StatementColumns::new();
     rows::first(&mut stmt, &COLUMNS, [&id.as_uuid().into_bytes()[..]], |r| {
         rows::session(r)
@@ -110,7 +123,7 @@ pub fn session_with_contact(
         (sql, SESSION_COLUMNS.split(", ").count())
     });
     let (sql, session_columns) = (&SQL.0, SQL.1);
-    let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
+    let mut stmt = c.prepare_cached(sql).map_err(error)?;
     static COLUMNS: StatementColumns = StatementColumns::new();
     rows::first(&mut stmt, &COLUMNS, [&id.as_uuid().into_bytes()[..]], |r| {
         let session = rows::session(r)?;
@@ -133,7 +146,7 @@ pub fn contacts(c: &Connection, sessions: &[SessionId]) -> StoreResult<Vec<(Sess
              WHERE s.id IN ({marks})",
             contact_columns_of_session()
         ))
-        .map_err(direct::error)?;
+        .map_err(error)?;
     let ids: Vec<[u8; 16]> = sessions.iter().map(|s| s.as_uuid().into_bytes()).collect();
     // However many marks, the same columns.
     static COLUMNS: StatementColumns = StatementColumns::new();
@@ -154,13 +167,13 @@ pub fn session_with_messages(
     id: SessionId,
     range: MessageRange,
 ) -> StoreResult<Option<(Session, Vec<Message>)>> {
-    let tx = c.unchecked_transaction().map_err(direct::error)?;
+    let tx = c.unchecked_transaction().map_err(error)?;
     let Some(session) = session(&tx, id)? else {
         return Ok(None);
     };
     let page = messages(&tx, id, range)?;
     // Read only: ending it is all the commit does.
-    tx.commit().map_err(direct::error)?;
+    tx.commit().map_err(error)?;
     Ok(Some((session, page)))
 }
 
@@ -173,7 +186,7 @@ pub fn messages(
     // Both texts select MESSAGE_COLUMNS, the second through `SELECT *` of the first's.
     static COLUMNS: StatementColumns = StatementColumns::new();
     let page = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
-        let mut stmt = c.prepare_cached(sql).map_err(direct::error)?;
+        let mut stmt = c.prepare_cached(sql).map_err(error)?;
         rows::all(&mut stmt, &COLUMNS, params, |r| rows::message(r))
     };
     match range {
@@ -216,7 +229,7 @@ pub fn queue_position(c: &Connection, session: &Session) -> StoreResult<i64> {
             |r| r.get(0),
         )
     })
-    .map_err(direct::error)
+    .map_err(error)
 }
 
 /// A tenant's settings; a tenant without a row has the defaults.
@@ -225,7 +238,7 @@ pub fn tenant_settings(c: &Connection, business_id: &BusinessId) -> StoreResult<
         .prepare_cached(
             "SELECT routing, allow_reopen, idle_timeout_secs, initial_presence FROM tenant_settings WHERE business_id = ?1",
         )
-        .map_err(direct::error)?;
+        .map_err(error)?;
     let found = stmt
         .query_row([business_id.as_str()], |r| {
             let settings = TenantSettings {
@@ -237,7 +250,7 @@ pub fn tenant_settings(c: &Connection, business_id: &BusinessId) -> StoreResult<
             Ok((settings, r.get::<_, String>(3)?))
         })
         .optional()
-        .map_err(direct::error)?;
+        .map_err(error)?;
     found.map_or(Ok(TenantSettings::default()), |(s, presence)| {
         Ok(TenantSettings {
             initial_presence: Presence::parse(&presence).map_err(corrupt)?,

@@ -2,6 +2,31 @@
 
 use super::*;
 
+const DEPARTMENT_COLUMNS: &str = "id, business_id, name, created_at, updated_at";
+
+/// A department of the tenant, with its members.
+fn department(c: &Connection, business: &str, id: uuid::Uuid) -> StoreResult<Option<Department>> {
+    let found = sql::first(
+        c,
+        &format!(
+            "SELECT {DEPARTMENT_COLUMNS} FROM departments \
+             WHERE business_id = ?1 AND id = ?2 AND deleted_at IS NULL"
+        ),
+        params![business, sql::uuid(id)],
+        |r| rows::department(r, members(c, id)?),
+    )?;
+    Ok(found)
+}
+
+fn members(c: &Connection, department: uuid::Uuid) -> StoreResult<Vec<UserId>> {
+    sql::all(
+        c,
+        "SELECT agent_id FROM department_members WHERE department_id = ?1 ORDER BY agent_id",
+        [sql::uuid(department)],
+        |r| UserId::parse(&r.required_text("agent_id")?).map_err(corrupt),
+    )
+}
+
 #[async_trait]
 impl RoutingStore for SqliteStore {
     async fn create_department(
@@ -10,39 +35,41 @@ impl RoutingStore for SqliteStore {
         name: &DepartmentName,
         at: DateTime<Utc>,
     ) -> StoreResult<Department> {
-        let row = sqlx::query(
-            "INSERT INTO departments (id, business_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
-             RETURNING id, business_id, name, created_at, updated_at",
-        )
-        .bind(uuid::Uuid::now_v7())
-        .bind(business_id.as_str())
-        .bind(name.as_str())
-        .bind(micros(at))
-        .bind(micros(at))
-        .fetch_one(&self.writer)
+        let (business, name) = (business_id.as_str().to_owned(), name.as_str().to_owned());
+        self.write(move |c| {
+            sql::first(
+                c,
+                &format!(
+                    "INSERT INTO departments (id, business_id, name, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?4) RETURNING {DEPARTMENT_COLUMNS}"
+                ),
+                params![sql::uuid(uuid::Uuid::now_v7()), business, name, micros(at)],
+                |r| rows::department(r, Vec::new()),
+            )?
+            .ok_or_else(|| corrupt("an inserted department was not returned"))
+        })
         .await
-        .map_err(db)?;
-        rows::department(&rows::SqliteRowRef(&row), Vec::new())
     }
 
     async fn list_departments(&self, business_id: &BusinessId) -> StoreResult<Vec<Department>> {
-        let rows = sqlx::query(
-            "SELECT id, business_id, name, created_at, updated_at FROM departments \
-             WHERE business_id = ? AND deleted_at IS NULL ORDER BY name",
-        )
-        .bind(business_id.as_str())
-        .fetch_all(&self.reader)
+        let business = business_id.as_str().to_owned();
+        self.read(move |c| {
+            let ids = sql::all(
+                c,
+                "SELECT id FROM departments WHERE business_id = ?1 AND deleted_at IS NULL ORDER BY name",
+                [&business],
+                |r| {
+                    use chatdesk_core::rows::Columns;
+                    r.uuid("id")?.ok_or_else(|| corrupt("id is NULL"))
+                },
+            )?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.extend(department(c, &business, id)?);
+            }
+            Ok(out)
+        })
         .await
-        .map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: uuid::Uuid = r.try_get("id").map_err(corrupt)?;
-            out.push(rows::department(
-                &rows::SqliteRowRef(r),
-                self.members(id).await?,
-            )?);
-        }
-        Ok(out)
     }
 
     async fn get_department(
@@ -50,22 +77,8 @@ impl RoutingStore for SqliteStore {
         business_id: &BusinessId,
         id: uuid::Uuid,
     ) -> StoreResult<Option<Department>> {
-        let row = sqlx::query(
-            "SELECT id, business_id, name, created_at, updated_at FROM departments \
-             WHERE business_id = ? AND id = ? AND deleted_at IS NULL",
-        )
-        .bind(business_id.as_str())
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db)?;
-        match row {
-            Some(r) => Ok(Some(rows::department(
-                &rows::SqliteRowRef(&r),
-                self.members(id).await?,
-            )?)),
-            None => Ok(None),
-        }
+        let business = business_id.as_str().to_owned();
+        self.read(move |c| department(c, &business, id)).await
     }
 
     async fn rename_department(
@@ -75,18 +88,20 @@ impl RoutingStore for SqliteStore {
         name: &DepartmentName,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Department>> {
-        let done = sqlx::query("UPDATE departments SET name = ?, updated_at = ? WHERE business_id = ? AND id = ? AND deleted_at IS NULL")
-            .bind(name.as_str())
-            .bind(micros(at))
-            .bind(business_id.as_str())
-            .bind(id)
-            .execute(&self.writer)
-            .await
-            .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Ok(None);
-        }
-        self.get_department(business_id, id).await
+        let (business, name) = (business_id.as_str().to_owned(), name.as_str().to_owned());
+        self.write(move |c| {
+            let renamed = sql::execute(
+                c,
+                "UPDATE departments SET name = ?1, updated_at = ?2 \
+                 WHERE business_id = ?3 AND id = ?4 AND deleted_at IS NULL",
+                params![name, micros(at), business, sql::uuid(id)],
+            )?;
+            if renamed == 0 {
+                return Ok(None);
+            }
+            department(c, &business, id)
+        })
+        .await
     }
 
     async fn delete_department(
@@ -95,14 +110,16 @@ impl RoutingStore for SqliteStore {
         id: uuid::Uuid,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE departments SET deleted_at = ? WHERE business_id = ? AND id = ? AND deleted_at IS NULL")
-            .bind(micros(at))
-            .bind(business_id.as_str())
-            .bind(id)
-            .execute(&self.writer)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+        let business = business_id.as_str().to_owned();
+        self.write(move |c| {
+            sql::execute(
+                c,
+                "UPDATE departments SET deleted_at = ?1 WHERE business_id = ?2 AND id = ?3 AND deleted_at IS NULL",
+                params![micros(at), business, sql::uuid(id)],
+            )
+            .map(|n| n == 1)
+        })
+        .await
     }
 
     async fn set_department_member(
@@ -112,21 +129,20 @@ impl RoutingStore for SqliteStore {
         agent: &UserId,
         member: bool,
     ) -> StoreResult<Option<Department>> {
-        if self.get_department(business_id, id).await?.is_none() {
-            return Ok(None);
-        }
-        let sql = if member {
-            "INSERT INTO department_members (department_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
-        } else {
-            "DELETE FROM department_members WHERE department_id = ? AND agent_id = ?"
-        };
-        sqlx::query(sql)
-            .bind(id)
-            .bind(agent.as_str())
-            .execute(&self.writer)
-            .await
-            .map_err(db)?;
-        self.get_department(business_id, id).await
+        let (business, agent) = (business_id.as_str().to_owned(), agent.as_str().to_owned());
+        self.write(move |c| {
+            if department(c, &business, id)?.is_none() {
+                return Ok(None);
+            }
+            let change = if member {
+                "INSERT INTO department_members (department_id, agent_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+            } else {
+                "DELETE FROM department_members WHERE department_id = ?1 AND agent_id = ?2"
+            };
+            sql::execute(c, change, params![sql::uuid(id), agent])?;
+            department(c, &business, id)
+        })
+        .await
     }
 
     async fn update_agent(
@@ -138,57 +154,56 @@ impl RoutingStore for SqliteStore {
         connections_delta: i64,
         at: DateTime<Utc>,
     ) -> StoreResult<Agent> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        sqlx::query(
-            "INSERT INTO agents (business_id, agent_id, presence, updated_at) VALUES (?1, ?2, \
-             COALESCE((SELECT initial_presence FROM tenant_settings WHERE business_id = ?1), 'online'), ?3) \
-             ON CONFLICT DO NOTHING",
-        )
-            .bind(business_id.as_str())
-            .bind(agent.as_str())
-            .bind(micros(at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query(
-            "UPDATE agents SET max_concurrent = COALESCE(?, max_concurrent), presence = COALESCE(?, presence), \
-             connections = MAX(connections + ?, 0), updated_at = ? WHERE business_id = ? AND agent_id = ?",
-        )
-        .bind(max_concurrent)
-        .bind(presence.map(Presence::as_str))
-        .bind(connections_delta)
-        .bind(micros(at))
-        .bind(business_id.as_str())
-        .bind(agent.as_str())
-        .execute(&mut *tx)
+        let (business, agent) = (business_id.as_str().to_owned(), agent.as_str().to_owned());
+        self.transaction(move |tx| {
+            sql::execute(
+                tx,
+                "INSERT INTO agents (business_id, agent_id, presence, updated_at) VALUES (?1, ?2, \
+                 COALESCE((SELECT initial_presence FROM tenant_settings WHERE business_id = ?1), 'online'), ?3) \
+                 ON CONFLICT DO NOTHING",
+                params![business, agent, micros(at)],
+            )?;
+            sql::execute(
+                tx,
+                "UPDATE agents SET max_concurrent = COALESCE(?1, max_concurrent), presence = COALESCE(?2, presence), \
+                 connections = MAX(connections + ?3, 0), updated_at = ?4 WHERE business_id = ?5 AND agent_id = ?6",
+                params![
+                    max_concurrent,
+                    presence.map(Presence::as_str),
+                    connections_delta,
+                    micros(at),
+                    business,
+                    agent
+                ],
+            )?;
+            sql::first(
+                tx,
+                &format!(
+                    "SELECT {} FROM agents a WHERE a.business_id = ?1 AND a.agent_id = ?2",
+                    rows::AGENT_COLUMNS
+                ),
+                params![business, agent],
+                |r| rows::agent(r),
+            )?
+            .ok_or_else(|| corrupt("an agent just written was not found"))
+        })
         .await
-        .map_err(db)?;
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM agents a WHERE a.business_id = ? AND a.agent_id = ?",
-            rows::AGENT_COLUMNS
-        ))
-        .bind(business_id.as_str())
-        .bind(agent.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        let out = rows::agent(&rows::SqliteRowRef(&row))?;
-        tx.commit().await.map_err(db)?;
-        Ok(out)
     }
 
     async fn list_agents(&self, business_id: &BusinessId) -> StoreResult<Vec<Agent>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {} FROM agents a WHERE a.business_id = ? ORDER BY a.agent_id",
-            rows::AGENT_COLUMNS
-        ))
-        .bind(business_id.as_str())
-        .fetch_all(&self.reader)
+        let business = business_id.as_str().to_owned();
+        self.read(move |c| {
+            sql::all(
+                c,
+                &format!(
+                    "SELECT {} FROM agents a WHERE a.business_id = ?1 ORDER BY a.agent_id",
+                    rows::AGENT_COLUMNS
+                ),
+                [business],
+                |r| rows::agent(r),
+            )
+        })
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| rows::agent(&rows::SqliteRowRef(r)))
-            .collect()
     }
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
@@ -197,28 +212,27 @@ impl RoutingStore for SqliteStore {
             Ok(known) => return Ok(known),
             Err(ticket) => ticket,
         };
+        let business = business_id.clone();
         let read = self
-            .hot_reads
-            .read(|c| reader::tenant_settings(c, business_id))
+            .read(move |c| reader::tenant_settings(c, &business))
             .await?;
         self.settings.learn(business_id, read, ticket);
         Ok(read)
     }
 
     async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>> {
-        let rows = sqlx::query("SELECT business_id, idle_timeout_secs FROM tenant_settings WHERE idle_timeout_secs IS NOT NULL")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                let b: String = r.try_get("business_id").map_err(corrupt)?;
-                Ok((
-                    BusinessId::parse(&b).map_err(corrupt)?,
-                    r.try_get("idle_timeout_secs").map_err(corrupt)?,
-                ))
-            })
-            .collect()
+        self.read(|c| {
+            sql::all(
+                c,
+                "SELECT business_id, idle_timeout_secs FROM tenant_settings WHERE idle_timeout_secs IS NOT NULL",
+                [],
+                |r| {
+                    let business = BusinessId::parse(&r.required_text("business_id")?).map_err(corrupt)?;
+                    Ok((business, r.required("idle_timeout_secs")?))
+                },
+            )
+        })
+        .await
     }
 
     async fn set_tenant_settings(
@@ -227,22 +241,26 @@ impl RoutingStore for SqliteStore {
         settings: TenantSettings,
         at: DateTime<Utc>,
     ) -> StoreResult<TenantSettings> {
-        sqlx::query(
-            "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, initial_presence, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (business_id) DO UPDATE SET routing = excluded.routing, \
-             allow_reopen = excluded.allow_reopen, idle_timeout_secs = excluded.idle_timeout_secs, \
-             initial_presence = excluded.initial_presence, updated_at = excluded.updated_at",
-        )
-        .bind(business_id.as_str())
-        .bind(if settings.auto_routing { "auto" } else { "manual" })
-        .bind(settings.allow_reopen)
-        .bind(settings.idle_timeout_secs)
-        .bind(settings.initial_presence.as_str())
-        .bind(micros(at))
-        .execute(&self.writer)
-        .await
-        .map_err(db)?;
+        let business = business_id.as_str().to_owned();
+        self.write(move |c| {
+            sql::execute(
+                c,
+                "INSERT INTO tenant_settings (business_id, routing, allow_reopen, idle_timeout_secs, initial_presence, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (business_id) DO UPDATE SET routing = excluded.routing, \
+                 allow_reopen = excluded.allow_reopen, idle_timeout_secs = excluded.idle_timeout_secs, \
+                 initial_presence = excluded.initial_presence, updated_at = excluded.updated_at",
+                params![
+                    business,
+                    if settings.auto_routing { "auto" } else { "manual" },
+                    settings.allow_reopen,
+                    settings.idle_timeout_secs,
+                    settings.initial_presence.as_str(),
+                    micros(at)
+                ],
+            )
+        })
+        .await?;
         self.settings.written(business_id, settings);
         Ok(settings)
     }
@@ -252,11 +270,13 @@ impl RoutingStore for SqliteStore {
         business_id: &BusinessId,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        let pick = sqlx::query(
-            "SELECT s.id AS session_id, a.agent_id AS agent_id FROM sessions s \
+        let business = business_id.as_str().to_owned();
+        self.transaction(move |tx| {
+            let pick = tx
+                .prepare_cached(
+                    "SELECT s.id AS session_id, a.agent_id AS agent_id FROM sessions s \
              JOIN agents a ON a.business_id = s.business_id \
-             WHERE s.business_id = ? AND s.status = 'waiting' AND s.agent_id IS NULL AND s.deleted_at IS NULL \
+             WHERE s.business_id = ?1 AND s.status = 'waiting' AND s.agent_id IS NULL AND s.deleted_at IS NULL \
                AND a.presence = 'online' AND a.connections > 0 \
                AND (s.department_id IS NULL OR EXISTS (SELECT 1 FROM department_members m \
                     WHERE lower(hex(m.department_id)) = replace(s.department_id, '-', '') AND m.agent_id = a.agent_id)) \
@@ -265,38 +285,37 @@ impl RoutingStore for SqliteStore {
              ORDER BY s.number, (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id \
                     AND x.agent_id = a.agent_id AND x.status <> 'closed' AND x.deleted_at IS NULL), a.agent_id \
              LIMIT 1",
-        )
-        .bind(business_id.as_str())
-        .fetch_optional(&mut *tx)
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_row([&business], |r| {
+                        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+                    })
+                    .optional()
+                })
+                .map_err(error)?;
+            let Some((session, agent)) = pick else {
+                return Ok(None);
+            };
+            let assigned = sql::first(
+                tx,
+                &format!(
+                    "UPDATE sessions SET agent_id = ?1, status = 'active', updated_at = ?2 \
+                     WHERE id = ?3 AND status = 'waiting' AND agent_id IS NULL RETURNING {SESSION_COLUMNS}"
+                ),
+                params![agent, micros(at), &session],
+                |r| rows::session(r),
+            )?;
+            if assigned.is_some() {
+                outbox::queue(tx, &session, WebhookEvent::SessionAssigned, None, at)?;
+            }
+            Ok(assigned)
+        })
         .await
-        .map_err(db)?;
-        let Some(pick) = pick else { return Ok(None) };
-        let session: uuid::Uuid = pick.try_get("session_id").map_err(corrupt)?;
-        let agent: String = pick.try_get("agent_id").map_err(corrupt)?;
-        let row = sqlx::query(&format!(
-            "UPDATE sessions SET agent_id = ?, status = 'active', updated_at = ? \
-             WHERE id = ? AND status = 'waiting' AND agent_id IS NULL RETURNING {SESSION_COLUMNS}"
-        ))
-        .bind(&agent)
-        .bind(micros(at))
-        .bind(session)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let assigned = row
-            .as_ref()
-            .map(|r| rows::session(&rows::SqliteRowRef(r)))
-            .transpose()?;
-        if let Some(s) = &assigned {
-            outbox::queue(&mut tx, s.id, WebhookEvent::SessionAssigned, at).await?;
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(assigned)
     }
 
     async fn queue_position(&self, session: &Session) -> StoreResult<i64> {
-        self.hot_reads
-            .read(|c| reader::queue_position(c, session))
+        let session = session.clone();
+        self.read(move |c| reader::queue_position(c, &session))
             .await
     }
 
@@ -305,24 +324,20 @@ impl RoutingStore for SqliteStore {
         business_id: &BusinessId,
         limit: u32,
     ) -> StoreResult<Vec<(Session, i64)>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {}, ROW_NUMBER() OVER (PARTITION BY COALESCE(s.department_id, '') ORDER BY s.number) AS position \
-             FROM sessions s WHERE s.business_id = ? AND s.status = 'waiting' AND s.deleted_at IS NULL \
-             ORDER BY s.number LIMIT ?",
-            qualified(SESSION_COLUMNS, "s")
-        ))
-        .bind(business_id.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        let business = business_id.as_str().to_owned();
+        self.read(move |c| {
+            sql::all(
+                c,
+                &format!(
+                    "SELECT {}, ROW_NUMBER() OVER (PARTITION BY COALESCE(s.department_id, '') ORDER BY s.number) AS position \
+                     FROM sessions s WHERE s.business_id = ?1 AND s.status = 'waiting' AND s.deleted_at IS NULL \
+                     ORDER BY s.number LIMIT ?2",
+                    qualified(SESSION_COLUMNS, "s")
+                ),
+                params![business, limit],
+                |r| Ok((rows::session(r)?, r.required::<i64>("position")?)),
+            )
+        })
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    rows::session(&rows::SqliteRowRef(r))?,
-                    r.try_get::<i64, _>("position").map_err(corrupt)?,
-                ))
-            })
-            .collect()
     }
 }

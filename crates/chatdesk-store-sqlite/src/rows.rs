@@ -4,8 +4,6 @@
 use chatdesk_core::rows::{corrupt, Columns};
 use chatdesk_core::store::StoreResult;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 use std::cell::Cell;
 use std::sync::OnceLock;
 use uuid::Uuid;
@@ -18,24 +16,6 @@ pub use chatdesk_core::rows::{
 
 pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
-}
-
-impl Columns for SqliteRowRef<'_> {
-    fn text(&self, col: &str) -> StoreResult<Option<String>> {
-        self.0.try_get(col).map_err(corrupt)
-    }
-    fn int(&self, col: &str) -> StoreResult<Option<i64>> {
-        self.0.try_get(col).map_err(corrupt)
-    }
-    fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
-        self.0.try_get(col).map_err(corrupt)
-    }
-    fn time(&self, col: &str) -> StoreResult<Option<DateTime<Utc>>> {
-        time(col, self.0.try_get(col).map_err(corrupt)?)
-    }
-    fn json(&self, col: &str) -> StoreResult<Option<serde_json::Value>> {
-        json(self.0.try_get(col).map_err(corrupt)?)
-    }
 }
 
 /// A statement's column names. rusqlite finds a column by name by asking SQLite for every
@@ -91,8 +71,7 @@ impl StatementColumns {
     }
 }
 
-/// A row read through rusqlite (`crate::direct`, `crate::reader`), readable by the same
-/// parsers.
+/// A row, readable by the shared parsers (`chatdesk_core::rows`).
 pub struct DirectRow<'r, 's> {
     row: &'r rusqlite::Row<'s>,
     names: &'r ColumnNames,
@@ -138,6 +117,15 @@ impl<'r, 's> DirectRow<'r, 's> {
     fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
         self.row.get(self.index(col)?).map_err(corrupt)
     }
+
+    /// A column that is never NULL.
+    pub fn required<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
+        self.get(col)
+    }
+
+    pub fn required_text(&self, col: &str) -> StoreResult<String> {
+        self.get(col)
+    }
 }
 
 impl Columns for DirectRow<'_, '_> {
@@ -178,19 +166,6 @@ fn json(text: Option<String>) -> StoreResult<Option<serde_json::Value>> {
         .transpose()
 }
 
-/// A borrowed SQLite row, readable by the shared parsers.
-pub struct SqliteRowRef<'r>(pub &'r SqliteRow);
-
-/// Every row of a result as a session.
-pub fn sessions(rows: &[SqliteRow]) -> StoreResult<Vec<chatdesk_core::domain::Session>> {
-    rows.iter().map(|r| session(&SqliteRowRef(r))).collect()
-}
-
-/// Every row of a result as a message.
-pub fn messages(rows: &[SqliteRow]) -> StoreResult<Vec<chatdesk_core::domain::Message>> {
-    rows.iter().map(|r| message(&SqliteRowRef(r))).collect()
-}
-
 /// Every row `stmt` returns for `params`, parsed. `columns` is the statement text's own.
 pub fn all<T>(
     stmt: &mut rusqlite::Statement<'_>,
@@ -199,9 +174,9 @@ pub fn all<T>(
     parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
     let names = columns.of(stmt);
-    let mut rows = stmt.query(params).map_err(crate::direct::error)?;
+    let mut rows = stmt.query(params).map_err(crate::error::error)?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(crate::direct::error)? {
+    while let Some(r) = rows.next().map_err(crate::error::error)? {
         out.push(parse(&DirectRow::new(r, names))?);
     }
     Ok(out)
@@ -215,8 +190,8 @@ pub fn first<T>(
     parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
 ) -> StoreResult<Option<T>> {
     let names = columns.of(stmt);
-    let mut rows = stmt.query(params).map_err(crate::direct::error)?;
-    match rows.next().map_err(crate::direct::error)? {
+    let mut rows = stmt.query(params).map_err(crate::error::error)?;
+    match rows.next().map_err(crate::error::error)? {
         Some(r) => parse(&DirectRow::new(r, names)).map(Some),
         None => Ok(None),
     }

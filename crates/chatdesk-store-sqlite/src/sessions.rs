@@ -5,11 +5,8 @@ use super::*;
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
+        self.read(|c| sql::value::<i64>(c, "SELECT 1", []).map(drop))
             .await
-            .map(|_| ())
-            .map_err(db)
     }
 
     async fn open_session(&self, new: NewSession, resume: bool) -> StoreResult<(Session, bool)> {
@@ -22,9 +19,9 @@ impl SessionStore for SqliteStore {
         new: NewSession,
         resume: bool,
     ) -> StoreResult<(Session, bool, Option<i64>)> {
-        // The single writer connection serialises this against every other write, so two
-        // concurrent calls cannot both miss the existing session and both insert; requests
-        // that arrive together share one transaction (`open`).
+        // The single writer serialises this against every other write, so two concurrent
+        // calls cannot both miss the existing session and both insert; requests that arrive
+        // together share one transaction (`open`).
         let (reply, answer) = tokio::sync::oneshot::channel();
         if self.opens.push(open::Request { new, resume, reply }) {
             let store = self.clone();
@@ -35,21 +32,21 @@ impl SessionStore for SqliteStore {
     }
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
-        self.hot_reads.read(|c| reader::session(c, id)).await
+        self.read(move |c| reader::session(c, id)).await
     }
 
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = ? AND deleted_at IS NULL"
-        );
-        let row = sqlx::query(&sql)
-            .bind(number)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db)?;
-        row.as_ref()
-            .map(|r| rows::session(&rows::SqliteRowRef(r)))
-            .transpose()
+        self.read(move |c| {
+            sql::first(
+                c,
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = ?1 AND deleted_at IS NULL"
+                ),
+                [number],
+                |r| rows::session(r),
+            )
+        })
+        .await
     }
 
     async fn list_sessions(
@@ -58,30 +55,28 @@ impl SessionStore for SqliteStore {
         cursor: Option<SessionCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Session>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        let mut q = Sql::new(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE deleted_at IS NULL"
         ));
         push_filter(&mut q, filter);
         if let Some(c) = cursor {
             let at = micros(c.last_activity_at);
-            q.push(" AND (last_activity_at < ").push_bind(at);
-            q.push(" OR (last_activity_at = ").push_bind(at);
-            q.push(" AND id < ").push_bind(c.id.as_uuid()).push("))");
+            q.push(" AND (last_activity_at < ").value(at);
+            q.push(" OR (last_activity_at = ").value(at);
+            q.push(" AND id < ")
+                .value(sql::uuid(c.id.as_uuid()))
+                .push("))");
         }
         q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
-            .push_bind(i64::from(limit));
-        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
-        rows::sessions(&rows)
+            .value(limit);
+        self.read(move |c| q.all(c, |r| rows::session(r))).await
     }
 
     async fn count_sessions(&self, filter: &SessionFilter) -> StoreResult<i64> {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT COUNT(*) FROM sessions WHERE deleted_at IS NULL");
+        let mut q = Sql::new("SELECT COUNT(*) FROM sessions WHERE deleted_at IS NULL");
         push_filter(&mut q, filter);
-        q.build_query_scalar()
-            .fetch_one(&self.reader)
+        self.read(move |c| sql::value(c, &q.text, rusqlite::params_from_iter(&q.args)))
             .await
-            .map_err(db)
     }
 
     async fn list_sessions_offset(
@@ -90,15 +85,14 @@ impl SessionStore for SqliteStore {
         offset: u32,
         limit: u32,
     ) -> StoreResult<Vec<Session>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        let mut q = Sql::new(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE deleted_at IS NULL"
         ));
         push_filter(&mut q, filter);
         q.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
-            .push_bind(i64::from(limit));
-        q.push(" OFFSET ").push_bind(i64::from(offset));
-        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
-        rows::sessions(&rows)
+            .value(limit);
+        q.push(" OFFSET ").value(offset);
+        self.read(move |c| q.all(c, |r| rows::session(r))).await
     }
 
     async fn close_idle_sessions(
@@ -107,23 +101,23 @@ impl SessionStore for SqliteStore {
         idle_before: DateTime<Utc>,
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<Session>> {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("UPDATE sessions SET status = 'closed', ended_at = ");
-        q.push_bind(micros(at))
+        let mut q = Sql::new("UPDATE sessions SET status = 'closed', ended_at = ");
+        q.value(micros(at))
             .push(", updated_at = ")
-            .push_bind(micros(at));
+            .value(micros(at));
         q.push(" WHERE deleted_at IS NULL AND status <> 'closed' AND last_activity_at < ")
-            .push_bind(micros(idle_before));
+            .value(micros(idle_before));
         push_filter(&mut q, filter);
-        q.push(format!(" RETURNING {SESSION_COLUMNS}"));
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        let rows = q.build().fetch_all(&mut *tx).await.map_err(db)?;
-        let closed = rows::sessions(&rows)?;
-        for s in &closed {
-            outbox::queue(&mut tx, s.id, WebhookEvent::SessionClosed, at).await?;
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(closed)
+        q.push(&format!(" RETURNING {SESSION_COLUMNS}"));
+        self.transaction(move |tx| {
+            let closed = q.all(tx, |r| rows::session(r))?;
+            for s in &closed {
+                let id = s.id.as_uuid().into_bytes();
+                outbox::queue(tx, &id, WebhookEvent::SessionClosed, None, at)?;
+            }
+            Ok(closed)
+        })
+        .await
     }
 
     async fn record_activity(
@@ -134,27 +128,29 @@ impl SessionStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>> {
         let (sent, conversations, responses) = activity_increments(kind, response_time_ms);
-        let sql = format!(
-            "UPDATE sessions SET activity_messages_sent = activity_messages_sent + ?, \
-             activity_conversations = activity_conversations + ?, \
-             response_time_total_ms = response_time_total_ms + ?, response_count = response_count + ?, \
-             last_activity_at = ?, updated_at = ? \
-             WHERE id = ? AND deleted_at IS NULL AND status <> 'closed' RETURNING {SESSION_COLUMNS}"
+        let text = format!(
+            "UPDATE sessions SET activity_messages_sent = activity_messages_sent + ?1, \
+             activity_conversations = activity_conversations + ?2, \
+             response_time_total_ms = response_time_total_ms + ?3, response_count = response_count + ?4, \
+             last_activity_at = ?5, updated_at = ?5 \
+             WHERE id = ?6 AND deleted_at IS NULL AND status <> 'closed' RETURNING {SESSION_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(sent)
-            .bind(conversations)
-            .bind(response_time_ms.unwrap_or(0))
-            .bind(responses)
-            .bind(micros(at))
-            .bind(micros(at))
-            .bind(id.as_uuid())
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(db)?;
-        row.as_ref()
-            .map(|r| rows::session(&rows::SqliteRowRef(r)))
-            .transpose()
+        self.write(move |c| {
+            sql::first(
+                c,
+                &text,
+                params![
+                    sent,
+                    conversations,
+                    response_time_ms.unwrap_or(0),
+                    responses,
+                    micros(at),
+                    sql::uuid(id.as_uuid())
+                ],
+                |r| rows::session(r),
+            )
+        })
+        .await
     }
 
     async fn update_session(
@@ -163,76 +159,38 @@ impl SessionStore for SqliteStore {
         patch: &SessionPatch,
         at: DateTime<Utc>,
     ) -> StoreResult<PatchOutcome> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE sessions SET updated_at = ");
-        q.push_bind(micros(at));
-        if let Some(topic) = &patch.topic {
-            q.push(", topic = ")
-                .push_bind(topic.as_ref().map(|t| t.as_str().to_owned()));
-        }
-        if let Some(title) = &patch.title {
-            q.push(", title = ")
-                .push_bind(title.as_ref().map(|t| t.as_str().to_owned()));
-        }
-        if let Some(loc) = &patch.location_id {
-            q.push(", location_id = ")
-                .push_bind(loc.as_ref().map(|l| l.as_str().to_owned()));
-        }
-        if let Some(p) = patch.priority {
-            q.push(", priority = ").push_bind(p.as_str());
-        }
-        if let Some(m) = &patch.metadata {
-            q.push(", metadata = ").push_bind(m.to_string());
-        }
-        if let Some(change) = patch.status {
-            q.push(", status = ").push_bind(change.to.as_str());
-            if change.to == SessionStatus::Closed && change.from != SessionStatus::Closed {
-                q.push(", ended_at = ").push_bind(micros(at));
-            } else if change.from == SessionStatus::Closed && change.to != SessionStatus::Closed {
-                q.push(", ended_at = NULL");
-            }
-        }
-        if let Some(agent) = &patch.agent_id {
-            q.push(", agent_id = ")
-                .push_bind(agent.as_ref().map(|a| a.as_str().to_owned()));
-        }
-        if let Some(department) = &patch.department_id {
-            q.push(", department_id = ")
-                .push_bind(department.map(|d| d.to_string()));
-        }
-        q.push(" WHERE id = ")
-            .push_bind(id.as_uuid())
-            .push(" AND deleted_at IS NULL");
-        if let Some(change) = patch.status {
-            q.push(" AND status = ").push_bind(change.from.as_str());
-        }
-        q.push(format!(" RETURNING {SESSION_COLUMNS}"));
-        let updated = q.build().fetch_optional(&mut *tx).await.map_err(db)?;
-        let outcome = match updated {
-            Some(row) => {
-                for event in patch.webhook_events() {
-                    outbox::queue(&mut tx, id, event, at).await?;
+        let mut q = Sql::default();
+        push_patch(&mut q, id, patch, at);
+        q.push(&format!(" RETURNING {SESSION_COLUMNS}"));
+        let events: Vec<WebhookEvent> = patch.webhook_events().collect();
+        self.transaction(move |tx| {
+            Ok(match q.first(tx, |r| rows::session(r))? {
+                Some(updated) => {
+                    let sid = id.as_uuid().into_bytes();
+                    for event in events {
+                        outbox::queue(tx, &sid, event, None, at)?;
+                    }
+                    PatchOutcome::Updated(updated)
                 }
-                PatchOutcome::Updated(rows::session(&rows::SqliteRowRef(&row))?)
-            }
-            None => match session_in(&mut tx, id).await? {
-                Some(s) => PatchOutcome::StatusChanged(s),
-                None => PatchOutcome::NotFound,
-            },
-        };
-        tx.commit().await.map_err(db)?;
-        Ok(outcome)
+                None => match session_in(tx, id)? {
+                    Some(s) => PatchOutcome::StatusChanged(s),
+                    None => PatchOutcome::NotFound,
+                },
+            })
+        })
+        .await
     }
 
     async fn delete_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE sessions SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL")
-            .bind(micros(at))
-            .bind(micros(at))
-            .bind(id.as_uuid())
-            .execute(&self.writer)
-            .await
-            .map_err(db)?;
-        Ok(done.rows_affected() == 1)
+        self.write(move |c| {
+            sql::execute(
+                c,
+                "UPDATE sessions SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2 AND deleted_at IS NULL",
+                params![micros(at), sql::uuid(id.as_uuid())],
+            )
+            .map(|n| n == 1)
+        })
+        .await
     }
 
     async fn link_visitor(
@@ -241,82 +199,72 @@ impl SessionStore for SqliteStore {
         user: &UserId,
         at: DateTime<Utc>,
     ) -> StoreResult<LinkOutcome> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT user_id FROM visitor_links WHERE visitor_id = ?")
-                .bind(visitor.as_uuid())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        match existing {
-            Some(other) if other != user.as_str() => {
-                return Ok(LinkOutcome::LinkedToOther(
-                    UserId::parse(&other).map_err(corrupt)?,
-                ));
+        let user = user.clone();
+        self.transaction(move |tx| {
+            let vid = sql::uuid(visitor.as_uuid());
+            let existing: Option<String> = sql::first(
+                tx,
+                "SELECT user_id FROM visitor_links WHERE visitor_id = ?1",
+                [&vid],
+                |r| r.required_text("user_id"),
+            )?;
+            match existing {
+                Some(other) if other != user.as_str() => {
+                    return Ok(LinkOutcome::LinkedToOther(
+                        UserId::parse(&other).map_err(corrupt)?,
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    sql::execute(
+                        tx,
+                        "INSERT INTO visitor_links (visitor_id, user_id, linked_at) VALUES (?1, ?2, ?3)",
+                        params![vid, user.as_str(), micros(at)],
+                    )?;
+                }
             }
-            Some(_) => {}
-            None => {
-                sqlx::query(
-                    "INSERT INTO visitor_links (visitor_id, user_id, linked_at) VALUES (?, ?, ?)",
-                )
-                .bind(visitor.as_uuid())
-                .bind(user.as_str())
-                .bind(micros(at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            }
-        }
-        let (from, to) = (
-            Party::Visitor(visitor).key(),
-            Party::User(user.clone()).key(),
-        );
-        let moved = sqlx::query("UPDATE sessions SET owner = ?, updated_at = ? WHERE owner = ?")
-            .bind(&to)
-            .bind(micros(at))
-            .bind(&from)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-        sqlx::query("UPDATE session_contacts SET owner = ? WHERE owner = ?")
-            .bind(&to)
-            .bind(&from)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query("UPDATE messages SET sender = ? WHERE sender = ? AND session_id IN (SELECT id FROM sessions WHERE owner = ?)")
-            .bind(&to)
-            .bind(&from)
-            .bind(&to)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        // A cursor the account already has in a session wins over the visitor's.
-        sqlx::query("UPDATE OR IGNORE read_cursors SET reader = ? WHERE reader = ?")
-            .bind(&to)
-            .bind(&from)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query("DELETE FROM read_cursors WHERE reader = ?")
-            .bind(&from)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(LinkOutcome::Linked {
-            sessions_moved: moved,
+            let (from, to) = (Party::Visitor(visitor).key(), Party::User(user).key());
+            let moved = sql::execute(
+                tx,
+                "UPDATE sessions SET owner = ?1, updated_at = ?2 WHERE owner = ?3",
+                params![to, micros(at), from],
+            )?;
+            sql::execute(
+                tx,
+                "UPDATE session_contacts SET owner = ?1 WHERE owner = ?2",
+                params![to, from],
+            )?;
+            sql::execute(
+                tx,
+                "UPDATE messages SET sender = ?1 WHERE sender = ?2 \
+                 AND session_id IN (SELECT id FROM sessions WHERE owner = ?1)",
+                params![to, from],
+            )?;
+            // A cursor the account already has in a session wins over the visitor's.
+            sql::execute(
+                tx,
+                "UPDATE OR IGNORE read_cursors SET reader = ?1 WHERE reader = ?2",
+                params![to, from],
+            )?;
+            sql::execute(tx, "DELETE FROM read_cursors WHERE reader = ?1", [&from])?;
+            Ok(LinkOutcome::Linked {
+                sessions_moved: moved as u64,
+            })
         })
+        .await
     }
 
     async fn visitor_link(&self, visitor: VisitorId) -> StoreResult<Option<UserId>> {
-        let user: Option<String> =
-            sqlx::query_scalar("SELECT user_id FROM visitor_links WHERE visitor_id = ?")
-                .bind(visitor.as_uuid())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
+        let user = self
+            .read(move |c| {
+                sql::first(
+                    c,
+                    "SELECT user_id FROM visitor_links WHERE visitor_id = ?1",
+                    [sql::uuid(visitor.as_uuid())],
+                    |r| r.required_text("user_id"),
+                )
+            })
+            .await?;
         user.as_deref()
             .map(UserId::parse)
             .transpose()
@@ -329,17 +277,16 @@ impl SessionStore for SqliteStore {
         query: &SearchQuery,
         limit: u32,
     ) -> StoreResult<Vec<Session>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        let mut q = Sql::new(format!(
             "SELECT {} FROM session_search JOIN sessions ON sessions.id = session_search.session_id \
              WHERE session_search MATCH ",
             qualified(SESSION_COLUMNS, "sessions")
         ));
-        q.push_bind(fts_match(query))
+        q.value(fts_match(query))
             .push(" AND sessions.deleted_at IS NULL");
         push_filter(&mut q, filter);
         q.push(" ORDER BY sessions.last_activity_at DESC, sessions.id DESC LIMIT ")
-            .push_bind(i64::from(limit));
-        let rows = q.build().fetch_all(&self.reader).await.map_err(db)?;
-        rows::sessions(&rows)
+            .value(limit);
+        self.read(move |c| q.all(c, |r| rows::session(r))).await
     }
 }

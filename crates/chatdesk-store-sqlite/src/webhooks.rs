@@ -2,6 +2,8 @@
 
 use super::*;
 
+const WEBHOOK_COLUMNS: &str = "id, business_id, url, secret, events, created_at";
+
 #[async_trait]
 impl WebhookStore for SqliteStore {
     async fn create_webhook(
@@ -13,33 +15,42 @@ impl WebhookStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Webhook> {
         let events: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
-        let row = sqlx::query(
-            "INSERT INTO webhooks (business_id, url, secret, events, created_at) VALUES (?, ?, ?, ?, ?) \
-             RETURNING id, business_id, url, secret, events, created_at",
-        )
-        .bind(business_id.as_str())
-        .bind(url.as_str())
-        .bind(secret)
-        .bind(events.join(","))
-        .bind(micros(at))
-        .fetch_one(&self.writer)
+        let values = (
+            business_id.as_str().to_owned(),
+            url.as_str().to_owned(),
+            secret.to_owned(),
+            events.join(","),
+        );
+        self.write(move |c| {
+            let (business, url, secret, events) = values;
+            sql::first(
+                c,
+                &format!(
+                    "INSERT INTO webhooks (business_id, url, secret, events, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING {WEBHOOK_COLUMNS}"
+                ),
+                params![business, url, secret, events, micros(at)],
+                |r| rows::webhook(r),
+            )?
+            .ok_or_else(|| corrupt("an inserted webhook was not returned"))
+        })
         .await
-        .map_err(db)?;
-        rows::webhook(&rows::SqliteRowRef(&row))
     }
 
     async fn list_webhooks(&self, business_id: &BusinessId) -> StoreResult<Vec<Webhook>> {
-        let rows = sqlx::query(
-            "SELECT id, business_id, url, secret, events, created_at FROM webhooks \
-             WHERE business_id = ? AND deleted_at IS NULL ORDER BY id",
-        )
-        .bind(business_id.as_str())
-        .fetch_all(&self.reader)
+        let business = business_id.as_str().to_owned();
+        self.read(move |c| {
+            sql::all(
+                c,
+                &format!(
+                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks \
+                     WHERE business_id = ?1 AND deleted_at IS NULL ORDER BY id"
+                ),
+                [business],
+                |r| rows::webhook(r),
+            )
+        })
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| rows::webhook(&rows::SqliteRowRef(r)))
-            .collect()
     }
 
     async fn update_webhook(
@@ -52,22 +63,26 @@ impl WebhookStore for SqliteStore {
             .events
             .as_ref()
             .map(|e| e.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(","));
-        let row = sqlx::query(
-            "UPDATE webhooks SET url = COALESCE(?, url), events = COALESCE(?, events), \
-             secret = COALESCE(?, secret) WHERE business_id = ? AND id = ? AND deleted_at IS NULL \
-             RETURNING id, business_id, url, secret, events, created_at",
-        )
-        .bind(change.url.as_ref().map(|u| u.as_str()))
-        .bind(events)
-        .bind(change.secret.as_deref())
-        .bind(business_id.as_str())
-        .bind(id)
-        .fetch_optional(&self.writer)
+        let values = (
+            change.url.as_ref().map(|u| u.as_str().to_owned()),
+            events,
+            change.secret.clone(),
+            business_id.as_str().to_owned(),
+        );
+        self.write(move |c| {
+            let (url, events, secret, business) = values;
+            sql::first(
+                c,
+                &format!(
+                    "UPDATE webhooks SET url = COALESCE(?1, url), events = COALESCE(?2, events), \
+                     secret = COALESCE(?3, secret) WHERE business_id = ?4 AND id = ?5 AND deleted_at IS NULL \
+                     RETURNING {WEBHOOK_COLUMNS}"
+                ),
+                params![url, events, secret, business, id],
+                |r| rows::webhook(r),
+            )
+        })
         .await
-        .map_err(db)?;
-        row.as_ref()
-            .map(|r| rows::webhook(&rows::SqliteRowRef(r)))
-            .transpose()
     }
 
     async fn delete_webhook(
@@ -76,29 +91,24 @@ impl WebhookStore for SqliteStore {
         id: i64,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        let gone = sqlx::query("UPDATE webhooks SET deleted_at = ? WHERE id = ? AND business_id = ? AND deleted_at IS NULL")
-            .bind(micros(at))
-            .bind(id)
-            .bind(business_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected()
-            == 1;
-        if gone {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET failed_at = ?, last_error = 'subscription deleted' \
-                 WHERE webhook_id = ? AND delivered_at IS NULL AND failed_at IS NULL",
-            )
-            .bind(micros(at))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(gone)
+        let business = business_id.as_str().to_owned();
+        self.transaction(move |tx| {
+            let gone = sql::execute(
+                tx,
+                "UPDATE webhooks SET deleted_at = ?1 WHERE id = ?2 AND business_id = ?3 AND deleted_at IS NULL",
+                params![micros(at), id, business],
+            )? == 1;
+            if gone {
+                sql::execute(
+                    tx,
+                    "UPDATE webhook_deliveries SET failed_at = ?1, last_error = 'subscription deleted' \
+                     WHERE webhook_id = ?2 AND delivered_at IS NULL AND failed_at IS NULL",
+                    params![micros(at), id],
+                )?;
+            }
+            Ok(gone)
+        })
+        .await
     }
 
     async fn list_deliveries(
@@ -106,76 +116,75 @@ impl WebhookStore for SqliteStore {
         webhook_id: i64,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {} FROM webhook_deliveries WHERE webhook_id = ? \
-             ORDER BY created_at DESC, id DESC LIMIT ?",
-            rows::DELIVERY_COLUMNS
-        ))
-        .bind(webhook_id)
-        .bind(limit)
-        .fetch_all(&self.reader)
+        self.read(move |c| {
+            sql::all(
+                c,
+                &format!(
+                    "SELECT {} FROM webhook_deliveries WHERE webhook_id = ?1 \
+                     ORDER BY created_at DESC, id DESC LIMIT ?2",
+                    rows::DELIVERY_COLUMNS
+                ),
+                params![webhook_id, limit],
+                |r| rows::delivery(r),
+            )
+        })
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| rows::delivery(&rows::SqliteRowRef(r)))
-            .collect()
     }
 
     async fn outbox(&self, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {} FROM webhook_outbox ORDER BY id LIMIT ?",
-            chatdesk_core::rows::OUTBOX_COLUMNS
-        ))
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        self.read(move |c| {
+            sql::all(
+                c,
+                &format!(
+                    "SELECT {} FROM webhook_outbox ORDER BY id LIMIT ?1",
+                    chatdesk_core::rows::OUTBOX_COLUMNS
+                ),
+                [limit],
+                |r| chatdesk_core::rows::outbox_entry(r),
+            )
+        })
         .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| chatdesk_core::rows::outbox_entry(&rows::SqliteRowRef(r)))
-            .collect()
     }
 
     async fn dispatch_outbox(&self, done: &[i64], deliveries: &[NewDelivery]) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        for d in deliveries {
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, webhook_id, event, body, next_attempt_at, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(d.id)
-            .bind(d.webhook_id)
-            .bind(d.event.as_str())
-            .bind(&d.body)
-            .bind(micros(d.at))
-            .bind(micros(d.at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        for id in done {
-            sqlx::query("DELETE FROM webhook_outbox WHERE id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
+        let (done, deliveries) = (done.to_vec(), deliveries.to_vec());
+        self.transaction(move |tx| {
+            for d in &deliveries {
+                sql::execute(
+                    tx,
+                    "INSERT INTO webhook_deliveries (id, webhook_id, event, body, next_attempt_at, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING",
+                    params![
+                        sql::uuid(d.id),
+                        d.webhook_id,
+                        d.event.as_str(),
+                        d.body,
+                        micros(d.at)
+                    ],
+                )?;
+            }
+            for id in &done {
+                sql::execute(tx, "DELETE FROM webhook_outbox WHERE id = ?1", [id])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn release_deliveries(&self, ids: &[uuid::Uuid], at: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        for id in ids {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET attempts = max(attempts - 1, 0), next_attempt_at = ? \
-                 WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL",
-            )
-            .bind(micros(at))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
+        let ids = ids.to_vec();
+        self.transaction(move |tx| {
+            for id in ids {
+                sql::execute(
+                    tx,
+                    "UPDATE webhook_deliveries SET attempts = max(attempts - 1, 0), next_attempt_at = ?1 \
+                     WHERE id = ?2 AND delivered_at IS NULL AND failed_at IS NULL",
+                    params![micros(at), sql::uuid(id)],
+                )?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn claim_deliveries(
@@ -184,32 +193,32 @@ impl WebhookStore for SqliteStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<DueDelivery>> {
-        let mut tx = self.writer.begin().await.map_err(db)?;
-        let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE id IN \
-             (SELECT id FROM webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL \
-              AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) RETURNING id",
-        )
-        .bind(micros(lease_until))
-        .bind(micros(now))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
+        self.transaction(move |tx| {
+            let ids: Vec<Vec<u8>> = tx
+                .prepare_cached(
+                    "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?1 WHERE id IN \
+                     (SELECT id FROM webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL \
+                      AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?3) RETURNING id",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map(params![micros(lease_until), micros(now), limit], |r| r.get(0))?
+                        .collect()
+                })
+                .map_err(error)?;
+            let mut due = Vec::with_capacity(ids.len());
+            for id in ids {
+                let found = sql::first(
+                    tx,
+                    "SELECT d.id, d.event, d.body, d.attempts, w.url, w.secret FROM webhook_deliveries d \
+                     JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
+                    [id],
+                    |r| rows::due_delivery(r),
+                )?;
+                due.push(found.ok_or_else(|| corrupt("a claimed delivery was not found"))?);
+            }
+            Ok(due)
+        })
         .await
-        .map_err(db)?;
-        let mut due = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(
-                "SELECT d.id, d.event, d.body, d.attempts, w.url, w.secret FROM webhook_deliveries d \
-                 JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-            due.push(rows::due_delivery(&rows::SqliteRowRef(&row))?);
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(due)
     }
 
     async fn finish_delivery(
@@ -219,26 +228,27 @@ impl WebhookStore for SqliteStore {
         next_attempt_at: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let query = match (&outcome, next_attempt_at) {
-            (Ok(()), _) => sqlx::query(
-                "UPDATE webhook_deliveries SET delivered_at = ?, last_error = NULL WHERE id = ?",
-            )
-            .bind(micros(at))
-            .bind(id),
-            (Err(e), Some(next)) => sqlx::query(
-                "UPDATE webhook_deliveries SET next_attempt_at = ?, last_error = ? WHERE id = ?",
-            )
-            .bind(micros(next))
-            .bind(e.clone())
-            .bind(id),
-            (Err(e), None) => sqlx::query(
-                "UPDATE webhook_deliveries SET failed_at = ?, last_error = ? WHERE id = ?",
-            )
-            .bind(micros(at))
-            .bind(e.clone())
-            .bind(id),
-        };
-        query.execute(&self.writer).await.map_err(db)?;
-        Ok(())
+        let id = sql::uuid(id);
+        self.write(move |c| {
+            match (outcome, next_attempt_at) {
+                (Ok(()), _) => sql::execute(
+                    c,
+                    "UPDATE webhook_deliveries SET delivered_at = ?1, last_error = NULL WHERE id = ?2",
+                    params![micros(at), id],
+                ),
+                (Err(e), Some(next)) => sql::execute(
+                    c,
+                    "UPDATE webhook_deliveries SET next_attempt_at = ?1, last_error = ?2 WHERE id = ?3",
+                    params![micros(next), e, id],
+                ),
+                (Err(e), None) => sql::execute(
+                    c,
+                    "UPDATE webhook_deliveries SET failed_at = ?1, last_error = ?2 WHERE id = ?3",
+                    params![micros(at), e, id],
+                ),
+            }
+            .map(drop)
+        })
+        .await
     }
 }
