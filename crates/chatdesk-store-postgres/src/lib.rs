@@ -18,9 +18,9 @@ use async_trait::async_trait;
 use chatdesk_core::analytics::Beat;
 use chatdesk_core::domain::{
     ActivityKind, Agent, BusinessId, Contact, Department, DepartmentName, Email, Message, Party,
-    Presence, SearchQuery, Session, SessionId, SessionStatus, UserId, VisitorId, WebhookEvent,
-    WebhookUrl,
+    Presence, SearchQuery, Session, SessionId, UserId, VisitorId, WebhookEvent, WebhookUrl,
 };
+use chatdesk_core::query::{Arg, QueryText};
 use chatdesk_core::rows::{corrupt, qualified};
 use chatdesk_core::store::*;
 use chrono::{DateTime, Utc};
@@ -149,48 +149,29 @@ fn db(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// A statement written by `chatdesk_core::query`: times bound as `timestamptz`, UUIDs as
+/// `uuid`, JSON as `jsonb`.
+struct Pg<'q, 'a>(&'q mut QueryBuilder<'a, Postgres>);
+
+impl QueryText for Pg<'_, '_> {
+    fn push(&mut self, sql: &str) {
+        self.0.push(sql);
+    }
+
+    fn bind(&mut self, value: Arg) {
+        match value {
+            Arg::Text(t) => self.0.push_bind(t),
+            Arg::Int(i) => self.0.push_bind(i),
+            Arg::Time(t) => self.0.push_bind(t),
+            Arg::Uuid(u) => self.0.push_bind(u),
+            Arg::Json(j) => self.0.push_bind(j),
+        };
+    }
+}
+
 /// `AND …` for each condition of `filter`.
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &SessionFilter) {
-    if let Some(owner) = &filter.owner {
-        q.push(" AND owner = ").push_bind(owner.key());
-    }
-    if let Some(b) = &filter.business_id {
-        q.push(" AND business_id = ")
-            .push_bind(b.as_str().to_owned());
-    }
-    if let Some(l) = &filter.location_id {
-        q.push(" AND location_id = ")
-            .push_bind(l.as_str().to_owned());
-    }
-    match filter.status {
-        Some(s) => {
-            q.push(" AND status = ").push_bind(s.as_str());
-        }
-        None if filter.open_only => {
-            q.push(" AND status <> 'closed'");
-        }
-        None => {}
-    }
-    if !filter.exclude_business.is_empty() {
-        q.push(" AND business_id NOT IN (");
-        let mut list = q.separated(", ");
-        for b in &filter.exclude_business {
-            list.push_bind(b.as_str().to_owned());
-        }
-        q.push(")");
-    }
-    if let Some(t) = filter.started_from {
-        q.push(" AND started_at >= ").push_bind(t);
-    }
-    if let Some(t) = filter.started_before {
-        q.push(" AND started_at < ").push_bind(t);
-    }
-    if let Some(a) = &filter.agent_id {
-        q.push(" AND agent_id = ").push_bind(a.as_str().to_owned());
-    }
-    if let Some(d) = &filter.department_id {
-        q.push(" AND department_id = ").push_bind(d.clone());
-    }
+    chatdesk_core::query::push_filter(&mut Pg(q), filter);
 }
 
 fn unread_row(r: &sqlx::postgres::PgRow) -> StoreResult<UnreadCount> {

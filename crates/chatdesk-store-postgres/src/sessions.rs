@@ -199,48 +199,8 @@ impl SessionStore for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<PatchOutcome> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE sessions SET updated_at = ");
-        q.push_bind(at);
-        if let Some(topic) = &patch.topic {
-            q.push(", topic = ")
-                .push_bind(topic.as_ref().map(|t| t.as_str().to_owned()));
-        }
-        if let Some(title) = &patch.title {
-            q.push(", title = ")
-                .push_bind(title.as_ref().map(|t| t.as_str().to_owned()));
-        }
-        if let Some(loc) = &patch.location_id {
-            q.push(", location_id = ")
-                .push_bind(loc.as_ref().map(|l| l.as_str().to_owned()));
-        }
-        if let Some(p) = patch.priority {
-            q.push(", priority = ").push_bind(p.as_str());
-        }
-        if let Some(m) = &patch.metadata {
-            q.push(", metadata = ").push_bind(m.clone());
-        }
-        if let Some(change) = patch.status {
-            q.push(", status = ").push_bind(change.to.as_str());
-            if change.to == SessionStatus::Closed && change.from != SessionStatus::Closed {
-                q.push(", ended_at = ").push_bind(at);
-            } else if change.from == SessionStatus::Closed && change.to != SessionStatus::Closed {
-                q.push(", ended_at = NULL");
-            }
-        }
-        if let Some(agent) = &patch.agent_id {
-            q.push(", agent_id = ")
-                .push_bind(agent.as_ref().map(|a| a.as_str().to_owned()));
-        }
-        if let Some(department) = &patch.department_id {
-            q.push(", department_id = ")
-                .push_bind(department.map(|d| d.to_string()));
-        }
-        q.push(" WHERE id = ")
-            .push_bind(id.as_uuid())
-            .push(" AND deleted_at IS NULL");
-        if let Some(change) = patch.status {
-            q.push(" AND status = ").push_bind(change.from.as_str());
-        }
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("");
+        chatdesk_core::query::push_patch(&mut Pg(&mut q), id, patch, at);
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let updated = q.build().fetch_optional(&mut *tx).await.map_err(db)?;
         let outcome = match updated {
