@@ -15,11 +15,10 @@ impl SessionService {
     pub async fn record_activity(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         activity_type: &str,
         response_time_secs: Option<f64>,
     ) -> ServiceResult<Session> {
-        let id = SessionId::parse(id)?;
         let kind = ActivityKind::parse(activity_type)?;
         let response_ms = response_time_secs.map(response_time_ms).transpose()?;
         let session = self.visible(p, id).await?;

@@ -34,10 +34,9 @@ impl SessionService {
     pub async fn set_contact(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         req: SetContact,
     ) -> ServiceResult<Contact> {
-        let id = SessionId::parse(id)?;
         let new = NewContact {
             id: uuid::Uuid::now_v7(),
             name: text("contact_name", &req.name)?,

@@ -4,7 +4,7 @@
 
 use super::{OpenSession, SessionService};
 use crate::bus::Event;
-use crate::domain::{Content, Invalid, Message, Session};
+use crate::domain::{Content, Invalid, Message, Session, SessionId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 
@@ -12,7 +12,7 @@ use crate::identity::Principal;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Conversation {
     /// A session by its UUID.
-    Id(String),
+    Id(SessionId),
     /// A session by its integer number (seed 004's `conversationId`).
     Number(i64),
     /// The sender's own open conversation, started if there is none.
@@ -71,7 +71,7 @@ impl SessionService {
         session_type: Option<String>,
     ) -> ServiceResult<Session> {
         match to {
-            Conversation::Id(id) => self.get_session(p, &id).await,
+            Conversation::Id(id) => self.get_session(p, id).await,
             Conversation::Number(n) => self.get_session_by_number(p, n).await,
             Conversation::Mine => Ok(self
                 .open_session(
@@ -112,10 +112,7 @@ impl SessionService {
             .transpose()?;
         let session = match req.to {
             // Writing to a named session: the cheap check of the send path.
-            Conversation::Id(id) => {
-                self.send_target(p, crate::domain::SessionId::parse(&id)?)
-                    .await?
-            }
+            Conversation::Id(id) => self.send_target(p, id).await?,
             to => self.conversation(p, to, req.session_type).await?,
         };
         let (message, created) = self.append(p, &session, content, client_msg_id).await?;

@@ -45,10 +45,9 @@ impl SessionService {
     pub async fn send_message(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         req: SendMessage,
     ) -> ServiceResult<(Message, bool)> {
-        let id = SessionId::parse(id)?;
         let content = Content::parse(&req.content, self.limits.max_content_chars)?;
         let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
         let session = self.send_target(p, id).await?;
@@ -110,7 +109,7 @@ impl SessionService {
     pub async fn list_messages(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         q: MessageQuery,
     ) -> ServiceResult<Vec<Message>> {
         self.page_size(q.limit)?;
@@ -121,10 +120,9 @@ impl SessionService {
     async fn list_messages_unchecked_limit(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         q: MessageQuery,
     ) -> ServiceResult<Vec<Message>> {
-        let id = SessionId::parse(id)?;
         let limit = q.limit.unwrap_or(self.limits.default_page);
         let after = non_negative("after_seq", q.after_seq)?.unwrap_or(0);
         let range = match non_negative("before_seq", q.before_seq)? {
@@ -148,7 +146,7 @@ impl SessionService {
     pub async fn message_page(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         q: MessageQuery,
     ) -> ServiceResult<MessagePage> {
         let limit = self.page_size(q.limit)?;
@@ -174,10 +172,9 @@ impl SessionService {
     pub async fn mark_read(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         up_to_seq: i64,
     ) -> ServiceResult<ReadReceipt> {
-        let id = SessionId::parse(id)?;
         let session = self.visible(p, id).await?;
         if up_to_seq < 0 || up_to_seq > session.last_seq {
             return Err(Invalid::new(

@@ -162,7 +162,7 @@ impl SessionService {
     pub async fn queue_position(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
     ) -> ServiceResult<(Session, Option<i64>)> {
         let session = self.get_session(p, id).await?;
         if session.status != SessionStatus::Waiting {
@@ -181,7 +181,7 @@ impl SessionService {
     pub async fn assign(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         agent: Option<&str>,
         department: Option<&str>,
     ) -> ServiceResult<Session> {
@@ -241,7 +241,7 @@ impl SessionService {
     }
 
     /// Staff: take the agent off the session; it waits (and is routed) again.
-    pub async fn unassign(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
+    pub async fn unassign(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
         let session = self.managed_session(p, id).await?;
         if session.status == SessionStatus::Closed {
             return Err(ServiceError::conflict(
@@ -267,7 +267,7 @@ impl SessionService {
     }
 
     /// Reopen a closed session, where the tenant allows it: back with its agent, or waiting.
-    pub async fn reopen(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
+    pub async fn reopen(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
         let session = self.get_session(p, id).await?;
         if session.status != SessionStatus::Closed {
             return Ok(session);
@@ -304,8 +304,8 @@ impl SessionService {
         Ok(updated)
     }
 
-    async fn managed_session(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
-        let session = self.visible(p, SessionId::parse(id)?).await?;
+    async fn managed_session(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+        let session = self.visible(p, id).await?;
         if !authz::can_manage(p, &session) {
             return Err(ServiceError::Forbidden("only staff assign sessions"));
         }

@@ -68,8 +68,7 @@ impl SessionService {
     }
 
     /// A session the caller may see. Others' sessions are "not found".
-    pub async fn get_session(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
-        let id = SessionId::parse(id)?;
+    pub async fn get_session(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
         self.visible(p, id).await
     }
 
@@ -77,9 +76,8 @@ impl SessionService {
     pub async fn get_session_with_contact(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
     ) -> ServiceResult<(Session, Option<Contact>)> {
-        let id = SessionId::parse(id)?;
         match self.store.get_session_with_contact(id).await? {
             Some((s, contact)) if authz::can_see(p, &s) => Ok((s, contact)),
             _ => Err(ServiceError::NotFound("session")),
@@ -142,10 +140,9 @@ impl SessionService {
     pub async fn update_session(
         &self,
         p: &Principal,
-        id: &str,
+        id: SessionId,
         req: UpdateSession,
     ) -> ServiceResult<Session> {
-        let id = SessionId::parse(id)?;
         let session = self.visible(p, id).await?;
         let mut patch = SessionPatch {
             topic: parse_clearable(req.topic, Topic::parse)?,
@@ -168,8 +165,7 @@ impl SessionService {
     }
 
     /// Close a session. Ending a closed session is a no-op that returns it.
-    pub async fn end_session(&self, p: &Principal, id: &str) -> ServiceResult<Session> {
-        let id = SessionId::parse(id)?;
+    pub async fn end_session(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
         let session = self.visible(p, id).await?;
         if session.status == SessionStatus::Closed {
             return Ok(session);
@@ -229,8 +225,7 @@ impl SessionService {
     }
 
     /// Soft-delete a session: it disappears from every list and look-up.
-    pub async fn delete_session(&self, p: &Principal, id: &str) -> ServiceResult<()> {
-        let id = SessionId::parse(id)?;
+    pub async fn delete_session(&self, p: &Principal, id: SessionId) -> ServiceResult<()> {
         self.visible(p, id).await?;
         if self.store.delete_session(id, clock::now()).await? {
             Ok(())

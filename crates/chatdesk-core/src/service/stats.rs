@@ -107,7 +107,7 @@ impl SessionService {
     }
 
     /// One session's figures, for anyone who may see the session.
-    pub async fn session_stats(&self, p: &Principal, id: &str) -> ServiceResult<SessionStats> {
+    pub async fn session_stats(&self, p: &Principal, id: SessionId) -> ServiceResult<SessionStats> {
         let session = self.get_session(p, id).await?;
         let beats: Vec<Beat> = self
             .store

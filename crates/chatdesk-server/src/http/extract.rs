@@ -82,3 +82,21 @@ where
             .map_err(ApiError::from)
     }
 }
+
+/// A session's id from the path, parsed here once: a malformed one is refused as the core
+/// refuses any malformed id.
+pub struct SessionPath(pub chatdesk_core::domain::SessionId);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let ApiPath(raw) = ApiPath::<String>::from_request_parts(parts, state).await?;
+        chatdesk_core::domain::SessionId::parse(&raw)
+            .map(Self)
+            .map_err(|e| chatdesk_core::error::ServiceError::from(e).into())
+    }
+}

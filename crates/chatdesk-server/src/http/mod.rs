@@ -7,7 +7,7 @@ mod extract;
 mod ops;
 pub mod v1;
 
-pub use extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
+pub use extract::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty, SessionPath};
 
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -119,7 +119,7 @@ impl Feed {
         &mut self,
         sessions: &SessionService,
         p: &Principal,
-        session: &str,
+        session: SessionId,
         since_seq: i64,
     ) -> ServiceResult<CatchUp> {
         let visible = sessions.get_session(p, session).await?;

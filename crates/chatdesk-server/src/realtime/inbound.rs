@@ -3,6 +3,7 @@
 //! message: ~3% of fanout's server), and a field of the wrong type is answered with an
 //! `invalid_body` error instead of being passed over as if it were absent.
 
+use chatdesk_core::domain::{Invalid, SessionId};
 use chatdesk_core::service::Conversation;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -40,11 +41,16 @@ impl<'de> Deserialize<'de> for ConversationNumber {
     }
 }
 
-/// The conversation an event names: `sessionId` (a UUID) wins over `conversationId`.
-fn named(session_id: Option<String>, number: Option<ConversationNumber>) -> Option<Conversation> {
-    session_id
-        .map(Conversation::Id)
-        .or(number.map(|n| Conversation::Number(n.0)))
+/// The conversation an event names: `sessionId` (a UUID, parsed here) wins over
+/// `conversationId`.
+fn named(
+    session_id: Option<String>,
+    number: Option<ConversationNumber>,
+) -> Result<Option<Conversation>, Invalid> {
+    match session_id {
+        Some(raw) => SessionId::parse(&raw).map(|id| Some(Conversation::Id(id))),
+        None => Ok(number.map(|n| Conversation::Number(n.0))),
+    }
 }
 
 /// `sendMessage {conversationId | sessionId, content, clientMsgId?, userId?}`.
@@ -61,7 +67,7 @@ pub struct SendMessage {
 }
 
 impl SendMessage {
-    pub fn conversation(&mut self) -> Option<Conversation> {
+    pub fn conversation(&mut self) -> Result<Option<Conversation>, Invalid> {
         named(self.session_id.take(), self.conversation_id)
     }
 }
@@ -76,7 +82,7 @@ pub struct MarkAsRead {
 }
 
 impl MarkAsRead {
-    pub fn conversation(&mut self) -> Option<Conversation> {
+    pub fn conversation(&mut self) -> Result<Option<Conversation>, Invalid> {
         named(self.session_id.take(), self.conversation_id)
     }
 }
@@ -91,7 +97,7 @@ pub struct Typing {
 }
 
 impl Typing {
-    pub fn conversation(&mut self) -> Option<Conversation> {
+    pub fn conversation(&mut self) -> Result<Option<Conversation>, Invalid> {
         named(self.session_id.take(), self.conversation_id)
     }
 }
@@ -124,7 +130,7 @@ mod tests {
         for json in [r#"{"conversationId": 7}"#, r#"{"conversationId": " 7"}"#] {
             let mut m = send(json).unwrap();
             assert!(
-                matches!(m.conversation(), Some(Conversation::Number(7))),
+                matches!(m.conversation(), Ok(Some(Conversation::Number(7)))),
                 "{json}"
             );
         }
@@ -132,8 +138,14 @@ mod tests {
 
     #[test]
     fn a_session_id_wins_over_a_conversation_number() {
+        let id = SessionId::generate();
+        let mut m = send(&format!(r#"{{"sessionId": "{id}", "conversationId": 7}}"#)).unwrap();
+        assert!(matches!(m.conversation(), Ok(Some(Conversation::Id(named))) if named == id));
         let mut m = send(r#"{"sessionId": "abc", "conversationId": 7}"#).unwrap();
-        assert!(matches!(m.conversation(), Some(Conversation::Id(id)) if id == "abc"));
+        assert!(
+            m.conversation().is_err(),
+            "a malformed sessionId is refused"
+        );
     }
 
     #[test]
@@ -143,7 +155,7 @@ mod tests {
             r#"{"conversationId": null, "sessionId": null}"#,
         ] {
             let mut m = send(json).unwrap();
-            assert!(m.conversation().is_none(), "{json}");
+            assert!(matches!(m.conversation(), Ok(None)), "{json}");
             assert!(m.user_id.is_none());
         }
     }

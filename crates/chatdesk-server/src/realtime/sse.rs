@@ -14,7 +14,7 @@ use super::payload;
 use super::presence::PresenceGuard;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{ApiPath, ApiQuery};
+use crate::http::{ApiQuery, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -122,11 +122,11 @@ pub struct SinceQuery {
 async fn session_events(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiQuery(q): ApiQuery<SinceQuery>,
     headers: HeaderMap,
 ) -> ApiResult<SseStream> {
-    let session = state.sessions.get_session(&p, &id).await?;
+    let session = state.sessions.get_session(&p, id).await?;
     let since = match last_event_id(&headers) {
         Some(raw) => raw.parse().map_err(|_| {
             ApiError::bad_request("invalid_last_event_id", "Last-Event-ID must be a seq")
@@ -134,7 +134,7 @@ async fn session_events(
         None => q.since_seq.unwrap_or(session.last_seq),
     };
     let mut feed = Feed::empty(&state.hub);
-    let caught = feed.join(&state.sessions, &p, &id, since).await?;
+    let caught = feed.join(&state.sessions, &p, id, since).await?;
     let backlog = caught
         .messages
         .iter()
@@ -179,12 +179,12 @@ async fn resume(
     session: SessionId,
     seq: i64,
 ) -> ApiResult<Vec<SseEvent>> {
-    let anchor = state.sessions.get_session(p, &session.to_string()).await?;
+    let anchor = state.sessions.get_session(p, session).await?;
     let since = state
         .sessions
         .list_messages(
             p,
-            &session.to_string(),
+            session,
             MessageQuery {
                 after_seq: Some(seq - 1),
                 limit: Some(1),
@@ -195,9 +195,7 @@ async fn resume(
         .first()
         .map(|m| m.created_at);
     let mut out = Vec::new();
-    let exact = feed
-        .join(&state.sessions, p, &session.to_string(), seq)
-        .await?;
+    let exact = feed.join(&state.sessions, p, session, seq).await?;
     out.extend(
         exact
             .messages
@@ -227,7 +225,7 @@ async fn resume(
         };
         let fresh: Vec<_> = state
             .sessions
-            .list_messages(p, &s.id.to_string(), newest)
+            .list_messages(p, s.id, newest)
             .await?
             .into_iter()
             .filter(|m| m.created_at > since && feed.mark(m))

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chatdesk_core::analytics;
-use chatdesk_core::domain::{Party, Session};
+use chatdesk_core::domain::{Party, Session, SessionId};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{ListSessions, OpenSession};
 use chrono::{DateTime, Utc};
@@ -120,7 +120,7 @@ async fn update(
     ApiJson(b): ApiJson<UpdateBody>,
 ) -> ApiResult<ApiJson<Updated>> {
     let p = state.auth.require(&headers).await?;
-    let id = required(&b.session_id, "session_id")?;
+    let id = SessionId::parse(required(&b.session_id, "session_id")?)?;
     let kind = required(&b.activity_type, "activity_type")?;
     let s = state
         .sessions
@@ -164,7 +164,10 @@ async fn end(
     let p = state.auth.require(&headers).await?;
     let s = state
         .sessions
-        .end_session(&p, required(&b.session_id, "session_id")?)
+        .end_session(
+            &p,
+            SessionId::parse(required(&b.session_id, "session_id")?)?,
+        )
         .await?;
     Ok(ApiJson(Ended {
         session_id: s.id.to_string(),

@@ -6,11 +6,11 @@
 use super::style::{restyle_errors, ErrorStyle};
 use crate::auth::resolve::{self, Offered};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{ApiJson, ApiPath, ApiQuery, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chatdesk_core::domain::{Message, Party, Session};
+use chatdesk_core::domain::{Message, Party, Session, SessionId};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{ListSessions, MessageQuery, OpenSession, UpdateSession};
 use chatdesk_core::ServiceError;
@@ -52,7 +52,7 @@ async fn caller(
 }
 
 /// The document's 404 text for a session.
-fn session_error(id: &str) -> impl Fn(ServiceError) -> ApiError + '_ {
+fn session_error(id: SessionId) -> impl Fn(ServiceError) -> ApiError {
     move |e| match e {
         ServiceError::NotFound(_) => ApiError::new(
             StatusCode::NOT_FOUND,
@@ -163,14 +163,14 @@ async fn create_session(
 async fn get_session(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<AssistantSession>> {
     let p = caller(&state, &headers, None).await?;
     let s = state
         .sessions
-        .get_session(&p, &id)
+        .get_session(&p, id)
         .await
-        .map_err(session_error(&id))?;
+        .map_err(session_error(id))?;
     Ok(ApiJson((&s).into()))
 }
 
@@ -192,7 +192,7 @@ pub struct UpdateSessionDto {
 async fn update_session(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiJson(b): ApiJson<UpdateSessionDto>,
 ) -> ApiResult<ApiJson<AssistantSession>> {
     let p = caller(&state, &headers, None).await?;
@@ -209,9 +209,9 @@ async fn update_session(
     };
     let s = state
         .sessions
-        .update_session(&p, &id, req)
+        .update_session(&p, id, req)
         .await
-        .map_err(session_error(&id))?;
+        .map_err(session_error(id))?;
     Ok(ApiJson((&s).into()))
 }
 
@@ -220,14 +220,14 @@ async fn update_session(
 async fn delete_session(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<StatusCode> {
     let p = caller(&state, &headers, None).await?;
     state
         .sessions
-        .delete_session(&p, &id)
+        .delete_session(&p, id)
         .await
-        .map_err(session_error(&id))?;
+        .map_err(session_error(id))?;
     Ok(StatusCode::OK)
 }
 
@@ -281,7 +281,7 @@ pub struct Paging {
 async fn session_messages(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiQuery(q): ApiQuery<Paging>,
 ) -> ApiResult<ApiJson<Vec<AssistantMessage>>> {
     let p = caller(&state, &headers, None).await?;
@@ -292,9 +292,9 @@ async fn session_messages(
     };
     let messages = state
         .sessions
-        .list_messages(&p, &id, query)
+        .list_messages(&p, id, query)
         .await
-        .map_err(session_error(&id))?;
+        .map_err(session_error(id))?;
     Ok(ApiJson(messages.iter().map(Into::into).collect()))
 }
 

@@ -9,11 +9,11 @@
 use super::style::{restyle_errors, ErrorStyle};
 use crate::auth::resolve::{self, Door, Offered};
 use crate::error::{ApiError, ApiResult};
-use crate::http::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{ApiJson, ApiQuery, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chatdesk_core::domain::{Contact, Email, Party, Session, VisitorId};
+use chatdesk_core::domain::{Contact, Email, Party, Session, SessionId, VisitorId};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{ListSessions, MessageQuery, OpenSession, SetContact};
 use chrono::{DateTime, Utc};
@@ -182,7 +182,7 @@ async fn contact(
     headers: HeaderMap,
     ApiJson(b): ApiJson<ContactBody>,
 ) -> ApiResult<ApiJson<ContactSet>> {
-    let session_id = required(&b.session_id, "session_id")?;
+    let session_id = SessionId::parse(required(&b.session_id, "session_id")?)?;
     let req = SetContact {
         name: required(&b.contact_name, "contact_name")?.to_owned(),
         email: required(&b.contact_email, "contact_email")?.to_owned(),
@@ -416,11 +416,11 @@ pub struct Details {
 async fn session_details(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiQuery(w): ApiQuery<WhoFields>,
 ) -> ApiResult<ApiJson<Details>> {
     let p = who(&state, &headers, &w, &resolve::LIVECHAT_FRONT_END).await?;
-    let s = state.sessions.get_session(&p, &id).await?;
+    let s = state.sessions.get_session(&p, id).await?;
     let contact = state
         .sessions
         .contacts(&[s.id])
@@ -431,7 +431,7 @@ async fn session_details(
         .sessions
         .list_messages(
             &p,
-            &id,
+            id,
             MessageQuery {
                 limit: Some(200),
                 ..MessageQuery::default()

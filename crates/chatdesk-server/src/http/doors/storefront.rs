@@ -295,10 +295,7 @@ async fn list_messages(
         limit: q.limit,
         ..MessageQuery::default()
     };
-    let messages = state
-        .sessions
-        .list_messages(&p, &s.id.to_string(), query)
-        .await?;
+    let messages = state.sessions.list_messages(&p, s.id, query).await?;
     Ok(ApiJson(MessageList {
         messages: messages.iter().map(|m| message(&s, m)).collect(),
     }))
@@ -333,7 +330,7 @@ async fn send_message(
         .sessions
         .send_message(
             &p,
-            &s.id.to_string(),
+            s.id,
             SendMessage {
                 content: b.content,
                 client_msg_id: b.client_msg_id,

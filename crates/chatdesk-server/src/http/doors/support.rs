@@ -281,7 +281,7 @@ async fn messages_of(state: &AppState, p: &Principal, s: &Session) -> ApiResult<
         .sessions
         .list_messages(
             p,
-            &s.id.to_string(),
+            s.id,
             MessageQuery {
                 limit: Some(200),
                 ..MessageQuery::default()
@@ -343,10 +343,7 @@ async fn mark_read(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<(StatusCode, ApiJson<ReadDone>)> {
     let (p, s) = caller_and_conversation(&state, &headers, &id).await?;
-    let r = state
-        .sessions
-        .mark_read(&p, &s.id.to_string(), s.last_seq)
-        .await?;
+    let r = state.sessions.mark_read(&p, s.id, s.last_seq).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(ReadDone {
@@ -389,10 +386,7 @@ async fn update_conversation(
         status: Some(status.into()),
         ..UpdateSession::default()
     };
-    let s = state
-        .sessions
-        .update_session(&p, &s.id.to_string(), req)
-        .await?;
+    let s = state.sessions.update_session(&p, s.id, req).await?;
     let unread = unread_by_session(&state, &p, std::slice::from_ref(&s)).await?;
     Ok(ApiJson(conversation(
         &s,

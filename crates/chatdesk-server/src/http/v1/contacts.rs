@@ -3,7 +3,7 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiPath};
+use crate::http::{ApiJson, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -55,9 +55,9 @@ impl From<&Contact> for ContactView {
 async fn get_contact(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<ContactView>> {
-    let (_, contact) = state.sessions.get_session_with_contact(&p, &id).await?;
+    let (_, contact) = state.sessions.get_session_with_contact(&p, id).await?;
     contact.map(|c| ApiJson((&c).into())).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -85,7 +85,7 @@ pub struct ContactBody {
 async fn set_contact(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiJson(b): ApiJson<ContactBody>,
 ) -> ApiResult<ApiJson<ContactView>> {
     let req = SetContact {
@@ -95,7 +95,7 @@ async fn set_contact(
         position: b.position,
         company_name: b.company_name,
     };
-    let c = state.sessions.set_contact(&p, &id, req).await?;
+    let c = state.sessions.set_contact(&p, id, req).await?;
     Ok(ApiJson((&c).into()))
 }
 

@@ -3,7 +3,7 @@
 use super::views::{MessageList, MessageView, Names, ReadReceiptView, UnreadView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{ApiJson, ApiQuery, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,14 +42,14 @@ pub struct SendMessageBody {
 async fn send_message(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiJson(b): ApiJson<SendMessageBody>,
 ) -> ApiResult<(StatusCode, ApiJson<MessageView>)> {
     let req = SendMessage {
         content: b.content,
         client_msg_id: b.client_msg_id,
     };
-    let (message, created) = state.sessions.send_message(&p, &id, req).await?;
+    let (message, created) = state.sessions.send_message(&p, id, req).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -76,7 +76,7 @@ pub struct MessagesQuery {
 async fn list_messages(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> ApiResult<ApiJson<MessageList>> {
     let q = MessageQuery {
@@ -85,7 +85,7 @@ async fn list_messages(
         limit: q.limit,
     };
     let backwards = q.before_seq.is_some();
-    let page = state.sessions.message_page(&p, &id, q).await?;
+    let page = state.sessions.message_page(&p, id, q).await?;
     // The seq to pass as the same parameter for the next page in this direction.
     let edge = if backwards {
         page.messages.first()
@@ -125,10 +125,10 @@ pub struct ReadBody {
 async fn mark_read(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiJson(b): ApiJson<ReadBody>,
 ) -> ApiResult<ApiJson<ReadReceiptView>> {
-    let receipt = state.sessions.mark_read(&p, &id, b.up_to_seq).await?;
+    let receipt = state.sessions.mark_read(&p, id, b.up_to_seq).await?;
     Ok(ApiJson((&receipt).into()))
 }
 

@@ -3,7 +3,7 @@
 use super::views::{named_session, SessionView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
+use crate::http::{ApiJson, ApiQuery, JsonOrEmpty, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use chatdesk_core::store::TenantSettings;
@@ -120,12 +120,12 @@ pub struct AssignBody {
 async fn assign(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiJson(b): ApiJson<AssignBody>,
 ) -> ApiResult<ApiJson<SessionView>> {
     let s = state
         .sessions
-        .assign(&p, &id, b.agent_id.as_deref(), b.department_id.as_deref())
+        .assign(&p, id, b.agent_id.as_deref(), b.department_id.as_deref())
         .await?;
     Ok(ApiJson(named_session(&state, &s).await?))
 }
@@ -136,10 +136,10 @@ async fn assign(
 async fn unassign(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     JsonOrEmpty(_): JsonOrEmpty<serde_json::Value>,
 ) -> ApiResult<ApiJson<SessionView>> {
-    let s = state.sessions.unassign(&p, &id).await?;
+    let s = state.sessions.unassign(&p, id).await?;
     Ok(ApiJson(named_session(&state, &s).await?))
 }
 
@@ -149,10 +149,10 @@ async fn unassign(
 async fn reopen(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     JsonOrEmpty(_): JsonOrEmpty<serde_json::Value>,
 ) -> ApiResult<ApiJson<SessionView>> {
-    let s = state.sessions.reopen(&p, &id).await?;
+    let s = state.sessions.reopen(&p, id).await?;
     Ok(ApiJson(named_session(&state, &s).await?))
 }
 
@@ -170,9 +170,9 @@ pub struct QueueView {
 async fn queue(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<QueueView>> {
-    let (s, position) = state.sessions.queue_position(&p, &id).await?;
+    let (s, position) = state.sessions.queue_position(&p, id).await?;
     Ok(ApiJson(QueueView {
         status: s.status.as_str(),
         position,

@@ -4,7 +4,7 @@ use super::double_option;
 use super::views::{named_session, Names, OpenedSession, SessionList, SessionView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiPath, ApiQuery, JsonOrEmpty};
+use crate::http::{ApiJson, ApiQuery, JsonOrEmpty, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -159,9 +159,9 @@ async fn list_sessions(
 async fn get_session(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<SessionView>> {
-    let (s, contact) = state.sessions.get_session_with_contact(&p, &id).await?;
+    let (s, contact) = state.sessions.get_session_with_contact(&p, id).await?;
     Ok(ApiJson(
         named_session(&state, &s)
             .await?
@@ -199,7 +199,7 @@ pub struct UpdateSessionBody {
 async fn update_session(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
     ApiJson(b): ApiJson<UpdateSessionBody>,
 ) -> ApiResult<ApiJson<SessionView>> {
     let req = UpdateSession {
@@ -210,7 +210,7 @@ async fn update_session(
         status: b.status,
         metadata: b.metadata,
     };
-    let s = state.sessions.update_session(&p, &id, req).await?;
+    let s = state.sessions.update_session(&p, id, req).await?;
     Ok(ApiJson(named_session(&state, &s).await?))
 }
 
@@ -222,9 +222,9 @@ async fn update_session(
 async fn delete_session(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<StatusCode> {
-    state.sessions.delete_session(&p, &id).await?;
+    state.sessions.delete_session(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -236,8 +236,8 @@ async fn delete_session(
 async fn end_session(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<SessionView>> {
-    let s = state.sessions.end_session(&p, &id).await?;
+    let s = state.sessions.end_session(&p, id).await?;
     Ok(ApiJson(named_session(&state, &s).await?))
 }

@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{ApiJson, ApiQuery, SessionPath};
 use crate::state::AppState;
 use axum::extract::State;
 use chatdesk_core::analytics::{HourCount, SessionStats, Summary};
@@ -86,7 +86,7 @@ async fn stats(
 async fn session_stats(
     State(state): State<AppState>,
     Caller(p): Caller,
-    ApiPath(id): ApiPath<String>,
+    SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<SessionStats>> {
-    Ok(ApiJson(state.sessions.session_stats(&p, &id).await?))
+    Ok(ApiJson(state.sessions.session_stats(&p, id).await?))
 }

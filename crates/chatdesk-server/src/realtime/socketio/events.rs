@@ -22,7 +22,10 @@ pub(super) async fn send_message(
             return;
         }
     };
-    let to = match Conversation::of_send(&p, data.conversation(), data.user_id.as_ref()) {
+    let to = data
+        .conversation()
+        .and_then(|named| Conversation::of_send(&p, named, data.user_id.as_ref()));
+    let to = match to {
         Ok(to) => to,
         Err(e) => {
             let _ = ack.send(&error_value(ApiError::bad_request(e.code, e.message)));
@@ -70,7 +73,7 @@ pub(super) async fn read(
     p: &Principal,
     mut data: inbound::MarkAsRead,
 ) -> Result<Value, ServiceError> {
-    let to = data.conversation().ok_or_else(|| {
+    let to = data.conversation()?.ok_or_else(|| {
         ServiceError::from(chatdesk_core::domain::Invalid::new(
             "conversationId",
             "missing_field",
@@ -79,10 +82,7 @@ pub(super) async fn read(
     })?;
     let session = rt.sessions.conversation(p, to, None).await?;
     let up_to = data.up_to_seq.unwrap_or(session.last_seq);
-    let r = rt
-        .sessions
-        .mark_read(p, &session.id.to_string(), up_to)
-        .await?;
+    let r = rt.sessions.mark_read(p, session.id, up_to).await?;
     Ok(
         json!({"ok": true, "conversationId": session.number, "sessionId": session.id.to_string(), "lastReadSeq": r.last_read_seq, "unreadCount": r.unread}),
     )
@@ -111,6 +111,13 @@ pub(super) async fn join_session(
         )));
         return;
     };
+    let session = match SessionId::parse(&session) {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = ack.send(&error_value(e.into()));
+            return;
+        }
+    };
     let (reply, answer) = oneshot::channel();
     let join = Command::Join {
         session,
@@ -129,7 +136,10 @@ pub(super) async fn leave_session(s: SocketRef, TryData(data): TryData<inbound::
     if !admit(&s) {
         return;
     }
-    let session = data.ok().and_then(|d| d.session_id);
+    let session = data
+        .ok()
+        .and_then(|d| d.session_id)
+        .and_then(|raw| SessionId::parse(&raw).ok());
     if let (Some(Writer(tx)), Some(session)) = (s.extensions.get::<Writer>(), session) {
         let _ = tx.send(Box::new(Command::Leave { session })).await;
     }

@@ -16,7 +16,7 @@ use crate::auth::resolve::{self, Offered};
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::limits::{Allowance, Rate};
-use chatdesk_core::domain::VisitorId;
+use chatdesk_core::domain::{SessionId, VisitorId};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{Conversation, PostMessage, SessionService};
 use chatdesk_core::ServiceError;

@@ -34,7 +34,7 @@ pub(super) async fn typing(
     }
     let Some(p) = identity(&s) else { return };
     let Ok(mut data) = data else { return };
-    let Some(to) = data.conversation() else {
+    let Ok(Some(to)) = data.conversation() else {
         return;
     };
     let is_typing = data.is_typing.unwrap_or(true);

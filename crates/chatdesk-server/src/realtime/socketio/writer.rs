@@ -6,12 +6,12 @@ use super::*;
 /// slots up front, for every socket, idle or not (32 pointers instead of 32 commands).
 pub(super) enum Command {
     Join {
-        session: String,
+        session: SessionId,
         since_seq: i64,
         reply: oneshot::Sender<Value>,
     },
     Leave {
-        session: String,
+        session: SessionId,
     },
 }
 
@@ -105,7 +105,7 @@ pub(super) async fn writer(
             command = commands.recv() => match command.map(|c| *c) {
                 None => return,
                 Some(Command::Join { session, since_seq, reply }) => {
-                    let answer = match Box::pin(feed.join(&rt.sessions, &p, &session, since_seq)).await {
+                    let answer = match Box::pin(feed.join(&rt.sessions, &p, session, since_seq)).await {
                         Ok(caught) => {
                             let (id, number) = (caught.session.id, caught.session.number);
                             let backlog = caught.messages;
@@ -123,11 +123,7 @@ pub(super) async fn writer(
                     };
                     let _ = reply.send(answer);
                 }
-                Some(Command::Leave { session }) => {
-                    if let Ok(id) = chatdesk_core::domain::SessionId::parse(&session) {
-                        feed.leave(id);
-                    }
-                }
+                Some(Command::Leave { session }) => feed.leave(session),
             }
         }
     }
