@@ -2,7 +2,7 @@
 //! bound (placeholders, and how times, UUIDs and JSON are stored), which each store's
 //! [`QueryText`] decides.
 
-use crate::domain::{SessionId, SessionStatus};
+use crate::domain::SessionId;
 use crate::store::{SessionFilter, SessionPatch};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -112,13 +112,9 @@ pub fn push_patch(q: &mut impl QueryText, id: SessionId, patch: &SessionPatch, a
     }
     if let Some(change) = patch.status {
         set(q, "status", text(change.to.as_str()));
-        let (closing, reopening) = (
-            change.to == SessionStatus::Closed && change.from != SessionStatus::Closed,
-            change.from == SessionStatus::Closed && change.to != SessionStatus::Closed,
-        );
-        if closing {
+        if change.closes() {
             set(q, "ended_at", Arg::Time(at));
-        } else if reopening {
+        } else if change.reopens() {
             q.push(", ended_at = NULL");
         }
     }
@@ -148,7 +144,7 @@ pub fn push_patch(q: &mut impl QueryText, id: SessionId, patch: &SessionPatch, a
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::BusinessId;
+    use crate::domain::{BusinessId, SessionStatus};
     use crate::store::StatusChange;
 
     /// Placeholders as `?`, values listed.

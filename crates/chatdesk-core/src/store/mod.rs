@@ -15,6 +15,8 @@ use chrono::{DateTime, Utc};
 
 mod accounts;
 mod contacts;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
 mod messages;
 mod routing;
 mod sessions;
@@ -154,6 +156,18 @@ pub struct StatusChange {
     pub to: SessionStatus,
 }
 
+impl StatusChange {
+    /// A session closing: it gets its `ended_at`.
+    pub fn closes(&self) -> bool {
+        self.to == SessionStatus::Closed && self.from != SessionStatus::Closed
+    }
+
+    /// A closed session reopened: it loses its `ended_at`.
+    pub fn reopens(&self) -> bool {
+        self.from == SessionStatus::Closed && self.to != SessionStatus::Closed
+    }
+}
+
 impl SessionPatch {
     pub fn is_empty(&self) -> bool {
         self.topic.is_none()
@@ -170,9 +184,7 @@ impl SessionPatch {
     /// that was not closed, and giving it an agent.
     pub fn webhook_events(&self) -> impl Iterator<Item = crate::domain::WebhookEvent> {
         use crate::domain::WebhookEvent;
-        let closes = self
-            .status
-            .is_some_and(|c| c.to == SessionStatus::Closed && c.from != SessionStatus::Closed);
+        let closes = self.status.is_some_and(|c| c.closes());
         let assigns = matches!(self.agent_id, Some(Some(_)));
         [
             closes.then_some(WebhookEvent::SessionClosed),
