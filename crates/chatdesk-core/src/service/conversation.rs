@@ -146,3 +146,78 @@ impl SessionService {
         Ok(session)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::{SessionFilter, SessionStore};
+
+    fn post(to: Conversation, content: &str) -> PostMessage {
+        PostMessage {
+            to,
+            content: content.into(),
+            client_msg_id: None,
+            session_type: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_first_message_starts_the_senders_conversation_once() {
+        let desk = desk();
+        let ann = customer("ann");
+        let (first, m1, _) = desk
+            .service
+            .post_message(&ann, post(Conversation::Mine, "hello"))
+            .await
+            .unwrap();
+        let (second, m2, _) = desk
+            .service
+            .post_message(&ann, post(Conversation::Mine, "anyone?"))
+            .await
+            .unwrap();
+        assert_eq!(first.id, second.id, "the open conversation is reused");
+        assert_eq!((m1.seq, m2.seq), (1, 2));
+    }
+
+    #[tokio::test]
+    async fn a_refused_first_message_starts_nothing() {
+        let desk = desk();
+        let ann = customer("ann");
+        let refused = desk
+            .service
+            .post_message(&ann, post(Conversation::Mine, "   "))
+            .await;
+        assert!(
+            matches!(refused, Err(ServiceError::Invalid(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            desk.store
+                .count_sessions(&SessionFilter::default())
+                .await
+                .unwrap(),
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn only_staff_name_whom_to_talk_to() {
+        let ann = customer("ann");
+        let user_id = serde_json::json!(7);
+        let to = Conversation::of_send(&ann, None, Some(&user_id)).unwrap();
+        assert_eq!(
+            to,
+            Conversation::Mine,
+            "a customer's userId is not believed"
+        );
+        let to = Conversation::of_send(&agent("ada"), None, Some(&user_id)).unwrap();
+        assert_eq!(to, Conversation::WithUser("7".into()));
+        let desk = desk();
+        let refused = desk
+            .service
+            .conversation(&ann, Conversation::WithUser("bob".into()), None)
+            .await;
+        assert!(matches!(refused, Err(ServiceError::Forbidden(_))));
+    }
+}

@@ -231,3 +231,119 @@ fn non_negative(field: &'static str, v: Option<i64>) -> Result<Option<i64>, Inva
         other => Ok(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn keyed(text: &str, key: &str) -> SendMessage {
+        SendMessage {
+            content: text.into(),
+            client_msg_id: Some(key.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retried_send_is_stored_once() {
+        let desk = desk();
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        let (first, created) = desk
+            .service
+            .send_message(&ann, s.id, keyed("hi", "k1"))
+            .await
+            .unwrap();
+        assert!(created);
+        let (again, created) = desk
+            .service
+            .send_message(&ann, s.id, keyed("hi", "k1"))
+            .await
+            .unwrap();
+        assert!(!created, "a retry is not a new message");
+        assert_eq!(again.id, first.id);
+        let reused = desk
+            .service
+            .send_message(&ann, s.id, keyed("other", "k1"))
+            .await;
+        assert!(matches!(
+            reused,
+            Err(ServiceError::Conflict {
+                code: "client_msg_id_reused",
+                ..
+            })
+        ));
+        let now = desk.service.get_session(&ann, s.id).await.unwrap();
+        assert_eq!((now.last_seq, now.message_count), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn concurrent_sends_take_consecutive_seqs() {
+        let desk = Arc::new(desk());
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        let sends: Vec<_> = (0..20)
+            .map(|i| {
+                let (desk, ann, s) = (desk.clone(), ann.clone(), s.clone());
+                tokio::spawn(async move { desk.send(&ann, &s, &format!("m{i}")).await })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for send in sends {
+            seqs.push(send.await.unwrap().unwrap().seq);
+        }
+        seqs.sort();
+        assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_staff_reply_takes_a_waiting_session() {
+        let desk = desk();
+        let (ann, ada) = (customer("ann"), agent("ada"));
+        let s = desk.open(&ann).await;
+        assert_eq!(s.status, SessionStatus::Waiting);
+        desk.send(&ada, &s, "how can I help?").await.unwrap();
+        let now = desk.service.get_session(&ann, s.id).await.unwrap();
+        assert_eq!(now.status, SessionStatus::Active);
+        assert_eq!(now.agent_id, Some(UserId::parse("ada").unwrap()));
+    }
+
+    #[tokio::test]
+    async fn unread_counts_others_messages_until_read() {
+        let desk = desk();
+        let (ann, ada) = (customer("ann"), agent("ada"));
+        let s = desk.open(&ann).await;
+        desk.send(&ann, &s, "hello").await.unwrap();
+        for text in ["hi", "one moment"] {
+            desk.send(&ada, &s, text).await.unwrap();
+        }
+        assert_eq!(
+            desk.service.unread(&ann).await.unwrap().total,
+            2,
+            "her own is not unread"
+        );
+        let receipt = desk.service.mark_read(&ann, s.id, 2).await.unwrap();
+        assert_eq!((receipt.last_read_seq, receipt.unread), (2, 1));
+        // A cursor never moves back.
+        let receipt = desk.service.mark_read(&ann, s.id, 1).await.unwrap();
+        assert_eq!(receipt.last_read_seq, 2);
+        let past_the_end = desk.service.mark_read(&ann, s.id, 9).await;
+        assert!(matches!(past_the_end, Err(ServiceError::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn content_over_the_limit_is_refused_before_anything_is_written() {
+        let desk = desk();
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        let long = "x".repeat(desk.service.limits().max_content_chars + 1);
+        assert!(matches!(
+            desk.send(&ann, &s, &long).await,
+            Err(ServiceError::Invalid(_))
+        ));
+        assert_eq!(
+            desk.service.get_session(&ann, s.id).await.unwrap().last_seq,
+            0
+        );
+    }
+}

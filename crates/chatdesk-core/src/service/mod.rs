@@ -29,6 +29,8 @@ mod routing;
 mod search;
 mod sessions;
 mod stats;
+#[cfg(test)]
+mod testing;
 mod webhooks;
 
 use sessions::parse_opt;

@@ -323,3 +323,131 @@ fn queue_event(s: &Session, position: i64) -> Event {
         position,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::RoutingStore;
+
+    /// A tenant that routes automatically, with these agents connected.
+    async fn routed(desk: &Desk, agents: &[&str]) {
+        let boss = admin("boss");
+        desk.service
+            .set_tenant_settings(&boss, None, Some("auto"), None, None, None)
+            .await
+            .unwrap();
+        for name in agents {
+            desk.service
+                .staff_connection(&agent(name), 1)
+                .await
+                .unwrap();
+        }
+    }
+
+    fn assignee(s: &Session) -> Option<&str> {
+        s.agent_id.as_ref().map(UserId::as_str)
+    }
+
+    #[tokio::test]
+    async fn new_sessions_go_to_the_least_loaded_agent() {
+        let desk = desk();
+        routed(&desk, &["ada", "bo"]).await;
+        let mut taken = Vec::new();
+        for name in ["c1", "c2", "c3", "c4"] {
+            let s = desk.open(&customer(name)).await;
+            let now = desk
+                .service
+                .get_session(&customer(name), s.id)
+                .await
+                .unwrap();
+            assert_eq!(now.status, SessionStatus::Active);
+            taken.push(assignee(&now).unwrap().to_owned());
+        }
+        // Ties go to the first by id; then each takes its turn.
+        assert_eq!(taken, ["ada", "bo", "ada", "bo"]);
+    }
+
+    #[tokio::test]
+    async fn nobody_is_given_more_than_their_cap() {
+        let desk = desk();
+        routed(&desk, &["ada"]).await;
+        desk.service
+            .set_agent_cap(&admin("boss"), None, "ada", 1)
+            .await
+            .unwrap();
+        let (c1, c2) = (customer("c1"), customer("c2"));
+        let first = desk.open(&c1).await;
+        let second = desk.open(&c2).await;
+        let first = desk.service.get_session(&c1, first.id).await.unwrap();
+        let second_now = desk.service.get_session(&c2, second.id).await.unwrap();
+        assert_eq!(assignee(&first), Some("ada"));
+        assert_eq!(
+            second_now.status,
+            SessionStatus::Waiting,
+            "ada is at her cap"
+        );
+        // Closing her chat frees the place: the waiting one is hers now.
+        desk.service.end_session(&c1, first.id).await.unwrap();
+        let second_now = desk.service.get_session(&c2, second.id).await.unwrap();
+        assert_eq!(assignee(&second_now), Some("ada"));
+    }
+
+    #[tokio::test]
+    async fn an_away_or_disconnected_agent_takes_nothing() {
+        let desk = desk();
+        routed(&desk, &["ada"]).await;
+        desk.service
+            .set_presence(&agent("ada"), "away")
+            .await
+            .unwrap();
+        let s = desk.open(&customer("c1")).await;
+        assert_eq!(s.status, SessionStatus::Waiting);
+        desk.service
+            .staff_connection(&agent("ada"), -1)
+            .await
+            .unwrap();
+        desk.service
+            .set_presence(&agent("ada"), "online")
+            .await
+            .unwrap();
+        let now = desk
+            .service
+            .get_session(&customer("c1"), s.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            now.status,
+            SessionStatus::Waiting,
+            "online but not connected"
+        );
+        desk.service
+            .staff_connection(&agent("ada"), 1)
+            .await
+            .unwrap();
+        let now = desk
+            .service
+            .get_session(&customer("c1"), s.id)
+            .await
+            .unwrap();
+        assert_eq!(assignee(&now), Some("ada"));
+    }
+
+    #[tokio::test]
+    async fn a_customer_cannot_change_routing() {
+        let desk = desk();
+        let refused = desk
+            .service
+            .set_tenant_settings(&customer("ann"), None, Some("auto"), None, None, None)
+            .await;
+        assert!(
+            matches!(refused, Err(ServiceError::Forbidden(_))),
+            "{refused:?}"
+        );
+        let settings = desk
+            .store
+            .tenant_settings(&BusinessId::parse("shop").unwrap())
+            .await;
+        assert!(!settings.unwrap().auto_routing);
+    }
+}

@@ -196,9 +196,7 @@ impl SessionService {
         {
             PatchOutcome::Updated(s) => {
                 self.bus.publish(Event::SessionUpdated(s.clone()));
-                if patch.status.is_some_and(|c| {
-                    c.to == SessionStatus::Closed && c.from != SessionStatus::Closed
-                }) {
+                if patch.status.is_some_and(|c| c.closes()) {
                     self.bus.publish(Event::SessionClosed(s.clone()));
                     self.post_system(&s, "Conversation closed".into()).await;
                     // A waiting session leaving its queue moves everyone behind it up.
@@ -344,5 +342,94 @@ fn storable(v: &serde_json::Value) -> bool {
         Value::Array(items) => items.iter().all(storable),
         Value::Object(map) => map.iter().all(|(k, v)| !k.contains('\0') && storable(v)),
         Value::Null | Value::Bool(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::SessionStore;
+
+    #[tokio::test]
+    async fn an_open_session_is_resumed_and_force_new_starts_another() {
+        let desk = desk();
+        let ann = customer("ann");
+        let first = desk.open(&ann).await;
+        assert_eq!(desk.open(&ann).await.id, first.id, "resumed");
+        let second = desk.open_new(&ann).await;
+        assert_ne!(second.id, first.id);
+        assert_eq!(desk.open(&ann).await.id, second.id, "the newest is resumed");
+    }
+
+    #[tokio::test]
+    async fn anothers_session_is_not_found() {
+        let desk = desk();
+        let s = desk.open(&customer("ann")).await;
+        let bob = customer("bob");
+        for refused in [
+            desk.service.get_session(&bob, s.id).await.map(drop),
+            desk.service.end_session(&bob, s.id).await.map(drop),
+            desk.service.delete_session(&bob, s.id).await,
+        ] {
+            assert!(
+                matches!(refused, Err(ServiceError::NotFound(_))),
+                "{refused:?}"
+            );
+        }
+        assert!(
+            desk.service.get_session(&agent("ada"), s.id).await.is_ok(),
+            "staff see it"
+        );
+    }
+
+    #[tokio::test]
+    async fn ending_closes_once_and_notes_it() {
+        let desk = desk();
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        let closed = desk.service.end_session(&ann, s.id).await.unwrap();
+        assert_eq!(closed.status, SessionStatus::Closed);
+        assert!(closed.ended_at.is_some());
+        let again = desk.service.end_session(&ann, s.id).await.unwrap();
+        assert_eq!(
+            again.ended_at, closed.ended_at,
+            "ending twice changes nothing"
+        );
+        // The system's note is the only message, and the session takes no more.
+        let page = desk
+            .service
+            .list_messages(&ann, s.id, MessageQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].sender_type, SenderType::System);
+        let refused = desk.send(&ann, &s, "hello?").await;
+        assert!(matches!(
+            refused,
+            Err(ServiceError::Conflict {
+                code: "session_closed",
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_bad_field_opens_nothing() {
+        let desk = desk();
+        let ann = customer("ann");
+        let req = OpenSession {
+            priority: Some("whenever".into()),
+            ..OpenSession::default()
+        };
+        assert!(matches!(
+            desk.service.open_session(&ann, req).await,
+            Err(ServiceError::Invalid(_))
+        ));
+        let mine = SessionFilter {
+            owner: Some(ann.party.clone()),
+            ..SessionFilter::default()
+        };
+        assert_eq!(desk.store.count_sessions(&mine).await.unwrap(), 0);
     }
 }

@@ -170,7 +170,7 @@ impl MessageStore for MemoryStore {
             .filter(|m| found(&m.content, query))
             .cloned()
             .collect();
-        found.sort_by(|a, b| (b.created_at, b.seq).cmp(&(a.created_at, a.seq)));
+        found.sort_by_key(|m| std::cmp::Reverse((m.created_at, m.seq)));
         found.truncate(limit as usize);
         Ok(found)
     }

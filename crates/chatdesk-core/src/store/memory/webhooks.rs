@@ -113,7 +113,7 @@ impl WebhookStore for MemoryStore {
             .iter()
             .filter(|d| d.new.webhook_id == webhook_id)
             .collect();
-        found.sort_by(|a, b| (b.new.at, b.new.id).cmp(&(a.new.at, a.new.id)));
+        found.sort_by_key(|d| std::cmp::Reverse((d.new.at, d.new.id)));
         Ok(found
             .into_iter()
             .take(limit as usize)
