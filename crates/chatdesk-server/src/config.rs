@@ -37,8 +37,8 @@ pub struct Settings {
     /// (every acknowledged message survives power loss).
     pub sqlite_durability: String,
     /// Most messages the committer writes in one transaction. Larger batches write each
-    /// session's index pages and counters once for more of its messages: 1,024 instead of
-    /// 256 was ~22% more fanout throughput (docs/benchmarks.md).
+    /// session's index pages and counters once for more of its messages
+    /// (docs/benchmarks.md).
     pub commit_batch_max: usize,
     /// Seconds to wait for in-flight work at shutdown.
     pub shutdown_grace_secs: u64,

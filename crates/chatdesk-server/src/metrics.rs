@@ -30,8 +30,8 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     /// The families' series again, by route template, so that counting a request finds its
-    /// series without building label `String`s and SipHashing them twice (~3% of a session
-    /// GET's instructions). Route templates are the server's own, so a fast hash is safe.
+    /// series without building label `String`s and SipHashing them twice on every request.
+    /// Route templates are the server's own, so a fast hash is safe.
     http_series: RwLock<HashMap<Box<str>, Vec<RequestSeries>, FxBuildHasher>>,
     pub messages_appended: Counter,
     pub commit_batch_size: Histogram,

@@ -1,7 +1,7 @@
 //! Timestamps written exactly as chrono's serde writes a `DateTime<Utc>`
 //! (`2026-11-21T15:45:10.123456Z`: a fraction of 0, 3, 6 or 9 digits, as few as hold the
-//! value), but into a buffer on the stack. chrono formats through `fmt` field by field:
-//! ~10% of serving a page of 50 messages went to their `created_at`. Used on the views that
+//! value), but into a buffer on the stack. chrono formats through `fmt` field by field,
+//! which showed in the profile of a page of messages. Used on the views that
 //! are rendered per message and per session; the output is byte for byte chrono's (see the
 //! test), so any other field may keep chrono's own.
 

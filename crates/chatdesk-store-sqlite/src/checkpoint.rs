@@ -3,17 +3,15 @@
 //! By default SQLite checkpoints inside the commit that takes the WAL past 1,000 pages: the
 //! committer then copies pages into the database file and fsyncs it while every message
 //! queued behind it waits, and with many busy sessions it copies the same pages again after
-//! every few batches (fanout's profile: a third of the committer's thread in `pwrite` and
-//! `fsync`). Here the writer runs with automatic checkpoints off, and a thread checkpoints on
+//! every few batches. Here the writer runs with automatic checkpoints off, and a thread checkpoints on
 //! a connection of its own every `INTERVAL`: a page written many
 //! times in between is copied once. `PASSIVE` never blocks the writer or the readers.
 //!
 //! A checkpoint alone does not make the WAL start over: SQLite rewinds it only when a write
 //! transaction begins with every frame already copied, and under steady writes the writer
 //! has always appended more by the time a background checkpoint ends. The WAL then grew for
-//! as long as the load lasted (fanout: 1.3 GB in 16 s for a 52 MB database), and every
-//! frame went to a new place in the file (the kernel allocating and zeroing page cache for
-//! it: a tenth of the server's time). So when the background checkpoint sees the WAL past
+//! as long as the load lasted, and every frame went to a new place in the file, which the
+//! kernel must allocate and zero (docs/benchmarks.md has the profile). So when the background checkpoint sees the WAL past
 //! `RESTART_FRAMES`, it asks the writer (`Wal::restart_wanted`) to checkpoint once itself
 //! between two transactions — only what was written since the last background pass — so that
 //! its next transaction rewinds the WAL to the start of the file.
@@ -25,8 +23,8 @@ use std::time::Duration;
 
 const INTERVAL: Duration = Duration::from_millis(250);
 
-/// WAL length (in pages) past which the writer is asked to let the WAL start over: 16 MB of
-/// 4 KB pages, a few hundred milliseconds of writing at full load.
+/// WAL length (in pages) past which the writer is asked to let the WAL start over: long
+/// enough that it happens a few times a second at most under full load.
 const RESTART_FRAMES: i64 = 4096;
 
 /// What the background checkpointer tells the writer.

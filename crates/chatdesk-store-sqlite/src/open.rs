@@ -172,9 +172,9 @@ impl Drop for Draining<'_> {
 /// the commit fails, every one gets that error.
 ///
 /// Optimistic: first all of them plainly; only if one fails is that try rolled back and
-/// each run again in a savepoint of its own, so that it fails alone. A savepoint per request
-/// every time cost a `SAVEPOINT`, a `RELEASE` and a journal copy of every page the request
-/// touched: ~5% of a POST, for a failure that hardly ever comes.
+/// each run again in a savepoint of its own, so that it fails alone: a savepoint per request
+/// every time would journal every page each request touches, for a failure that hardly
+/// ever comes (docs/benchmarks.md).
 pub fn open_together(handle: &mut rusqlite::Connection, requests: &[Request]) -> Vec<Opened> {
     let outcomes = match all_or_none(handle, requests) {
         Ok(Some(outcomes)) => Ok(outcomes),

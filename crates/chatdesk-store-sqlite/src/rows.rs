@@ -19,9 +19,9 @@ pub fn micros(t: DateTime<Utc>) -> i64 {
 }
 
 /// A statement's column names. rusqlite finds a column by name by asking SQLite for every
-/// column's name and comparing case-insensitively, on every read of every row: that was a
-/// tenth of a session GET's profile. Copied (the rows borrow the statement mutably) into
-/// one buffer.
+/// column's name and comparing case-insensitively, on every read of every row, which showed
+/// in a session GET's profile. Copied (the rows borrow the statement mutably) into one
+/// buffer.
 #[derive(PartialEq, Debug)]
 pub struct ColumnNames {
     text: String,
@@ -53,8 +53,8 @@ impl ColumnNames {
 }
 
 /// The column names of one statement text, read from SQLite the first time it runs and
-/// kept in a `static` beside the text: reading a session's 34 names (and checking each is
-/// UTF-8) on every run was ~11% of a session GET's instructions.
+/// kept in a `static` beside the text: reading a session's names (and checking each is
+/// UTF-8) on every run is work that never changes its answer.
 pub struct StatementColumns(OnceLock<ColumnNames>);
 
 impl StatementColumns {

@@ -18,9 +18,9 @@ pub struct ApiPath<T>(pub T);
 impl<T: serde::Serialize> axum::response::IntoResponse for ApiJson<T> {
     fn into_response(self) -> axum::response::Response {
         use axum::http::{header, HeaderValue, StatusCode};
-        // axum's `Json` writes through `BufMut::writer` into a 128-byte buffer: a page of 50
-        // messages (~15 KB) regrew it seven times and paid a `put_slice` per token, ~10% of
-        // a page GET's profile. A Vec that starts at 4 KB grows at most twice for that page.
+        // axum's `Json` writes through `BufMut::writer` into a small buffer that a page of
+        // messages regrows many times, paying a `put_slice` per token; a Vec that starts at
+        // a page's usual size grows once or twice.
         let mut body = Vec::with_capacity(4096);
         match serde_json::to_writer(&mut body, &self.0) {
             Ok(()) => (

@@ -1,6 +1,6 @@
 //! What clients send on `/chat`, typed. An event is read straight from its packet's JSON
 //! instead of through a `serde_json::Value` tree (a map and a string per field, for every
-//! message: ~3% of fanout's server), and a field of the wrong type is answered with an
+//! message), and a field of the wrong type is answered with an
 //! `invalid_body` error instead of being passed over as if it were absent.
 
 use chatdesk_core::domain::{Invalid, SessionId};

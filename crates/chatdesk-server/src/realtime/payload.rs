@@ -96,8 +96,7 @@ pub enum Payload<'a> {
 /// and its data, or `None` when it is not for them (their own typing, their own read
 /// receipt). A message's data is rendered once, by the first connection that sends it, and
 /// the others send the same text: every message goes to its sender's connection and to its
-/// agent's at least, and rendering it through socketioxide's serializer was ~8,000
-/// instructions a connection (callgrind, `fanout`).
+/// agent's at least, and socketioxide's serializer would render it again for each.
 pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payload<'a>)> {
     let other = |name, data| Some((name, Payload::Other(data)));
     match &*d.event {
