@@ -11,6 +11,7 @@ pub mod error;
 pub mod identity;
 pub mod page;
 pub mod query;
+pub mod routing;
 pub mod rows;
 pub mod service;
 pub mod store;

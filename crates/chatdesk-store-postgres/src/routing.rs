@@ -1,6 +1,77 @@
 //! Routing: departments, agents, tenant settings, queues and the next assignment.
 
 use super::*;
+use chatdesk_core::routing::{self, Candidate};
+
+/// The first waiting session of the tenant, in queue order, that `routing::choose` gives an
+/// agent, and that agent.
+async fn pick(
+    tx: &mut PgConnection,
+    tenant: &BusinessId,
+) -> StoreResult<Option<(SessionId, UserId)>> {
+    let rows = sqlx::query(
+        "SELECT a.agent_id, a.presence, a.connections, a.max_concurrent, \
+         (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id AND x.agent_id = a.agent_id \
+          AND x.status <> 'closed' AND x.deleted_at IS NULL) AS load \
+         FROM agents a WHERE a.business_id = $1",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let agents = rows
+        .iter()
+        .map(|r| {
+            let text = |col: &str| r.try_get::<String, _>(col).map_err(corrupt);
+            let int = |col: &str| r.try_get::<i64, _>(col).map_err(corrupt);
+            Ok(Candidate {
+                agent_id: UserId::parse(&text("agent_id")?).map_err(corrupt)?,
+                presence: Presence::parse(&text("presence")?).map_err(corrupt)?,
+                connections: int("connections")?,
+                max_concurrent: int("max_concurrent")?,
+                load: int("load")?,
+                departments: Vec::new(),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    if !agents.iter().any(Candidate::available) {
+        return Ok(None);
+    }
+    let members: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+        "SELECT department_id, agent_id FROM department_members \
+         WHERE agent_id IN (SELECT agent_id FROM agents WHERE business_id = $1)",
+    )
+    .bind(tenant.as_str())
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let agents = routing::with_memberships(agents, members);
+    let mut after = 0i64;
+    loop {
+        let waiting: Vec<(uuid::Uuid, i64, Option<String>)> = sqlx::query_as(
+            "SELECT id, number, department_id FROM sessions WHERE business_id = $1 \
+             AND status = 'waiting' AND agent_id IS NULL AND deleted_at IS NULL AND number > $2 \
+             ORDER BY number LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(after)
+        .bind(i64::from(routing::WAITING_PAGE))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        for (id, _, department) in &waiting {
+            if let Some(agent) = routing::choose(department.as_deref(), &agents) {
+                return Ok(Some((SessionId::from_uuid(*id), agent.clone())));
+            }
+        }
+        match waiting.last() {
+            Some((_, number, _)) if waiting.len() == routing::WAITING_PAGE as usize => {
+                after = *number
+            }
+            _ => return Ok(None),
+        }
+    }
+}
 
 #[async_trait]
 impl RoutingStore for PgStore {
@@ -266,26 +337,10 @@ impl RoutingStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let pick = sqlx::query(
-            "SELECT s.id AS session_id, a.agent_id AS agent_id FROM sessions s \
-             JOIN agents a ON a.business_id = s.business_id \
-             WHERE s.business_id = $1 AND s.status = 'waiting' AND s.agent_id IS NULL AND s.deleted_at IS NULL \
-               AND a.presence = 'online' AND a.connections > 0 \
-               AND (s.department_id IS NULL OR EXISTS (SELECT 1 FROM department_members m \
-                    WHERE m.department_id::text = s.department_id AND m.agent_id = a.agent_id)) \
-               AND (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id AND x.agent_id = a.agent_id \
-                    AND x.status <> 'closed' AND x.deleted_at IS NULL) < a.max_concurrent \
-             ORDER BY s.number, (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id \
-                    AND x.agent_id = a.agent_id AND x.status <> 'closed' AND x.deleted_at IS NULL), a.agent_id \
-             LIMIT 1",
-        )
-        .bind(business_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(pick) = pick else { return Ok(None) };
-        let session: uuid::Uuid = pick.try_get("session_id").map_err(corrupt)?;
-        let agent: String = pick.try_get("agent_id").map_err(corrupt)?;
+        let Some((session, agent)) = pick(&mut tx, business_id).await? else {
+            return Ok(None);
+        };
+        let (session, agent) = (session.as_uuid(), agent.as_str().to_owned());
         let row = sqlx::query(&format!(
             "UPDATE sessions SET agent_id = $1, status = 'active', updated_at = $2 \
              WHERE id = $3 AND status = 'waiting' AND agent_id IS NULL RETURNING {SESSION_COLUMNS}"

@@ -36,7 +36,7 @@ use chatdesk_core::store::*;
 use chrono::{DateTime, Utc};
 use error::error;
 use rows::{micros, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 use sql::Sql;
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! Routing: departments, agents, tenant settings, queues and the next assignment.
 
 use super::*;
+use chatdesk_core::routing::{self, Candidate};
 
 const DEPARTMENT_COLUMNS: &str = "id, business_id, name, created_at, updated_at";
 
@@ -25,6 +26,76 @@ fn members(c: &Connection, department: uuid::Uuid) -> StoreResult<Vec<UserId>> {
         [sql::uuid(department)],
         |r| UserId::parse(&r.required_text("agent_id")?).map_err(corrupt),
     )
+}
+
+/// The first waiting session of the tenant, in queue order, that `routing::choose` gives an
+/// agent, and that agent.
+fn pick(c: &Connection, tenant: &str) -> StoreResult<Option<(SessionId, UserId)>> {
+    let agents = sql::all(
+        c,
+        "SELECT a.agent_id, a.presence, a.connections, a.max_concurrent, \
+         (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id AND x.agent_id = a.agent_id \
+          AND x.status <> 'closed' AND x.deleted_at IS NULL) AS load \
+         FROM agents a WHERE a.business_id = ?1",
+        [tenant],
+        |r| {
+            Ok(Candidate {
+                agent_id: UserId::parse(&r.required_text("agent_id")?).map_err(corrupt)?,
+                presence: Presence::parse(&r.required_text("presence")?).map_err(corrupt)?,
+                connections: r.required("connections")?,
+                max_concurrent: r.required("max_concurrent")?,
+                load: r.required("load")?,
+                departments: Vec::new(),
+            })
+        },
+    )?;
+    if !agents.iter().any(Candidate::available) {
+        return Ok(None);
+    }
+    let members = sql::all(
+        c,
+        "SELECT department_id, agent_id FROM department_members \
+         WHERE agent_id IN (SELECT agent_id FROM agents WHERE business_id = ?1)",
+        [tenant],
+        |r| {
+            use chatdesk_core::rows::Columns;
+            let department = r
+                .uuid("department_id")?
+                .ok_or_else(|| corrupt("department_id is NULL"))?;
+            Ok((department, r.required_text("agent_id")?))
+        },
+    )?;
+    let agents = routing::with_memberships(agents, members);
+    let mut after = 0;
+    loop {
+        let waiting = sql::all(
+            c,
+            "SELECT id, number, department_id FROM sessions WHERE business_id = ?1 \
+             AND status = 'waiting' AND agent_id IS NULL AND deleted_at IS NULL AND number > ?2 \
+             ORDER BY number LIMIT ?3",
+            params![tenant, after, routing::WAITING_PAGE],
+            |r| {
+                use chatdesk_core::rows::Columns;
+                let id = r.uuid("id")?.ok_or_else(|| corrupt("id is NULL"))?;
+                Ok((
+                    SessionId::from_uuid(id),
+                    r.required::<i64>("number")?,
+                    r.text("department_id")?,
+                ))
+            },
+        )?;
+        for (id, _, department) in &waiting {
+            if let Some(agent) = routing::choose(department.as_deref(), &agents) {
+                return Ok(Some((*id, agent.clone())));
+            }
+        }
+        match waiting.last() {
+            Some((_, number, _)) if waiting.len() == routing::WAITING_PAGE as usize => {
+                after = *number
+            }
+            _ => return Ok(None),
+        }
+    }
 }
 
 #[async_trait]
@@ -272,28 +343,7 @@ impl RoutingStore for SqliteStore {
     ) -> StoreResult<Option<Session>> {
         let business = business_id.as_str().to_owned();
         self.transaction(move |tx| {
-            let pick = tx
-                .prepare_cached(
-                    "SELECT s.id AS session_id, a.agent_id AS agent_id FROM sessions s \
-             JOIN agents a ON a.business_id = s.business_id \
-             WHERE s.business_id = ?1 AND s.status = 'waiting' AND s.agent_id IS NULL AND s.deleted_at IS NULL \
-               AND a.presence = 'online' AND a.connections > 0 \
-               AND (s.department_id IS NULL OR EXISTS (SELECT 1 FROM department_members m \
-                    WHERE lower(hex(m.department_id)) = replace(s.department_id, '-', '') AND m.agent_id = a.agent_id)) \
-               AND (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id AND x.agent_id = a.agent_id \
-                    AND x.status <> 'closed' AND x.deleted_at IS NULL) < a.max_concurrent \
-             ORDER BY s.number, (SELECT COUNT(*) FROM sessions x WHERE x.business_id = a.business_id \
-                    AND x.agent_id = a.agent_id AND x.status <> 'closed' AND x.deleted_at IS NULL), a.agent_id \
-             LIMIT 1",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_row([&business], |r| {
-                        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
-                    })
-                    .optional()
-                })
-                .map_err(error)?;
-            let Some((session, agent)) = pick else {
+            let Some((session, agent)) = pick(tx, &business)? else {
                 return Ok(None);
             };
             let assigned = sql::first(
@@ -302,11 +352,12 @@ impl RoutingStore for SqliteStore {
                     "UPDATE sessions SET agent_id = ?1, status = 'active', updated_at = ?2 \
                      WHERE id = ?3 AND status = 'waiting' AND agent_id IS NULL RETURNING {SESSION_COLUMNS}"
                 ),
-                params![agent, micros(at), &session],
+                params![agent.as_str(), micros(at), sql::uuid(session.as_uuid())],
                 |r| rows::session(r),
             )?;
             if assigned.is_some() {
-                outbox::queue(tx, &session, WebhookEvent::SessionAssigned, None, at)?;
+                let id = session.as_uuid().into_bytes();
+                outbox::queue(tx, &id, WebhookEvent::SessionAssigned, None, at)?;
             }
             Ok(assigned)
         })

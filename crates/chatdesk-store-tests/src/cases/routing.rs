@@ -423,3 +423,34 @@ pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn
         .unwrap();
     assert_eq!(chose.presence, Presence::Online);
 }
+
+/// Routing reads the queue a page at a time: a session that an agent can take is found
+/// however many before it nobody can take.
+pub async fn routing_finds_a_takeable_session_behind_a_long_queue(store: Arc<dyn Store>) {
+    let shop = tenant("shop");
+    let at = clock::now();
+    let auto = TenantSettings {
+        auto_routing: true,
+        ..TenantSettings::default()
+    };
+    store.set_tenant_settings(&shop, auto, at).await.unwrap();
+    let nobodys = store
+        .create_department(&shop, &DepartmentName::parse("Nobody's").unwrap(), at)
+        .await
+        .unwrap();
+    let behind = chatdesk_core::routing::WAITING_PAGE as usize * 2 + 1;
+    for i in 0..behind {
+        let mut waiting = new_session(&user(&format!("w{i}")), "shop");
+        waiting.department_id = Some(nobodys.id);
+        store.open_session(waiting, false).await.unwrap();
+    }
+    let last = create(&store, &user("last"), "shop").await;
+    let ann = UserId::parse("ann").unwrap();
+    store
+        .update_agent(&shop, &ann, None, None, 1, at)
+        .await
+        .unwrap();
+    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    assert_eq!((got.id, got.agent_id), (last.id, Some(ann)));
+    assert!(store.assign_next(&shop, at).await.unwrap().is_none());
+}

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::{Agent, DepartmentName};
+use crate::routing::{self, Candidate};
 
 impl State {
     fn department(&self, tenant: &BusinessId, id: uuid::Uuid) -> Option<Department> {
@@ -239,6 +240,23 @@ impl RoutingStore for MemoryStore {
     ) -> StoreResult<Option<Session>> {
         let mut state = self.lock();
         let tenant = business_id.as_str();
+        let agents = state
+            .agents
+            .iter()
+            .filter(|((t, _), _)| t == tenant)
+            .filter_map(|((_, agent), a)| {
+                Some(Candidate {
+                    agent_id: UserId::parse(agent).ok()?,
+                    presence: a.presence,
+                    connections: a.connections,
+                    max_concurrent: a.max_concurrent,
+                    load: state.load(tenant, agent),
+                    departments: Vec::new(),
+                })
+            })
+            .collect();
+        let members = state.members.iter().cloned();
+        let agents = routing::with_memberships(agents, members);
         let mut waiting: Vec<&Session> = state
             .live_sessions()
             .filter(|s| {
@@ -249,29 +267,14 @@ impl RoutingStore for MemoryStore {
             .collect();
         waiting.sort_by_key(|s| s.number);
         let pick = waiting.iter().find_map(|s| {
-            state
-                .agents
-                .iter()
-                .filter(|((t, _), a)| {
-                    t == tenant && a.presence == Presence::Online && a.connections > 0
-                })
-                .filter(|((_, agent), _)| match &s.department_id {
-                    None => true,
-                    Some(d) => state
-                        .members
-                        .iter()
-                        .any(|(m, member)| m.to_string() == *d && member == agent),
-                })
-                .map(|((_, agent), a)| (state.load(tenant, agent), agent, a.max_concurrent))
-                .filter(|(load, _, cap)| load < cap)
-                .min_by(|(load_a, a, _), (load_b, b, _)| (load_a, a).cmp(&(load_b, b)))
-                .map(|(_, agent, _)| (s.id, agent.clone()))
+            let agent = routing::choose(s.department_id.as_deref(), &agents)?;
+            Some((s.id, agent.clone()))
         });
         let Some((id, agent)) = pick else {
             return Ok(None);
         };
         let s = state.session_mut(id).ok_or_else(|| missing("session"))?;
-        s.agent_id = Some(UserId::parse(&agent).map_err(crate::rows::corrupt)?);
+        s.agent_id = Some(agent);
         s.status = SessionStatus::Active;
         s.updated_at = at;
         let assigned = s.clone();
