@@ -50,7 +50,10 @@ pub async fn launch(
         warn_dev_mode();
     }
     let backend = Backend::open(&settings).await?;
-    let store = backend.store();
+    // What is read often and changes seldom is remembered around the store.
+    let store: Arc<dyn chatdesk_core::store::Store> = Arc::new(
+        chatdesk_core::store::remembered::Remembered::new(backend.store()),
+    );
     let metrics = Arc::new(Metrics::new());
     // The hub must never fall a whole bus behind (it would drop every subscriber to make
     // them replay). One commit publishes up to a batch of events at once, and on a loaded

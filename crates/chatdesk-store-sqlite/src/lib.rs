@@ -19,7 +19,6 @@ mod reader;
 mod routing;
 mod rows;
 mod sessions;
-mod settings;
 mod sql;
 mod webhooks;
 mod writer;
@@ -75,8 +74,6 @@ pub struct SqliteStore {
     opens: Arc<open::Queue>,
     /// Keeps the WAL checkpointer (`checkpoint`) running while any clone of the store lives.
     _alive: Arc<()>,
-    /// Tenants' settings, remembered for a moment (`settings`).
-    settings: Arc<settings::Remembered>,
 }
 
 impl SqliteStore {
@@ -103,7 +100,6 @@ impl SqliteStore {
             readers: Arc::new(readers),
             opens: Arc::default(),
             _alive: alive,
-            settings: Arc::default(),
         })
     }
 

@@ -278,17 +278,9 @@ impl RoutingStore for SqliteStore {
     }
 
     async fn tenant_settings(&self, business_id: &BusinessId) -> StoreResult<TenantSettings> {
-        // Read for every new session (routing).
-        let ticket = match self.settings.get(business_id) {
-            Ok(known) => return Ok(known),
-            Err(ticket) => ticket,
-        };
         let business = business_id.clone();
-        let read = self
-            .read(move |c| reader::tenant_settings(c, &business))
-            .await?;
-        self.settings.learn(business_id, read, ticket);
-        Ok(read)
+        self.read(move |c| reader::tenant_settings(c, &business))
+            .await
     }
 
     async fn tenant_idle_timeouts(&self) -> StoreResult<Vec<(BusinessId, i64)>> {
@@ -332,7 +324,6 @@ impl RoutingStore for SqliteStore {
             )
         })
         .await?;
-        self.settings.written(business_id, settings);
         Ok(settings)
     }
 

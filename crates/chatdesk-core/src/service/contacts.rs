@@ -98,7 +98,6 @@ impl SessionService {
             }
         };
         let outcome = self.store.link_visitor(visitor, user, clock::now()).await?;
-        self.forget_send_targets();
         match outcome {
             LinkOutcome::Linked { sessions_moved } => {
                 if sessions_moved > 0 {

@@ -147,47 +147,6 @@ pub struct SessionService {
     bus: Arc<dyn Bus>,
     committer: Committer,
     limits: Limits,
-    /// Sessions recently written to, for the send path's authorization check. Only what does
-    /// not change is trusted from here (tenant, number, owner — the owner changes only when a
-    /// visitor is linked, which clears this); the write itself refuses closed and deleted
-    /// sessions. Saves a database read on every send.
-    send_targets: std::sync::Mutex<SendTargets>,
-    /// Each tenant's webhook subscriptions, and when they were read (see `subscribers`).
-    webhooks_seen: std::sync::Mutex<
-        std::collections::HashMap<BusinessId, (std::time::Instant, Vec<crate::store::Webhook>)>,
-    >,
-}
-
-/// Most sessions `send_targets` remembers before it starts over.
-const SEND_TARGETS_MAX: usize = 100_000;
-/// Most bytes `send_targets` holds before it starts over: a session's metadata is the
-/// client's to fill (up to a request body), so counting sessions alone does not bound it.
-const SEND_TARGETS_MAX_BYTES: usize = 32 << 20;
-
-/// Remembered send targets and roughly how many bytes they hold.
-#[derive(Default)]
-struct SendTargets {
-    sessions: std::collections::HashMap<SessionId, Session>,
-    bytes: usize,
-}
-
-impl SendTargets {
-    fn remember(&mut self, s: Session) {
-        let size = std::mem::size_of::<Session>()
-            + s.metadata.to_string().len()
-            + s.topic.as_ref().map_or(0, |t| t.as_str().len())
-            + s.title.as_ref().map_or(0, |t| t.as_str().len());
-        if self.sessions.len() >= SEND_TARGETS_MAX || self.bytes + size > SEND_TARGETS_MAX_BYTES {
-            self.clear();
-        }
-        self.bytes += size;
-        self.sessions.insert(s.id, s);
-    }
-
-    fn clear(&mut self) {
-        self.sessions.clear();
-        self.bytes = 0;
-    }
 }
 
 impl SessionService {
@@ -202,46 +161,15 @@ impl SessionService {
             bus,
             committer,
             limits,
-            send_targets: std::sync::Mutex::default(),
-            webhooks_seen: std::sync::Mutex::default(),
         }
     }
 
-    /// The session a send goes to, if the caller may see it: from `send_targets` when known,
-    /// else from the store (and remembered).
+    /// The session a send goes to, if the caller may see it (`SessionStore::send_target`).
     pub(super) async fn send_target(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        let known = self
-            .send_targets
-            .lock()
-            .expect("send targets")
-            .sessions
-            .get(&id)
-            .cloned();
-        let session = match known {
-            Some(s) => s,
-            None => {
-                let s = self
-                    .store
-                    .get_session(id)
-                    .await?
-                    .ok_or(ServiceError::NotFound("session"))?;
-                self.send_targets
-                    .lock()
-                    .expect("send targets")
-                    .remember(s.clone());
-                s
-            }
-        };
-        if authz::can_see(p, &session) {
-            Ok(session)
-        } else {
-            Err(ServiceError::NotFound("session"))
+        match self.store.send_target(id).await? {
+            Some(s) if authz::can_see(p, &s) => Ok(s),
+            _ => Err(ServiceError::NotFound("session")),
         }
-    }
-
-    /// Forget remembered send targets (their owners may have changed).
-    pub(super) fn forget_send_targets(&self) {
-        self.send_targets.lock().expect("send targets").clear();
     }
 
     pub fn limits(&self) -> Limits {
@@ -317,23 +245,5 @@ impl SessionService {
             )
             .into()),
         }
-    }
-}
-
-#[cfg(test)]
-mod send_target_tests {
-    use super::*;
-
-    #[test]
-    fn remembered_sessions_are_bounded_in_bytes() {
-        let mut targets = SendTargets::default();
-        let big = serde_json::json!({"blob": "x".repeat(1 << 20)});
-        for _ in 0..100 {
-            let mut s = Session::sample(Party::User(UserId::parse("u").unwrap()), "shop");
-            s.metadata = big.clone();
-            targets.remember(s);
-            assert!(targets.bytes <= SEND_TARGETS_MAX_BYTES);
-        }
-        assert!(targets.sessions.len() < 40, "{}", targets.sessions.len());
     }
 }

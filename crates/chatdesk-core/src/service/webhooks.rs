@@ -13,9 +13,6 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 
-/// How long a tenant's subscriptions are trusted from memory (changes on other nodes).
-const WEBHOOKS_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
-
 impl SessionService {
     /// The tenant `p` administers: the one asked for (if it may) or its own. Only admins and
     /// services administer a tenant (webhooks, departments, agents' caps).
@@ -66,7 +63,6 @@ impl SessionService {
             .store
             .create_webhook(&tenant, &url, &secret, &parsed, clock::now())
             .await?;
-        self.forget_webhooks(&tenant);
         Ok(created)
     }
 
@@ -91,7 +87,6 @@ impl SessionService {
             .update_webhook(&tenant, id, &change)
             .await?
             .ok_or(ServiceError::NotFound("webhook"))?;
-        self.forget_webhooks(&tenant);
         Ok(updated)
     }
 
@@ -169,7 +164,6 @@ impl SessionService {
     ) -> ServiceResult<()> {
         let tenant = self.managed_tenant(p, business)?;
         let deleted = self.store.delete_webhook(&tenant, id, clock::now()).await?;
-        self.forget_webhooks(&tenant);
         if deleted {
             Ok(())
         } else {
@@ -178,41 +172,18 @@ impl SessionService {
     }
 
     /// Subscriptions of a tenant to one event (for the dispatcher, which acts for no caller).
-    /// Asked for every committed event, so answered from memory: changes made here are seen
-    /// at once, changes made on another node within `WEBHOOKS_FRESH`.
+    /// Asked for every committed event, so a store may answer from memory
+    /// (`WebhookStore::recent_webhooks`).
     pub async fn subscribers(
         &self,
         tenant: &BusinessId,
         event: WebhookEvent,
     ) -> ServiceResult<Vec<Webhook>> {
-        let remembered = self
-            .webhooks_seen
-            .lock()
-            .expect("webhooks seen")
-            .get(tenant)
-            .and_then(|(at, hooks)| (at.elapsed() < WEBHOOKS_FRESH).then(|| hooks.clone()));
-        let hooks = match remembered {
-            Some(h) => h,
-            None => {
-                let h = self.store.list_webhooks(tenant).await?;
-                self.webhooks_seen
-                    .lock()
-                    .expect("webhooks seen")
-                    .insert(tenant.clone(), (std::time::Instant::now(), h.clone()));
-                h
-            }
-        };
+        let hooks = self.store.recent_webhooks(tenant).await?;
         Ok(hooks
             .into_iter()
             .filter(|w| w.events.contains(&event))
             .collect())
-    }
-
-    fn forget_webhooks(&self, tenant: &BusinessId) {
-        self.webhooks_seen
-            .lock()
-            .expect("webhooks seen")
-            .remove(tenant);
     }
 
     /// The oldest `limit` outbox entries (for the dispatcher).

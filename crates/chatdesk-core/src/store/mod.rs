@@ -18,6 +18,7 @@ mod contacts;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 mod messages;
+pub mod remembered;
 mod routing;
 mod sessions;
 mod webhooks;

@@ -28,6 +28,13 @@ pub trait SessionStore: Send + Sync + 'static {
     /// A session that is not deleted.
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>>;
 
+    /// The session a message is about to be sent to. Only its tenant, number and owner may
+    /// be relied on: a store may answer from memory (`store::remembered`), and the append
+    /// itself refuses closed and deleted sessions.
+    async fn send_target(&self, id: SessionId) -> StoreResult<Option<Session>> {
+        self.get_session(id).await
+    }
+
     /// A session by its integer number (for doors with integer ids).
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>>;
 

@@ -15,6 +15,12 @@ pub trait WebhookStore: Send + Sync + 'static {
 
     async fn list_webhooks(&self, business_id: &BusinessId) -> StoreResult<Vec<Webhook>>;
 
+    /// A tenant's webhooks, possibly as they were a few seconds ago: for hints (whether the
+    /// outbox is worth reading now), never for what is delivered.
+    async fn recent_webhooks(&self, business_id: &BusinessId) -> StoreResult<Vec<Webhook>> {
+        self.list_webhooks(business_id).await
+    }
+
     /// Change a live subscription of the tenant in place; `None` leaves a field alone.
     /// Deliveries already queued keep the body they were queued with and go to the new URL.
     /// `None` if the tenant has no such webhook.

@@ -1,11 +1,10 @@
 //! Tenants' settings, remembered for a moment: they are read for every new session (routing),
-//! and a read under the writer's load — a read transaction, its WAL locks and, when the WAL
-//! moved, SQLite dropping its page cache and file mapping — was a tenth of
-//! `POST /v1/sessions`' server time. A write through this store replaces the remembered
-//! value at once; one by another process on the same file is seen within [`FOR`].
+//! where a read under the writer's load is costly (docs/benchmarks.md). A write through the
+//! same store replaces the remembered value at once; one made by another process is seen
+//! within [`FOR`].
 
-use chatdesk_core::domain::BusinessId;
-use chatdesk_core::store::TenantSettings;
+use crate::domain::BusinessId;
+use crate::store::TenantSettings;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
