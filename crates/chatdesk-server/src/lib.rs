@@ -18,6 +18,7 @@ pub mod rfc3339;
 pub mod serve;
 pub mod state;
 pub mod webhooks;
+pub mod wire;
 
 pub use app::launch;
 pub use config::Settings;

@@ -21,7 +21,7 @@ pub struct Dispatched {
     pub event: Arc<Event>,
     /// A message's `newMessage` data, rendered by the first Socket.IO connection that sends
     /// it (or by its sender's acknowledgement, `Renderings`) and sent as it is by the others
-    /// (`payload::render`).
+    /// (`deliver::render`).
     pub(super) new_message: Slot,
 }
 

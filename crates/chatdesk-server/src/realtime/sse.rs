@@ -10,12 +10,12 @@
 
 use super::feed::Feed;
 use super::hub::Dispatched;
-use super::payload;
 use super::presence::PresenceGuard;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiQuery, SessionPath};
 use crate::state::AppState;
+use crate::wire::payload;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -98,7 +98,7 @@ fn render(event: &Dispatched, me: &Party, global: bool) -> Option<SseEvent> {
         // A live message: nobody else has read it yet.
         return Some(message_event(*session_number, message, global, false));
     }
-    let (name, data) = payload::render(event, me)?;
+    let (name, data) = super::deliver::render(event, me)?;
     Some(
         SseEvent::default()
             .event(name)

@@ -4,13 +4,13 @@
 //! The bus only wakes the dispatcher early; it also looks every `OUTBOX_POLL`, which is how
 //! entries left by a crash, or written on another node, go out.
 
-use crate::http::v1::views::{MessageView, SessionView};
+use crate::wire::webhook::data;
 use chatdesk_core::bus::{Bus, Event};
-use chatdesk_core::domain::{BusinessId, Message, Session, WebhookEvent};
+use chatdesk_core::domain::{BusinessId, WebhookEvent};
 use chatdesk_core::error::ServiceResult;
 use chatdesk_core::service::SessionService;
 use chatdesk_core::store::{NewDelivery, OutboxEntry, Webhook};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,13 +27,6 @@ const OUTBOX_POLL: Duration = Duration::from_secs(1);
 fn delivery_id(entry: &OutboxEntry, hook: &Webhook) -> uuid::Uuid {
     let name = format!("chatdesk-outbox/{}/{}", entry.id, hook.id);
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes())
-}
-
-fn data(session: &Session, message: Option<&Message>) -> Value {
-    match message {
-        Some(m) => json!({"message": MessageView::from(m), "session_number": session.number}),
-        None => json!({"session": SessionView::from(session)}),
-    }
 }
 
 /// The webhook event a bus event may have queued, and for which tenant: worth an early look.

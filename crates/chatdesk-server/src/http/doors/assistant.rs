@@ -96,7 +96,7 @@ impl From<&Session> for AssistantSession {
             location_id: s.location_id.as_ref().map(ToString::to_string),
             user_id: match &s.owner {
                 Party::User(u) => u.to_string(),
-                Party::Visitor(v) => crate::http::v1::views::public_visitor_id(v),
+                Party::Visitor(v) => crate::wire::views::public_visitor_id(v),
             },
             session_type: s.session_type.to_string(),
             status: s.status.as_str(),
@@ -260,7 +260,7 @@ impl From<&Message> for AssistantMessage {
             },
             sender_id: match &m.sender {
                 Party::User(u) => u.to_string(),
-                Party::Visitor(v) => crate::http::v1::views::public_visitor_id(v),
+                Party::Visitor(v) => crate::wire::views::public_visitor_id(v),
             },
             content: m.content.clone(),
             created_at: m.created_at,

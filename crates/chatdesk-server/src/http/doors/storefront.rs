@@ -73,7 +73,7 @@ impl StorefrontSession {
             if caller.party == s.owner {
                 v.to_string()
             } else {
-                crate::http::v1::views::public_visitor_id(&v)
+                crate::wire::views::public_visitor_id(&v)
             }
         });
         Self {
@@ -82,7 +82,7 @@ impl StorefrontSession {
             customer_id: s
                 .owner
                 .user_id()
-                .map_or(Value::Null, |u| super::id_value(u.as_str())),
+                .map_or(Value::Null, |u| crate::wire::ids::id_value(u.as_str())),
             visitor_id,
             status: if s.status == SessionStatus::Closed {
                 "closed"
@@ -267,7 +267,7 @@ fn message(session: &Session, m: &Message) -> StorefrontMessage {
         session_id: session.number.to_string(),
         seq: m.seq,
         sender_type: m.sender_type.as_str(),
-        sender_id: super::party_id(&m.sender),
+        sender_id: crate::wire::ids::party_id(&m.sender),
         content: m.content.clone(),
         created_at: m.created_at,
     }

@@ -124,7 +124,7 @@ fn chat_message(s: &Session, m: &Message, cursors: &[(Party, i64)]) -> ChatMessa
         conversation_id: s.number,
         session_id: s.id.to_string(),
         seq: m.seq,
-        sender_id: super::party_id(&m.sender),
+        sender_id: crate::wire::ids::party_id(&m.sender),
         sender_type: m.sender_type.as_str(),
         content: m.content.clone(),
         is_read: m.is_read(cursors),
@@ -186,7 +186,7 @@ fn conversation(s: &Session, unread: i64, messages: Option<Vec<ChatMessage>>) ->
     Conversation {
         id: s.number,
         session_id: s.id.to_string(),
-        user_id: super::party_id(&s.owner),
+        user_id: crate::wire::ids::party_id(&s.owner),
         status: if s.status == SessionStatus::Closed {
             "CLOSED"
         } else {

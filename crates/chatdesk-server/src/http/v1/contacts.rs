@@ -5,11 +5,11 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, SessionPath};
 use crate::state::AppState;
+use crate::wire::views::ContactView;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chatdesk_core::domain::{Contact, VisitorId};
+use chatdesk_core::domain::VisitorId;
 use chatdesk_core::service::SetContact;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,33 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_contact, set_contact))
         .routes(routes!(link_visitor))
-}
-
-#[derive(Serialize, ToSchema, Clone)]
-pub struct ContactView {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub position: Option<String>,
-    pub company_name: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<&Contact> for ContactView {
-    fn from(c: &Contact) -> Self {
-        Self {
-            id: c.id.to_string(),
-            name: c.name.to_string(),
-            email: c.email.as_str().to_owned(),
-            phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
-            position: c.position.as_ref().map(ToString::to_string),
-            company_name: c.company_name.as_ref().map(ToString::to_string),
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
-    }
 }
 
 #[utoipa::path(get, path = "/v1/sessions/{id}/contact", tag = "sessions",

@@ -1,10 +1,10 @@
 //! Messages of a session, read receipts, and the caller's unread counts.
 
-use super::views::{MessageList, MessageView, Names, ReadReceiptView, UnreadView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiQuery, SessionPath};
 use crate::state::AppState;
+use crate::wire::views::{MessageList, MessageView, Names, ReadReceiptView, UnreadView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chatdesk_core::service::{MessageQuery, SendMessage};

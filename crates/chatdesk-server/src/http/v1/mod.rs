@@ -9,7 +9,6 @@ mod routing;
 mod search;
 mod sessions;
 mod stats;
-pub mod views;
 mod webhooks;
 
 use crate::state::AppState;

@@ -1,10 +1,10 @@
 //! Routing by hand and per-tenant settings: assign, transfer, unassign, reopen, queue place.
 
-use super::views::{named_session, SessionView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiQuery, JsonOrEmpty, SessionPath};
 use crate::state::AppState;
+use crate::wire::views::{named_session, SessionView};
 use axum::extract::State;
 use chatdesk_core::store::TenantSettings;
 use serde::{Deserialize, Serialize};

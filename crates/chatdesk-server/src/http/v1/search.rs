@@ -1,10 +1,10 @@
 //! `GET /v1/search`: messages and sessions containing every word of `q`.
 
-use super::views::{MessageView, SessionView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiQuery};
 use crate::state::AppState;
+use crate::wire::views::{MessageView, SessionView};
 use axum::extract::State;
 use chatdesk_core::service::ListSessions;
 use serde::{Deserialize, Serialize};

@@ -1,11 +1,11 @@
 //! `/v1/sessions`: open (resume or create), list, get, change, delete, end.
 
 use super::double_option;
-use super::views::{named_session, Names, OpenedSession, SessionList, SessionView};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiQuery, JsonOrEmpty, SessionPath};
 use crate::state::AppState;
+use crate::wire::views::{named_session, Names, OpenedSession, SessionList, SessionView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chatdesk_core::service::{ListSessions, OpenSession, UpdateSession};

@@ -83,7 +83,7 @@ pub(super) async fn authenticate(
     }
     let answer = match authenticate_inner(&s, &rt, &data).await {
         Ok(p) => {
-            let who = json!({"ok": true, "userId": crate::http::doors::party_id(&p.party), "role": p.role.as_str()});
+            let who = json!({"ok": true, "userId": crate::wire::ids::party_id(&p.party), "role": p.role.as_str()});
             let _ = s.emit("authenticated", &who);
             who
         }

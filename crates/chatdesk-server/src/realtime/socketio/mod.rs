@@ -7,15 +7,16 @@
 //! Each authenticated socket gets a writer task that owns its feed: live events and
 //! `joinSession` catch-up go out in order, from one place, so nothing is sent twice.
 
+use super::deliver;
 use super::feed::Feed;
 use super::hub::Hub;
 use super::inbound;
-use super::payload;
 use super::presence::PresenceGuard;
 use crate::auth::resolve::{self, Offered};
 use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::limits::{Allowance, Rate};
+use crate::wire::payload;
 use chatdesk_core::domain::{SessionId, VisitorId};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::{Conversation, PostMessage, SessionService};

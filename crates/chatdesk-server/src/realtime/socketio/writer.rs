@@ -94,7 +94,7 @@ pub(super) async fn writer(
                         return;
                     }
                 }
-                if let Some((name, data)) = payload::render(&event, &p.party) {
+                if let Some((name, data)) = deliver::render(&event, &p.party) {
                     if s.emit(name, &data).is_err() {
                         // The socket's own buffer is full or it is gone.
                         let _ = s.clone().disconnect();

@@ -76,7 +76,7 @@ pub struct SessionView {
     pub updated_at: DateTime<Utc>,
     /// The contact person, where the response has looked it up (one session, and lists).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<super::contacts::ContactView>,
+    pub contact: Option<ContactView>,
 }
 
 /// Names people read beside the ids machines use (`display_names`), for the views of one
@@ -278,6 +278,33 @@ impl From<&UnreadSummary> for UnreadView {
                     last_read_seq: s.last_read_seq,
                 })
                 .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ContactView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub position: Option<String>,
+    pub company_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&chatdesk_core::domain::Contact> for ContactView {
+    fn from(c: &chatdesk_core::domain::Contact) -> Self {
+        Self {
+            id: c.id.to_string(),
+            name: c.name.to_string(),
+            email: c.email.as_str().to_owned(),
+            phone: c.phone.as_ref().map(|p| p.as_str().to_owned()),
+            position: c.position.as_ref().map(ToString::to_string),
+            company_name: c.company_name.as_ref().map(ToString::to_string),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
         }
     }
 }
