@@ -1,6 +1,7 @@
 //! chatdesk's core: domain types, use cases, and the ports (`Store`, `Bus`) the outside world
 //! plugs into. Nothing here knows about HTTP, SQL or sockets.
 
+pub mod accounts;
 pub mod analytics;
 pub mod authz;
 pub mod bus;

@@ -25,6 +25,21 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// long as one with a wrong password (no account enumeration by timing).
 pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash("not a real password"));
 
+/// Passwords as the core's account rules use them: argon2id.
+pub struct Argon2Passwords;
+
+impl chatdesk_core::accounts::Passwords for Argon2Passwords {
+    fn hash(&self, plain: &str) -> String {
+        hash(plain)
+    }
+    fn verify(&self, plain: &str, hash: &str) -> bool {
+        verify(plain, hash)
+    }
+    fn dummy_hash(&self) -> &str {
+        DUMMY_HASH.as_str()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
