@@ -94,20 +94,12 @@ impl SessionStore for MemoryStore {
         cursor: Option<SessionCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Session>> {
-        let state = self.lock();
-        let mut found: Vec<Session> = state
-            .live_sessions()
-            .filter(|s| matches(s, filter))
-            .filter(|s| {
-                cursor.is_none_or(|c| {
-                    (s.last_activity_at, s.id.as_uuid()) < (c.last_activity_at, c.id.as_uuid())
-                })
+        let before = |s: &Session| {
+            cursor.is_none_or(|c| {
+                (s.last_activity_at, s.id.as_uuid()) < (c.last_activity_at, c.id.as_uuid())
             })
-            .cloned()
-            .collect();
-        found.sort_by(by_activity);
-        found.truncate(limit as usize);
-        Ok(found)
+        };
+        Ok(newest(&self.lock(), filter, before, 0, limit))
     }
 
     async fn count_sessions(&self, filter: &SessionFilter) -> StoreResult<i64> {
@@ -121,18 +113,7 @@ impl SessionStore for MemoryStore {
         offset: u32,
         limit: u32,
     ) -> StoreResult<Vec<Session>> {
-        let state = self.lock();
-        let mut found: Vec<Session> = state
-            .live_sessions()
-            .filter(|s| matches(s, filter))
-            .cloned()
-            .collect();
-        found.sort_by(by_activity);
-        Ok(found
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect())
+        Ok(newest(&self.lock(), filter, |_| true, offset, limit))
     }
 
     async fn close_idle_sessions(
@@ -295,21 +276,34 @@ impl SessionStore for MemoryStore {
         query: &SearchQuery,
         limit: u32,
     ) -> StoreResult<Vec<Session>> {
-        let state = self.lock();
-        let mut found: Vec<Session> = state
-            .live_sessions()
-            .filter(|s| matches(s, filter))
-            .filter(|s| {
-                let topic = s.topic.as_ref().map_or("", |t| t.as_str());
-                let title = s.title.as_ref().map_or("", |t| t.as_str());
-                found(&format!("{topic}\n{title}"), query)
-            })
-            .cloned()
-            .collect();
-        found.sort_by(by_activity);
-        found.truncate(limit as usize);
-        Ok(found)
+        let mentions = |s: &Session| {
+            let topic = s.topic.as_ref().map_or("", |t| t.as_str());
+            let title = s.title.as_ref().map_or("", |t| t.as_str());
+            found(&format!("{topic}\n{title}"), query)
+        };
+        Ok(newest(&self.lock(), filter, mentions, 0, limit))
     }
+}
+
+/// Live sessions meeting `filter` and `also`, newest activity first, from `offset` on.
+fn newest(
+    state: &State,
+    filter: &SessionFilter,
+    also: impl Fn(&Session) -> bool,
+    offset: u32,
+    limit: u32,
+) -> Vec<Session> {
+    let mut found: Vec<&Session> = state
+        .live_sessions()
+        .filter(|s| matches(s, filter) && also(s))
+        .collect();
+    found.sort_by(|a, b| by_activity(a, b));
+    found
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .cloned()
+        .collect()
 }
 
 /// `patch` applied to `s` at `at`, as `crate::query::push_patch` writes it.
