@@ -141,6 +141,23 @@ pub fn push_patch(q: &mut impl QueryText, id: SessionId, patch: &SessionPatch, a
     }
 }
 
+/// `UPDATE sessions SET …` closing every open session of `filter` idle since before
+/// `idle_before`, at `at`: closing gives a session its `ended_at`, as [`push_patch`] does.
+pub fn push_close_idle(
+    q: &mut impl QueryText,
+    filter: &SessionFilter,
+    idle_before: DateTime<Utc>,
+    at: DateTime<Utc>,
+) {
+    q.push("UPDATE sessions SET status = 'closed', ended_at = ");
+    q.bind(Arg::Time(at));
+    q.push(", updated_at = ");
+    q.bind(Arg::Time(at));
+    q.push(" WHERE deleted_at IS NULL AND status <> 'closed' AND last_activity_at < ");
+    q.bind(Arg::Time(idle_before));
+    push_filter(q, filter);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

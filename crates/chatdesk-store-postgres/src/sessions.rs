@@ -144,12 +144,8 @@ impl SessionStore for PgStore {
         idle_before: DateTime<Utc>,
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<Session>> {
-        let mut q: QueryBuilder<Postgres> =
-            QueryBuilder::new("UPDATE sessions SET status = 'closed', ended_at = ");
-        q.push_bind(at).push(", updated_at = ").push_bind(at);
-        q.push(" WHERE deleted_at IS NULL AND status <> 'closed' AND last_activity_at < ")
-            .push_bind(idle_before);
-        push_filter(&mut q, filter);
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("");
+        chatdesk_core::query::push_close_idle(&mut Pg(&mut q), filter, idle_before, at);
         q.push(format!(" RETURNING {SESSION_COLUMNS}"));
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows = q.build().fetch_all(&mut *tx).await.map_err(db)?;

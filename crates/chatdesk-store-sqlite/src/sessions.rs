@@ -101,13 +101,8 @@ impl SessionStore for SqliteStore {
         idle_before: DateTime<Utc>,
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<Session>> {
-        let mut q = Sql::new("UPDATE sessions SET status = 'closed', ended_at = ");
-        q.value(micros(at))
-            .push(", updated_at = ")
-            .value(micros(at));
-        q.push(" WHERE deleted_at IS NULL AND status <> 'closed' AND last_activity_at < ")
-            .value(micros(idle_before));
-        push_filter(&mut q, filter);
+        let mut q = Sql::default();
+        chatdesk_core::query::push_close_idle(&mut q, filter, idle_before, at);
         q.push(&format!(" RETURNING {SESSION_COLUMNS}"));
         self.transaction(move |tx| {
             let closed = q.all(tx, |r| rows::session(r))?;
