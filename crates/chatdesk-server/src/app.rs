@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::webhooks;
 use chatdesk_core::bus::InProcessBus;
 use chatdesk_core::committer::{Committer, CommitterConfig};
-use chatdesk_core::service::{Limits, SessionService};
+use chatdesk_core::service::{Limits, SessionService, Webhooks};
 use socketioxide::SocketIo;
 use std::future::Future;
 use std::sync::Arc;
@@ -90,6 +90,7 @@ pub async fn launch(
             committer,
             limits,
         )),
+        webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         auth: Arc::new(Authenticator::new(keys, store.clone(), settings.trust())),
         store,
         metrics,
@@ -102,9 +103,9 @@ pub async fn launch(
     };
     let sweeper = spawn_idle_sweeper(&state);
     let wake = Arc::new(tokio::sync::Notify::new());
-    let dispatcher = webhooks::spawn_dispatcher(bus.as_ref(), state.sessions.clone(), wake.clone());
+    let dispatcher = webhooks::spawn_dispatcher(bus.as_ref(), state.webhooks.clone(), wake.clone());
     let deliverer = webhooks::Deliverer::new(
-        state.sessions.clone(),
+        state.webhooks.clone(),
         Duration::from_secs(settings.webhook_timeout_secs),
         Duration::from_millis(settings.webhook_retry_base_ms),
         settings.webhook_max_attempts,

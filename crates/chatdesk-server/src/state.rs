@@ -4,7 +4,7 @@ use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
-use chatdesk_core::service::SessionService;
+use chatdesk_core::service::{SessionService, Webhooks};
 use chatdesk_core::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct AppState {
     pub sessions: Arc<SessionService>,
+    pub webhooks: Arc<Webhooks>,
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub metrics: Arc<Metrics>,

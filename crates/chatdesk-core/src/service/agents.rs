@@ -1,6 +1,7 @@
 //! Departments (admin CRUD and membership), agents' caps and presence. Agents see their
 //! tenant's; admins and services change them.
 
+use super::managed_tenant;
 use super::SessionService;
 use crate::clock;
 use crate::domain::{
@@ -75,7 +76,7 @@ impl SessionService {
         business: Option<&str>,
         name: &str,
     ) -> ServiceResult<Department> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let name = DepartmentName::parse(name)?;
         self.store
             .create_department(&tenant, &name, clock::now())
@@ -99,7 +100,7 @@ impl SessionService {
         id: &str,
         name: &str,
     ) -> ServiceResult<Department> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let (id, name) = (department_id(id)?, DepartmentName::parse(name)?);
         self.store
             .rename_department(&tenant, id, &name, clock::now())
@@ -114,7 +115,7 @@ impl SessionService {
         business: Option<&str>,
         id: &str,
     ) -> ServiceResult<()> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         if self
             .store
             .delete_department(&tenant, department_id(id)?, clock::now())
@@ -135,7 +136,7 @@ impl SessionService {
         agent: &str,
         member: bool,
     ) -> ServiceResult<Department> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let (id, agent) = (department_id(id)?, UserId::parse(agent)?);
         let department = self
             .store
@@ -165,7 +166,7 @@ impl SessionService {
         agent: &str,
         cap: i64,
     ) -> ServiceResult<Agent> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let (agent, cap) = (UserId::parse(agent)?, max_concurrent(cap)?);
         let updated = self
             .store

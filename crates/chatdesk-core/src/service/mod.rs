@@ -39,6 +39,7 @@ pub use contacts::SetContact;
 pub use conversation::{Conversation, PostMessage};
 pub use search::SearchResults;
 pub use stats::{StatsQuery, StatsReport, MAX_REPORT_SESSIONS};
+pub use webhooks::Webhooks;
 
 /// The sender id of the messages the system writes into conversations.
 pub const SYSTEM_SENDER: &str = "system";
@@ -235,15 +236,40 @@ impl SessionService {
     }
 
     fn page_size(&self, asked: Option<u32>) -> ServiceResult<u32> {
-        match asked {
-            None => Ok(self.limits.default_page),
-            Some(n) if (1..=self.limits.max_page).contains(&n) => Ok(n),
-            Some(_) => Err(Invalid::new(
-                "limit",
-                "invalid_limit",
-                format!("limit must be between 1 and {}", self.limits.max_page),
-            )
-            .into()),
-        }
+        page_size(&self.limits, asked)
     }
+}
+
+/// The page size asked for, within `limits`, or the default.
+fn page_size(limits: &Limits, asked: Option<u32>) -> ServiceResult<u32> {
+    match asked {
+        None => Ok(limits.default_page),
+        Some(n) if (1..=limits.max_page).contains(&n) => Ok(n),
+        Some(_) => Err(Invalid::new(
+            "limit",
+            "invalid_limit",
+            format!("limit must be between 1 and {}", limits.max_page),
+        )
+        .into()),
+    }
+}
+
+/// The tenant `p` administers: the one asked for (if it may) or its own. Only admins and
+/// services administer a tenant (webhooks, departments, agents' caps).
+pub(super) fn managed_tenant(p: &Principal, asked: Option<&str>) -> ServiceResult<BusinessId> {
+    if !matches!(p.role, Role::Admin | Role::Service) {
+        return Err(ServiceError::Forbidden(
+            "only admins and services administer a business",
+        ));
+    }
+    let tenant = match asked {
+        Some(b) => BusinessId::parse(b)?,
+        None => p.home_tenant(),
+    };
+    if !authz::can_use_tenant(p, &tenant) {
+        return Err(ServiceError::Forbidden(
+            "this credential may not manage that business",
+        ));
+    }
+    Ok(tenant)
 }

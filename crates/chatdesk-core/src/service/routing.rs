@@ -2,7 +2,7 @@
 //! oldest waiting session to the least-loaded online agent under its cap), or by hand
 //! (assign, transfer, unassign) — and waiting visitors are told their place in the queue.
 
-use super::SessionService;
+use super::{managed_tenant, SessionService};
 use crate::authz;
 use crate::bus::Event;
 use crate::clock;
@@ -20,7 +20,7 @@ impl SessionService {
         p: &Principal,
         business: Option<&str>,
     ) -> ServiceResult<TenantSettings> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         Ok(self.store.tenant_settings(&tenant).await?)
     }
 
@@ -33,7 +33,7 @@ impl SessionService {
         idle_timeout_secs: Option<Option<i64>>,
         initial_presence: Option<&str>,
     ) -> ServiceResult<TenantSettings> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let mut settings = self.store.tenant_settings(&tenant).await?;
         if let Some(r) = routing {
             settings.auto_routing = match r {

@@ -1,41 +1,29 @@
 //! Webhook subscriptions (per tenant, managed by its admins and services) and the delivery
 //! queue the server's deliverer works through.
 
-use super::SessionService;
-use crate::authz;
+use super::{managed_tenant, page_size, Limits};
 use crate::clock;
 use crate::domain::{BusinessId, Invalid, WebhookEvent, WebhookUrl};
 use crate::domain::{Message, Session};
 use crate::error::{ServiceError, ServiceResult};
-use crate::identity::{Principal, Role};
+use crate::identity::Principal;
+use crate::store::Store;
 use crate::store::{
     DeliveryRecord, DueDelivery, MessageRange, NewDelivery, OutboxEntry, Webhook, WebhookChange,
 };
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
-impl SessionService {
-    /// The tenant `p` administers: the one asked for (if it may) or its own. Only admins and
-    /// services administer a tenant (webhooks, departments, agents' caps).
-    pub(super) fn managed_tenant(
-        &self,
-        p: &Principal,
-        asked: Option<&str>,
-    ) -> ServiceResult<BusinessId> {
-        if !matches!(p.role, Role::Admin | Role::Service) {
-            return Err(ServiceError::Forbidden(
-                "only admins and services administer a business",
-            ));
-        }
-        let tenant = match asked {
-            Some(b) => BusinessId::parse(b)?,
-            None => p.home_tenant(),
-        };
-        if !authz::can_use_tenant(p, &tenant) {
-            return Err(ServiceError::Forbidden(
-                "this credential may not manage that business",
-            ));
-        }
-        Ok(tenant)
+/// Webhook use cases: tenants' subscriptions, and the outbox and delivery queue the server's
+/// dispatcher and deliverer work through.
+pub struct Webhooks {
+    store: Arc<dyn Store>,
+    limits: Limits,
+}
+
+impl Webhooks {
+    pub fn new(store: Arc<dyn Store>, limits: Limits) -> Self {
+        Self { store, limits }
     }
 
     pub async fn create_webhook(
@@ -46,7 +34,7 @@ impl SessionService {
         events: &[String],
         secret: String,
     ) -> ServiceResult<Webhook> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let url = WebhookUrl::parse(url)?;
         let parsed = subscribed_events(events)?;
         check_secret(&secret)?;
@@ -76,7 +64,7 @@ impl SessionService {
         events: Option<&[String]>,
         secret: Option<String>,
     ) -> ServiceResult<Webhook> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let change = WebhookChange {
             url: url.map(WebhookUrl::parse).transpose()?,
             events: events.map(subscribed_events).transpose()?,
@@ -95,7 +83,7 @@ impl SessionService {
         p: &Principal,
         business: Option<&str>,
     ) -> ServiceResult<Vec<Webhook>> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         Ok(self.store.list_webhooks(&tenant).await?)
     }
 
@@ -123,7 +111,7 @@ impl SessionService {
         limit: Option<u32>,
     ) -> ServiceResult<Vec<DeliveryRecord>> {
         let hook = self.webhook(p, business, id).await?;
-        let limit = self.page_size(limit)?;
+        let limit = page_size(&self.limits, limit)?;
         Ok(self.store.list_deliveries(hook.id, limit).await?)
     }
 
@@ -162,7 +150,7 @@ impl SessionService {
         business: Option<&str>,
         id: i64,
     ) -> ServiceResult<()> {
-        let tenant = self.managed_tenant(p, business)?;
+        let tenant = managed_tenant(p, business)?;
         let deleted = self.store.delete_webhook(&tenant, id, clock::now()).await?;
         if deleted {
             Ok(())
@@ -192,7 +180,7 @@ impl SessionService {
     }
 
     /// A tenant's webhooks as stored now: the dispatcher must not miss one made on another
-    /// node moments ago, as [`SessionService::subscribers`] may.
+    /// node moments ago, as [`Webhooks::subscribers`] may.
     pub async fn current_webhooks(&self, tenant: &BusinessId) -> ServiceResult<Vec<Webhook>> {
         Ok(self.store.list_webhooks(tenant).await?)
     }
@@ -295,3 +283,60 @@ fn check_secret(secret: &str) -> ServiceResult<()> {
 }
 
 const MAX_SECRET_CHARS: usize = 256;
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{admin, agent, customer};
+    use super::*;
+    use crate::store::memory::MemoryStore;
+
+    fn webhooks(most: usize) -> Webhooks {
+        let limits = Limits {
+            max_webhooks_per_tenant: most,
+            ..Limits::default()
+        };
+        Webhooks::new(Arc::new(MemoryStore::new()), limits)
+    }
+
+    async fn create(w: &Webhooks, p: &Principal, secret: &str) -> ServiceResult<Webhook> {
+        let events = ["message.created".to_owned()];
+        w.create_webhook(p, None, "https://example.com/hook", &events, secret.into())
+            .await
+    }
+
+    #[tokio::test]
+    async fn only_admins_and_services_manage_webhooks() {
+        let w = webhooks(5);
+        for p in [customer("ann"), agent("ada")] {
+            assert!(matches!(
+                create(&w, &p, "0123456789abcdef").await,
+                Err(ServiceError::Forbidden(_))
+            ));
+        }
+        create(&w, &admin("boss"), "0123456789abcdef")
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.webhooks(&agent("ada"), None).await,
+            Err(ServiceError::Forbidden(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_tenant_has_a_bounded_number_with_strong_secrets() {
+        let w = webhooks(1);
+        let boss = admin("boss");
+        assert!(matches!(
+            create(&w, &boss, "short").await,
+            Err(ServiceError::Invalid(_))
+        ));
+        create(&w, &boss, "0123456789abcdef").await.unwrap();
+        assert!(matches!(
+            create(&w, &boss, "0123456789abcdef").await,
+            Err(ServiceError::Conflict {
+                code: "webhook_limit_reached",
+                ..
+            })
+        ));
+    }
+}

@@ -2,7 +2,7 @@
 //! schedules retries with exponential backoff.
 
 use super::egress::EgressPolicy;
-use chatdesk_core::service::SessionService;
+use chatdesk_core::service::Webhooks;
 use chatdesk_core::store::DueDelivery;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -25,7 +25,7 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
 
 #[derive(Clone)]
 pub struct Deliverer {
-    pub sessions: Arc<SessionService>,
+    pub webhooks: Arc<Webhooks>,
     pub client: reqwest::Client,
     /// How long a claimed attempt is this worker's.
     lease: Duration,
@@ -45,7 +45,7 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 
 impl Deliverer {
     pub fn new(
-        sessions: Arc<SessionService>,
+        webhooks: Arc<Webhooks>,
         timeout: Duration,
         retry_base: Duration,
         max_attempts: u32,
@@ -60,7 +60,7 @@ impl Deliverer {
             .build()
             .expect("a plain HTTP client builds");
         Self {
-            sessions,
+            webhooks,
             client,
             lease: timeout + LEASE_MARGIN,
             in_flight: Arc::default(),
@@ -72,11 +72,11 @@ impl Deliverer {
     }
 
     pub fn spawn(self) -> DelivererTask {
-        let (sessions, in_flight) = (self.sessions.clone(), self.in_flight.clone());
+        let (webhooks, in_flight) = (self.webhooks.clone(), self.in_flight.clone());
         let task = tokio::spawn(async move {
             let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::MAX);
             loop {
-                let due = match self.sessions.claim_deliveries(lease, 32).await {
+                let due = match self.webhooks.claim_deliveries(lease, 32).await {
                     Ok(d) => {
                         let mut held = self.in_flight.lock().expect("in flight");
                         held.extend(d.iter().map(|d| d.id));
@@ -99,7 +99,7 @@ impl Deliverer {
         });
         DelivererTask {
             task,
-            sessions,
+            webhooks,
             in_flight,
         }
     }
@@ -160,7 +160,7 @@ impl Deliverer {
         if let Err(e) = &outcome {
             tracing::info!(delivery = %d.id, attempt = d.attempts, error = %e, retry = retry_at.is_some(), "webhook delivery failed");
         }
-        if let Err(e) = self.sessions.finish_delivery(d.id, outcome, retry_at).await {
+        if let Err(e) = self.webhooks.finish_delivery(d.id, outcome, retry_at).await {
             tracing::warn!(error = %e, "could not record a webhook attempt; it will be retried after its lease");
         }
         self.in_flight.lock().expect("in flight").remove(&d.id);
@@ -170,7 +170,7 @@ impl Deliverer {
 /// The running deliverer.
 pub struct DelivererTask {
     task: JoinHandle<()>,
-    sessions: Arc<SessionService>,
+    webhooks: Arc<Webhooks>,
     in_flight: Arc<Mutex<HashSet<uuid::Uuid>>>,
 }
 
@@ -184,7 +184,7 @@ impl DelivererTask {
         if held.is_empty() {
             return;
         }
-        if let Err(e) = self.sessions.release_deliveries(&held).await {
+        if let Err(e) = self.webhooks.release_deliveries(&held).await {
             tracing::warn!(error = %e, "could not hand back interrupted webhook attempts; they are retried after their lease");
         }
     }

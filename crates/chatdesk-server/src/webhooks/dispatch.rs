@@ -8,7 +8,7 @@ use crate::wire::webhook::data;
 use chatdesk_core::bus::{Bus, Event};
 use chatdesk_core::domain::{BusinessId, WebhookEvent};
 use chatdesk_core::error::ServiceResult;
-use chatdesk_core::service::SessionService;
+use chatdesk_core::service::Webhooks;
 use chatdesk_core::store::{NewDelivery, OutboxEntry, Webhook};
 use serde_json::json;
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ fn queued_by(event: &Event) -> Option<(WebhookEvent, &BusinessId)> {
 
 pub fn spawn_dispatcher(
     bus: &dyn Bus,
-    sessions: Arc<SessionService>,
+    webhooks: Arc<Webhooks>,
     wake: Arc<Notify>,
 ) -> JoinHandle<()> {
     let mut rx = bus.subscribe();
@@ -52,7 +52,7 @@ pub fn spawn_dispatcher(
         let mut poll = tokio::time::interval(OUTBOX_POLL);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            if let Err(e) = drain(&sessions, &wake).await {
+            if let Err(e) = drain(&webhooks, &wake).await {
                 tracing::warn!(error = %e, "could not dispatch the webhook outbox; will retry");
             }
             loop {
@@ -64,7 +64,7 @@ pub fn spawn_dispatcher(
                     // Most events' tenants have no webhook: no read of the outbox for them.
                     Ok(e) => {
                         if let Some((kind, tenant)) = queued_by(&e) {
-                            let hooks = sessions.subscribers(tenant, kind).await;
+                            let hooks = webhooks.subscribers(tenant, kind).await;
                             if hooks.is_ok_and(|h| !h.is_empty()) {
                                 break;
                             }
@@ -79,9 +79,9 @@ pub fn spawn_dispatcher(
 }
 
 /// Turn every outbox entry into deliveries, a batch per transaction.
-async fn drain(sessions: &SessionService, wake: &Notify) -> ServiceResult<()> {
+async fn drain(webhooks: &Webhooks, wake: &Notify) -> ServiceResult<()> {
     loop {
-        let entries = sessions.outbox(OUTBOX_BATCH).await?;
+        let entries = webhooks.outbox(OUTBOX_BATCH).await?;
         if entries.is_empty() {
             return Ok(());
         }
@@ -89,7 +89,7 @@ async fn drain(sessions: &SessionService, wake: &Notify) -> ServiceResult<()> {
         let mut deliveries = Vec::new();
         for entry in &entries {
             if !hooks.contains_key(&entry.business_id) {
-                let current = sessions.current_webhooks(&entry.business_id).await?;
+                let current = webhooks.current_webhooks(&entry.business_id).await?;
                 hooks.insert(entry.business_id.clone(), current);
             }
             let subscribed: Vec<&Webhook> = hooks[&entry.business_id]
@@ -99,7 +99,7 @@ async fn drain(sessions: &SessionService, wake: &Notify) -> ServiceResult<()> {
             if subscribed.is_empty() {
                 continue;
             }
-            let Some((session, message)) = sessions.outbox_subject(entry).await? else {
+            let Some((session, message)) = webhooks.outbox_subject(entry).await? else {
                 continue;
             };
             let data = data(&session, message.as_ref());
@@ -119,7 +119,7 @@ async fn drain(sessions: &SessionService, wake: &Notify) -> ServiceResult<()> {
             }));
         }
         let done: Vec<i64> = entries.iter().map(|e| e.id).collect();
-        sessions.dispatch_outbox(&done, &deliveries).await?;
+        webhooks.dispatch_outbox(&done, &deliveries).await?;
         if !deliveries.is_empty() {
             wake.notify_one();
         }

@@ -82,7 +82,7 @@ async fn create(
         .secret
         .unwrap_or_else(|| format!("whsec_{}", api_keys::random_secret()));
     let w = state
-        .sessions
+        .webhooks
         .create_webhook(
             &p,
             b.business_id.as_deref(),
@@ -107,7 +107,7 @@ async fn list(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<ApiJson<Vec<WebhookView>>> {
     let hooks = state
-        .sessions
+        .webhooks
         .webhooks(&p, q.business_id.as_deref())
         .await?;
     Ok(ApiJson(hooks.iter().map(Into::into).collect()))
@@ -142,7 +142,7 @@ async fn update(
         return Err(refused_destination());
     }
     let w = state
-        .sessions
+        .webhooks
         .update_webhook(
             &p,
             q.business_id.as_deref(),
@@ -173,7 +173,7 @@ async fn delete(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<StatusCode> {
     state
-        .sessions
+        .webhooks
         .delete_webhook(&p, q.business_id.as_deref(), id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -190,7 +190,7 @@ async fn get_one(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<ApiJson<WebhookView>> {
     let w = state
-        .sessions
+        .webhooks
         .webhook(&p, q.business_id.as_deref(), id)
         .await?;
     Ok(ApiJson((&w).into()))
@@ -254,7 +254,7 @@ async fn deliveries(
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
 ) -> ApiResult<ApiJson<Vec<DeliveryView>>> {
     let log = state
-        .sessions
+        .webhooks
         .webhook_deliveries(&p, q.business_id.as_deref(), id, q.limit)
         .await?;
     Ok(ApiJson(log.iter().map(Into::into).collect()))
@@ -277,7 +277,7 @@ async fn ping(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<(StatusCode, ApiJson<PingQueued>)> {
     let delivery = state
-        .sessions
+        .webhooks
         .ping_webhook(&p, q.business_id.as_deref(), id)
         .await?;
     Ok((
