@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::webhooks;
 use chatdesk_core::bus::InProcessBus;
 use chatdesk_core::committer::{Committer, CommitterConfig};
-use chatdesk_core::service::{Limits, SessionService, Webhooks};
+use chatdesk_core::service::{Limits, Search, SessionService, Stats, Webhooks};
 use socketioxide::SocketIo;
 use std::future::Future;
 use std::sync::Arc;
@@ -91,6 +91,8 @@ pub async fn launch(
             limits,
         )),
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
+        stats: Arc::new(Stats::new(store.clone(), limits)),
+        search: Arc::new(Search::new(store.clone(), limits)),
         auth: Arc::new(Authenticator::new(keys, store.clone(), settings.trust())),
         store,
         metrics,

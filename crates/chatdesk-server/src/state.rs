@@ -4,7 +4,7 @@ use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
-use chatdesk_core::service::{SessionService, Webhooks};
+use chatdesk_core::service::{Search, SessionService, Stats, Webhooks};
 use chatdesk_core::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,8 @@ use std::time::Duration;
 pub struct AppState {
     pub sessions: Arc<SessionService>,
     pub webhooks: Arc<Webhooks>,
+    pub stats: Arc<Stats>,
+    pub search: Arc<Search>,
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub metrics: Arc<Metrics>,

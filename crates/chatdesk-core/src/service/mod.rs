@@ -37,8 +37,8 @@ use sessions::parse_opt;
 
 pub use contacts::SetContact;
 pub use conversation::{Conversation, PostMessage};
-pub use search::SearchResults;
-pub use stats::{StatsQuery, StatsReport, MAX_REPORT_SESSIONS};
+pub use search::{Search, SearchResults};
+pub use stats::{Stats, StatsQuery, StatsReport, MAX_REPORT_SESSIONS};
 pub use webhooks::Webhooks;
 
 /// The sender id of the messages the system writes into conversations.

@@ -232,58 +232,66 @@ impl SessionService {
         }
     }
 
-    /// What a caller may list, narrowed by what it asked for, and the page size. The one
-    /// place that decides whose sessions a list can contain.
     pub(super) fn filter_for(
         &self,
         p: &Principal,
         req: &ListSessions,
     ) -> ServiceResult<(SessionFilter, u32)> {
-        let mut filter = SessionFilter {
-            status: parse_opt(req.status.as_deref(), SessionStatus::parse)?,
-            location_id: parse_opt(req.location_id.as_deref(), LocationId::parse)?,
-            open_only: req.open_only,
-            ..SessionFilter::default()
-        };
-        let asked_tenant = parse_opt(req.business_id.as_deref(), BusinessId::parse)?;
-        let asked_owner = parse_opt(req.user_id.as_deref(), UserId::parse)?.map(Party::User);
-        match p.role {
-            Role::Customer => {
-                // Asking for someone else's sessions looks exactly like asking for a missing one.
-                if asked_owner.as_ref().is_some_and(|o| *o != p.party) {
-                    return Err(ServiceError::NotFound("session"));
-                }
-                filter.owner = Some(p.party.clone());
-                // A tenant-scoped customer lists its tenant only.
-                filter.business_id = match (&p.business_id, asked_tenant) {
-                    (Some(home), Some(asked)) if *home != asked => {
-                        return Err(ServiceError::Forbidden(
-                            "this credential may not list that business",
-                        ))
-                    }
-                    (Some(home), _) => Some(home.clone()),
-                    (None, asked) => asked,
-                };
-            }
-            Role::Agent | Role::Service | Role::Admin => {
-                let tenant = match (asked_tenant, p.role) {
-                    (Some(t), _) => Some(t),
-                    (None, Role::Admin) => p.business_id.clone(),
-                    (None, _) => Some(p.home_tenant()),
-                };
-                if let Some(t) = &tenant {
-                    if !authz::can_use_tenant(p, t) {
-                        return Err(ServiceError::Forbidden(
-                            "this credential may not list that business",
-                        ));
-                    }
-                }
-                filter.business_id = tenant;
-                filter.owner = asked_owner;
-            }
-        }
-        Ok((filter, self.page_size(req.limit)?))
+        listable(p, req, &self.limits)
     }
+}
+
+/// What a caller may list, narrowed by what it asked for, and the page size. The one
+/// place that decides whose sessions a list can contain.
+pub(super) fn listable(
+    p: &Principal,
+    req: &ListSessions,
+    limits: &Limits,
+) -> ServiceResult<(SessionFilter, u32)> {
+    let mut filter = SessionFilter {
+        status: parse_opt(req.status.as_deref(), SessionStatus::parse)?,
+        location_id: parse_opt(req.location_id.as_deref(), LocationId::parse)?,
+        open_only: req.open_only,
+        ..SessionFilter::default()
+    };
+    let asked_tenant = parse_opt(req.business_id.as_deref(), BusinessId::parse)?;
+    let asked_owner = parse_opt(req.user_id.as_deref(), UserId::parse)?.map(Party::User);
+    match p.role {
+        Role::Customer => {
+            // Asking for someone else's sessions looks exactly like asking for a missing one.
+            if asked_owner.as_ref().is_some_and(|o| *o != p.party) {
+                return Err(ServiceError::NotFound("session"));
+            }
+            filter.owner = Some(p.party.clone());
+            // A tenant-scoped customer lists its tenant only.
+            filter.business_id = match (&p.business_id, asked_tenant) {
+                (Some(home), Some(asked)) if *home != asked => {
+                    return Err(ServiceError::Forbidden(
+                        "this credential may not list that business",
+                    ))
+                }
+                (Some(home), _) => Some(home.clone()),
+                (None, asked) => asked,
+            };
+        }
+        Role::Agent | Role::Service | Role::Admin => {
+            let tenant = match (asked_tenant, p.role) {
+                (Some(t), _) => Some(t),
+                (None, Role::Admin) => p.business_id.clone(),
+                (None, _) => Some(p.home_tenant()),
+            };
+            if let Some(t) = &tenant {
+                if !authz::can_use_tenant(p, t) {
+                    return Err(ServiceError::Forbidden(
+                        "this credential may not list that business",
+                    ));
+                }
+            }
+            filter.business_id = tenant;
+            filter.owner = asked_owner;
+        }
+    }
+    Ok((filter, page_size(limits, req.limit)?))
 }
 
 fn transition(session: &Session, to: SessionStatus) -> ServiceResult<StatusChange> {

@@ -1,13 +1,17 @@
 //! Analytics for staff: a report over a time range, and one session's figures.
 
-use super::{ListSessions, SessionService};
+use super::sessions::listable;
+use super::{Limits, ListSessions};
 use crate::analytics::{self, Beat, Report, SessionStats};
+use crate::authz;
 use crate::clock;
 use crate::domain::{Invalid, SessionId, UserId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
+use crate::store::Store;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Most sessions one report reads; a wider report says it was cut short.
 pub const MAX_REPORT_SESSIONS: u32 = 10_000;
@@ -44,7 +48,17 @@ fn time(field: &'static str, raw: &str) -> Result<DateTime<Utc>, Invalid> {
         })
 }
 
-impl SessionService {
+/// Reports over the sessions a caller may list, and one session's figures.
+pub struct Stats {
+    store: Arc<dyn Store>,
+    limits: Limits,
+}
+
+impl Stats {
+    pub fn new(store: Arc<dyn Store>, limits: Limits) -> Self {
+        Self { store, limits }
+    }
+
     pub async fn stats(&self, p: &Principal, q: StatsQuery) -> ServiceResult<StatsReport> {
         if !p.is_staff() {
             return Err(ServiceError::Forbidden(
@@ -70,12 +84,13 @@ impl SessionService {
             )
             .into());
         }
-        let (mut filter, _) = self.filter_for(
+        let (mut filter, _) = listable(
             p,
             &ListSessions {
                 business_id: q.business_id,
                 ..ListSessions::default()
             },
+            &self.limits,
         )?;
         filter.started_from = Some(from);
         filter.started_before = Some(to);
@@ -108,7 +123,10 @@ impl SessionService {
 
     /// One session's figures, for anyone who may see the session.
     pub async fn session_stats(&self, p: &Principal, id: SessionId) -> ServiceResult<SessionStats> {
-        let session = self.get_session(p, id).await?;
+        let session = match self.store.get_session(id).await? {
+            Some(s) if authz::can_see(p, &s) => s,
+            _ => return Err(ServiceError::NotFound("session")),
+        };
         let beats: Vec<Beat> = self
             .store
             .message_beats(&[session.id])
@@ -117,5 +135,43 @@ impl SessionService {
             .map(|(_, b)| b)
             .collect();
         Ok(analytics::session_stats(&session, &beats))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_report_covers_a_bounded_range_of_what_the_caller_may_list() {
+        let desk = desk();
+        let stats = Stats::new(desk.store.clone(), Limits::default());
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        desk.send(&ann, &s, "hello").await.unwrap();
+        desk.send(&agent("ada"), &s, "hi").await.unwrap();
+        let q = StatsQuery {
+            from: Some("2020-01-01T00:00:00Z".into()),
+            to: Some("2020-01-02T00:00:00Z".into()),
+            ..StatsQuery::default()
+        };
+        let empty = stats.stats(&agent("ada"), q).await.unwrap();
+        assert!(!empty.truncated);
+        let wide = StatsQuery {
+            from: Some("2020-01-01T00:00:00Z".into()),
+            to: Some("2022-01-01T00:00:00Z".into()),
+            ..StatsQuery::default()
+        };
+        assert!(matches!(
+            stats.stats(&agent("ada"), wide).await,
+            Err(ServiceError::Invalid(_))
+        ));
+        let one = stats.session_stats(&ann, s.id).await.unwrap();
+        assert_eq!(one.messages, 2);
+        assert!(matches!(
+            stats.session_stats(&customer("bob"), s.id).await,
+            Err(ServiceError::NotFound(_))
+        ));
     }
 }

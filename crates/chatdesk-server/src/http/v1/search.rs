@@ -51,7 +51,7 @@ async fn search(
         limit: q.limit,
         ..ListSessions::default()
     };
-    let found = state.sessions.search(&p, &q.q, scope).await?;
+    let found = state.search.search(&p, &q.q, scope).await?;
     Ok(ApiJson(SearchResponse {
         messages: found.messages.iter().map(Into::into).collect(),
         sessions: found.sessions.iter().map(Into::into).collect(),

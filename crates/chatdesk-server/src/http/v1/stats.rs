@@ -66,7 +66,7 @@ async fn stats(
         agent_id: q.agent_id,
         department_id: q.department_id,
     };
-    let r = state.sessions.stats(&p, q).await?;
+    let r = state.stats.stats(&p, q).await?;
     Ok(ApiJson(StatsView {
         from: r.from,
         to: r.to,
@@ -88,5 +88,5 @@ async fn session_stats(
     Caller(p): Caller,
     SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<SessionStats>> {
-    Ok(ApiJson(state.sessions.session_stats(&p, id).await?))
+    Ok(ApiJson(state.stats.session_stats(&p, id).await?))
 }
