@@ -52,40 +52,112 @@ pub enum Event {
     },
 }
 
-/// Fans events out. In-process now; Redis or NATS when several nodes share a database.
+/// Fans events out to every subscriber: within one process ([`InProcessBus`]), or across
+/// nodes by an implementation that receives from a broker and fans out locally the same way.
 pub trait Bus: Send + Sync + 'static {
     fn publish(&self, event: Event);
-    /// A receiver of every event published after this call. A receiver that falls behind
-    /// gets `Lagged` and must recover by replay from the store.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    /// Every event published after this call, in order.
+    fn subscribe(&self) -> Subscription;
+}
+
+/// What a subscription hands out next.
+#[derive(Debug)]
+pub enum Received {
+    Event(Arc<Event>),
+    /// This many events went past a subscriber that fell behind: it must recover from the
+    /// store (replay), not carry on as if nothing was lost.
+    Missed(u64),
+    /// The bus is gone: nothing more will come.
+    Closed,
+}
+
+/// One subscriber's place in the stream of events.
+pub struct Subscription(broadcast::Receiver<Arc<Event>>);
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Received {
+        match self.0.recv().await {
+            Ok(event) => Received::Event(event),
+            Err(broadcast::error::RecvError::Lagged(n)) => Received::Missed(n),
+            Err(broadcast::error::RecvError::Closed) => Received::Closed,
+        }
+    }
+
+    /// The next event if one is waiting, without waiting for one.
+    pub fn try_recv(&mut self) -> Option<Received> {
+        match self.0.try_recv() {
+            Ok(event) => Some(Received::Event(event)),
+            Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Received::Missed(n)),
+            Err(broadcast::error::TryRecvError::Closed) => Some(Received::Closed),
+            Err(broadcast::error::TryRecvError::Empty) => None,
+        }
+    }
+}
+
+/// Local fan-out to subscriptions, holding at most `capacity` events for the slowest one.
+pub struct Fanout {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl Fanout {
+    pub fn new(capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity);
+        Self { tx }
+    }
+
+    pub fn send(&self, event: Arc<Event>) {
+        // No subscriber is not an error: nobody is listening right now.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn subscribe(&self) -> Subscription {
+        Subscription(self.tx.subscribe())
+    }
 }
 
 /// A bus within one process.
 pub struct InProcessBus {
-    tx: broadcast::Sender<Arc<Event>>,
+    fanout: Fanout,
 }
 
 impl InProcessBus {
     pub fn new(capacity: usize) -> Self {
-        let (tx, _) = broadcast::channel(capacity);
-        Self { tx }
+        Self {
+            fanout: Fanout::new(capacity),
+        }
     }
 }
 
 impl Bus for InProcessBus {
     fn publish(&self, event: Event) {
-        // No subscriber is not an error: nobody is listening right now.
-        let _ = self.tx.send(Arc::new(event));
+        self.fanout.send(Arc::new(event));
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.tx.subscribe()
+    fn subscribe(&self) -> Subscription {
+        self.fanout.subscribe()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told_how_much_it_missed() {
+        let bus = InProcessBus::new(2);
+        let mut rx = bus.subscribe();
+        for _ in 0..5 {
+            bus.publish(Event::VisitorLinked {
+                visitor: VisitorId::from_uuid(uuid::Uuid::new_v4()),
+                user: crate::domain::UserId::parse("u").unwrap(),
+            });
+        }
+        assert!(matches!(rx.recv().await, Received::Missed(3)));
+        assert!(matches!(rx.recv().await, Received::Event(_)));
+        drop(bus);
+        assert!(matches!(rx.recv().await, Received::Event(_)));
+        assert!(matches!(rx.recv().await, Received::Closed));
+    }
 
     #[tokio::test]
     async fn subscribers_get_events_published_after_they_subscribed() {
@@ -101,8 +173,11 @@ mod tests {
         bus.publish(read(1));
         let mut rx = bus.subscribe();
         bus.publish(read(2));
-        match &*rx.recv().await.unwrap() {
-            Event::ReadAdvanced { up_to_seq, .. } => assert_eq!(*up_to_seq, 2),
+        match rx.recv().await {
+            Received::Event(e) => match &*e {
+                Event::ReadAdvanced { up_to_seq, .. } => assert_eq!(*up_to_seq, 2),
+                other => panic!("unexpected {other:?}"),
+            },
             other => panic!("unexpected {other:?}"),
         }
     }

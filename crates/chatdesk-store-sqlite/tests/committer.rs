@@ -3,7 +3,7 @@
 
 mod common;
 
-use chatdesk_core::bus::{Bus, Event, InProcessBus};
+use chatdesk_core::bus::{Bus, Event, InProcessBus, Received};
 use chatdesk_core::committer::{Audience, CommitObserver, Committer, CommitterConfig};
 use chatdesk_core::domain::*;
 use chatdesk_core::store::{AppendOutcome, NewMessage, Store};
@@ -113,7 +113,10 @@ async fn concurrent_sends(own_thread: bool) -> Vec<usize> {
 
     // One event per created message, in commit order; none for duplicates.
     let mut published = Vec::new();
-    while let Ok(e) = events.try_recv() {
+    while let Some(received) = events.try_recv() {
+        let Received::Event(e) = received else {
+            panic!("the bus lost events: {received:?}");
+        };
         if let Event::MessageCreated { message, .. } = &*e {
             published.push(message.seq);
         }

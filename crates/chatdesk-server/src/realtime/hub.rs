@@ -6,11 +6,11 @@
 //! disconnected and recovers by replay), so memory never grows without bound.
 
 use super::renderings::{Renderings, Slot};
-use chatdesk_core::bus::{Bus, Event};
+use chatdesk_core::bus::{Bus, Event, Received};
 use chatdesk_core::domain::{BusinessId, Party, SessionId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 type SubId = u64;
@@ -268,8 +268,8 @@ impl Hub {
         tokio::spawn(async move {
             loop {
                 match rx.recv().await {
-                    Ok(event) => self.dispatch(event),
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                    Received::Event(event) => self.dispatch(event),
+                    Received::Missed(n) => {
                         // Events were lost for everyone: drop every subscriber so each client
                         // reconnects and replays, rather than silently missing messages.
                         tracing::warn!(
@@ -282,7 +282,7 @@ impl Hub {
                             r.remove(id);
                         }
                     }
-                    Err(broadcast::error::RecvError::Closed) => break,
+                    Received::Closed => break,
                 }
             }
         })

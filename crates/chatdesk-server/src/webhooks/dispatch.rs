@@ -5,7 +5,7 @@
 //! entries left by a crash, or written on another node, go out.
 
 use crate::wire::webhook::data;
-use chatdesk_core::bus::{Bus, Event};
+use chatdesk_core::bus::{Bus, Event, Received};
 use chatdesk_core::domain::{BusinessId, WebhookEvent};
 use chatdesk_core::error::ServiceResult;
 use chatdesk_core::service::Webhooks;
@@ -14,7 +14,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 /// Entries turned into deliveries per transaction.
@@ -62,7 +62,7 @@ pub fn spawn_dispatcher(
                 };
                 match event {
                     // Most events' tenants have no webhook: no read of the outbox for them.
-                    Ok(e) => {
+                    Received::Event(e) => {
                         if let Some((kind, tenant)) = queued_by(&e) {
                             let hooks = webhooks.subscribers(tenant, kind).await;
                             if hooks.is_ok_and(|h| !h.is_empty()) {
@@ -70,8 +70,8 @@ pub fn spawn_dispatcher(
                             }
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    Received::Missed(_) => break,
+                    Received::Closed => return,
                 }
             }
         }
