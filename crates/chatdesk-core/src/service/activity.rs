@@ -137,3 +137,73 @@ impl SessionService {
 fn closed() -> ServiceError {
     ServiceError::conflict("session_closed", "the session has ended")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::MessageQuery;
+    use super::*;
+    use crate::domain::SenderType;
+
+    #[tokio::test]
+    async fn activity_counts_on_open_sessions_only() {
+        let desk = desk();
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        let svc = &desk.service;
+        svc.record_activity(&ann, s.id, "message_sent", None)
+            .await
+            .unwrap();
+        let now = svc
+            .record_activity(&ann, s.id, "response_received", Some(1.5))
+            .await
+            .unwrap();
+        assert_eq!(now.activity.messages_sent, 1);
+        assert_eq!(
+            (
+                now.activity.response_count,
+                now.activity.response_time_total_ms
+            ),
+            (1, 1500)
+        );
+        assert!(matches!(
+            svc.record_activity(&ann, s.id, "dancing", None).await,
+            Err(ServiceError::Invalid(_))
+        ));
+        svc.end_session(&ann, s.id).await.unwrap();
+        assert!(matches!(
+            svc.record_activity(&ann, s.id, "message_sent", None).await,
+            Err(ServiceError::Conflict { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_close_once_with_one_note_and_only_the_callers() {
+        let desk = desk();
+        let (ann, bob) = (customer("ann"), customer("bob"));
+        let hers = desk.open(&ann).await;
+        let his = desk.open(&bob).await;
+        let svc = &desk.service;
+        let long = Duration::from_secs(3600);
+        assert!(svc
+            .close_idle_sessions(&ann, long)
+            .await
+            .unwrap()
+            .is_empty());
+        let closed = svc.close_idle_sessions(&ann, Duration::ZERO).await.unwrap();
+        assert_eq!(closed.iter().map(|s| s.id).collect::<Vec<_>>(), [hers.id]);
+        assert!(svc
+            .close_idle_sessions(&ann, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty());
+        let notes = svc
+            .list_messages(&ann, hers.id, MessageQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].sender_type, SenderType::System);
+        let his = svc.get_session(&bob, his.id).await.unwrap();
+        assert_ne!(his.status, SessionStatus::Closed, "not hers to close");
+    }
+}

@@ -69,10 +69,6 @@ impl SessionService {
         Ok(self.store.contacts(sessions).await?)
     }
 
-    /// Move a visitor's sessions to an account, in one transaction. The caller must have
-    /// proved both identities (the visitor id is a bearer secret; the account by token,
-    /// identity hash, or a deployment that trusts user ids). Idempotent; a visitor linked to
-    /// another account is refused.
     /// May a connection that proved it is `from` go on as `to`? Only a visitor that was linked
     /// to `to`'s account, becoming that account after login.
     pub async fn may_become(&self, from: &Principal, to: &Principal) -> ServiceResult<bool> {
@@ -86,8 +82,12 @@ impl SessionService {
         }
     }
 
-    /// Only the visitor itself, signed in as a customer, links its visitor id to its account:
-    /// staff and back ends cannot take a visitor's sessions into theirs.
+    /// Move a visitor's sessions to an account, in one transaction. The caller must have
+    /// proved both identities (the visitor id is a bearer secret; the account by token,
+    /// identity hash, or a deployment that trusts user ids). Idempotent; a visitor linked to
+    /// another account is refused. Only the visitor itself, signed in as a customer, links
+    /// its visitor id to its account: staff and back ends cannot take a visitor's sessions
+    /// into theirs.
     pub async fn link_visitor(&self, p: &Principal, visitor: VisitorId) -> ServiceResult<u64> {
         let user = match (p.role, p.party.user_id()) {
             (crate::identity::Role::Customer, Some(user)) => user,
@@ -112,6 +112,79 @@ impl SessionService {
                 "visitor_already_linked",
                 "this visitor is already linked to another account",
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn contact(name: &str) -> SetContact {
+        SetContact {
+            name: name.into(),
+            email: "ann@example.com".into(),
+            phone: Some(" ".into()),
+            position: None,
+            company_name: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_visitor_linked_at_login_brings_its_sessions_and_contact() {
+        let desk = desk();
+        let visitor = VisitorId::from_uuid(uuid::Uuid::new_v4());
+        let guest = Principal::visitor(visitor);
+        let in_the_shop = super::super::OpenSession {
+            business_id: Some("shop".into()),
+            ..Default::default()
+        };
+        let (s, _) = desk
+            .service
+            .open_session(&guest, in_the_shop)
+            .await
+            .unwrap();
+        desk.service
+            .set_contact(&guest, s.id, contact("Ann"))
+            .await
+            .unwrap();
+        let ann = customer("ann");
+        assert!(
+            desk.service.get_session(&ann, s.id).await.is_err(),
+            "not hers yet"
+        );
+        assert_eq!(desk.service.link_visitor(&ann, visitor).await.unwrap(), 1);
+        let (now, shown) = desk
+            .service
+            .get_session_with_contact(&ann, s.id)
+            .await
+            .unwrap();
+        assert_eq!(now.owner, ann.party);
+        assert_eq!(shown.unwrap().name.to_string(), "Ann");
+        assert!(desk.service.may_become(&guest, &ann).await.unwrap());
+        assert!(matches!(
+            desk.service.link_visitor(&customer("bob"), visitor).await,
+            Err(ServiceError::Conflict { .. })
+        ));
+        assert!(matches!(
+            desk.service.link_visitor(&agent("ada"), visitor).await,
+            Err(ServiceError::Forbidden(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_bad_contact_field_is_named() {
+        let desk = desk();
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        let bad = SetContact {
+            email: "not an email".into(),
+            ..contact("Ann")
+        };
+        match desk.service.set_contact(&ann, s.id, bad).await {
+            Err(ServiceError::Invalid(i)) => assert_eq!(i.field, "contact_email"),
+            other => panic!("{other:?}"),
         }
     }
 }
