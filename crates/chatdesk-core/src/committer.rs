@@ -33,7 +33,7 @@ pub struct CommitterConfig {
     /// A batch is a chain of round trips to the database (begin, statements, commit); on a
     /// busy shared runtime every hop back waits behind the socket tasks queued before it, and
     /// that wait, not the database, bounded throughput. Only for stores whose connections do
-    /// not belong to a runtime's I/O driver (SQLite: sqlx runs it on its own thread).
+    /// not belong to a runtime's I/O driver.
     pub own_thread: bool,
 }
 

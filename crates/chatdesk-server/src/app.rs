@@ -69,9 +69,9 @@ pub async fn launch(
         metrics.clone(),
         CommitterConfig {
             max_batch: settings.commit_batch_max,
-            // SQLite's writer is a thread of its own, so the committer is tied to no
-            // runtime; PostgreSQL's sockets are, and stay on it.
-            own_thread: matches!(backend, Backend::Sqlite(_)),
+            // On the shared runtime for both stores: SQLite's writer is already a thread of
+            // its own, and one more thread of the committer's made the tail at full load
+            // longer (docs/benchmarks.md).
             ..CommitterConfig::default()
         },
     );
