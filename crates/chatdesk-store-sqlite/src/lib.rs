@@ -186,7 +186,3 @@ fn unread_row(r: &rows::DirectRow<'_, '_>) -> StoreResult<UnreadCount> {
         last_read_seq: required("last_read_seq", r.int("last_read_seq")?)?,
     })
 }
-
-fn session_in(c: &Connection, id: SessionId) -> StoreResult<Option<Session>> {
-    reader::session(c, id)
-}

@@ -173,13 +173,7 @@ pub fn all<T>(
     params: impl rusqlite::Params,
     parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
-    let names = columns.of(stmt);
-    let mut rows = stmt.query(params).map_err(crate::error::error)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(crate::error::error)? {
-        out.push(parse(&DirectRow::new(r, names))?);
-    }
-    Ok(out)
+    all_named(stmt, columns.of(stmt), params, parse)
 }
 
 /// The first row `stmt` returns for `params`, parsed. `columns` is the statement text's own.
@@ -189,7 +183,31 @@ pub fn first<T>(
     params: impl rusqlite::Params,
     parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
 ) -> StoreResult<Option<T>> {
-    let names = columns.of(stmt);
+    first_named(stmt, columns.of(stmt), params, parse)
+}
+
+/// [`all`], with the statement's column names given.
+pub fn all_named<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    names: &ColumnNames,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut rows = stmt.query(params).map_err(crate::error::error)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(crate::error::error)? {
+        out.push(parse(&DirectRow::new(r, names))?);
+    }
+    Ok(out)
+}
+
+/// [`first`], with the statement's column names given.
+pub fn first_named<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    names: &ColumnNames,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&DirectRow<'_, '_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
     let mut rows = stmt.query(params).map_err(crate::error::error)?;
     match rows.next().map_err(crate::error::error)? {
         Some(r) => parse(&DirectRow::new(r, names)).map(Some),

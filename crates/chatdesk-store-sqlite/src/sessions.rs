@@ -167,7 +167,7 @@ impl SessionStore for SqliteStore {
                     }
                     PatchOutcome::Updated(updated)
                 }
-                None => match session_in(tx, id)? {
+                None => match reader::session(tx, id)? {
                     Some(s) => PatchOutcome::StatusChanged(s),
                     None => PatchOutcome::NotFound,
                 },

@@ -1,7 +1,7 @@
 //! Statements built at run time, and reading rows into domain values.
 
 use crate::error::error;
-use crate::rows::{ColumnNames, DirectRow};
+use crate::rows::{self, ColumnNames, DirectRow};
 use chatdesk_core::query::{Arg, QueryText};
 use chatdesk_core::store::StoreResult;
 use rusqlite::types::Value;
@@ -93,12 +93,7 @@ pub fn all<T>(
 ) -> StoreResult<Vec<T>> {
     let mut stmt = c.prepare_cached(sql).map_err(error)?;
     let names = ColumnNames::of(&stmt);
-    let mut rows = stmt.query(params).map_err(error)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(error)? {
-        out.push(parse(&DirectRow::new(r, &names))?);
-    }
-    Ok(out)
+    rows::all_named(&mut stmt, &names, params, parse)
 }
 
 /// The first row `sql` returns for `params`, parsed.
@@ -110,11 +105,7 @@ pub fn first<T>(
 ) -> StoreResult<Option<T>> {
     let mut stmt = c.prepare_cached(sql).map_err(error)?;
     let names = ColumnNames::of(&stmt);
-    let mut rows = stmt.query(params).map_err(error)?;
-    match rows.next().map_err(error)? {
-        Some(r) => parse(&DirectRow::new(r, &names)).map(Some),
-        None => Ok(None),
-    }
+    rows::first_named(&mut stmt, &names, params, parse)
 }
 
 /// Run `sql` once; how many rows it changed.
