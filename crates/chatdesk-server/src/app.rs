@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::webhooks;
 use chatdesk_core::bus::InProcessBus;
 use chatdesk_core::committer::{Committer, CommitterConfig};
-use chatdesk_core::service::{Limits, Search, SessionService, Stats, Webhooks};
+use chatdesk_core::service::{Limits, Search, Stats, UseCases, Webhooks};
 use socketioxide::SocketIo;
 use std::future::Future;
 use std::sync::Arc;
@@ -83,13 +83,14 @@ pub async fn launch(
     let keys = jwt_keys(&settings, store.as_ref()).await?;
     let hub = Hub::new(settings.realtime_queue);
     let hub_task = hub.clone().run(bus.as_ref());
+    let uses = UseCases::new(store.clone(), bus.clone(), committer, limits);
     let state = AppState {
-        sessions: Arc::new(SessionService::new(
-            store.clone(),
-            bus.clone(),
-            committer,
-            limits,
-        )),
+        sessions: uses.sessions,
+        activity: uses.activity,
+        messages: uses.messages,
+        routing: uses.routing,
+        directory: uses.directory,
+        contacts: uses.contacts,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),
@@ -116,7 +117,9 @@ pub async fn launch(
     )
     .spawn();
     let realtime = Realtime {
-        sessions: state.sessions.clone(),
+        messages: state.messages.clone(),
+        contacts: state.contacts.clone(),
+        directory: state.directory.clone(),
         auth: state.auth.clone(),
         hub: hub.clone(),
         events: settings.limits.socket_events,
@@ -191,8 +194,8 @@ fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     if every == 0 {
         return None;
     }
-    let (sessions, idle) = (
-        state.sessions.clone(),
+    let (activity, idle) = (
+        state.activity.clone(),
         Duration::from_secs(state.settings.idle_timeout_secs),
     );
     Some(tokio::spawn(async move {
@@ -200,7 +203,7 @@ fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match sessions.close_idle_everywhere(idle).await {
+            match activity.close_idle_everywhere(idle).await {
                 Ok(closed) if !closed.is_empty() => {
                     tracing::info!(count = closed.len(), "closed idle sessions")
                 }

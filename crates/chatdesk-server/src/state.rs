@@ -4,14 +4,21 @@ use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
-use chatdesk_core::service::{Search, SessionService, Stats, Webhooks};
+use chatdesk_core::service::{
+    Activity, Contacts, Directory, Messages, Routing, Search, Sessions, Stats, Webhooks,
+};
 use chatdesk_core::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub sessions: Arc<SessionService>,
+    pub sessions: Sessions,
+    pub activity: Activity,
+    pub messages: Messages,
+    pub routing: Routing,
+    pub directory: Directory,
+    pub contacts: Contacts,
     pub webhooks: Arc<Webhooks>,
     pub stats: Arc<Stats>,
     pub search: Arc<Search>,

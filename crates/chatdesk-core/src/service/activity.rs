@@ -1,16 +1,29 @@
 //! Reported activity (seed 003) and closing idle sessions (seed 003's cleanup, and the
 //! background job).
 
-use super::SessionService;
+use super::kernel::Kernel;
+use super::Sessions;
 use crate::bus::Event;
 use crate::clock;
 use crate::domain::{response_time_ms, ActivityKind, Party, Session, SessionId, SessionStatus};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Principal, Role};
 use crate::store::SessionFilter;
+use std::sync::Arc;
 use std::time::Duration;
 
-impl SessionService {
+/// Reported activity and closing idle sessions.
+#[derive(Clone)]
+pub struct Activity {
+    k: Arc<Kernel>,
+    sessions: Sessions,
+}
+
+impl Activity {
+    pub(super) fn new(k: Arc<Kernel>, sessions: Sessions) -> Self {
+        Self { k, sessions }
+    }
+
     /// Count one reported activity on an open session the caller may see.
     pub async fn record_activity(
         &self,
@@ -21,11 +34,12 @@ impl SessionService {
     ) -> ServiceResult<Session> {
         let kind = ActivityKind::parse(activity_type)?;
         let response_ms = response_time_secs.map(response_time_ms).transpose()?;
-        let session = self.visible(p, id).await?;
+        let session = self.k.visible(p, id).await?;
         if session.status == SessionStatus::Closed {
             return Err(closed());
         }
         match self
+            .k
             .store
             .record_activity(id, kind, response_ms, clock::now())
             .await?
@@ -62,7 +76,7 @@ impl SessionService {
         &self,
         default_idle: Duration,
     ) -> ServiceResult<Vec<Session>> {
-        let own = self.store.tenant_idle_timeouts().await?;
+        let own = self.k.store.tenant_idle_timeouts().await?;
         let mut closed = Vec::new();
         for (tenant, secs) in &own {
             let filter = SessionFilter {
@@ -94,21 +108,23 @@ impl SessionService {
         let idle =
             chrono::Duration::from_std(idle).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let closed = self
+            .k
             .store
             .close_idle_sessions(filter, now - idle, now)
             .await?;
         let mut tenants = std::collections::BTreeSet::new();
         for s in &closed {
-            self.bus.publish(Event::SessionUpdated(s.clone()));
-            self.bus.publish(Event::SessionClosed(s.clone()));
-            self.post_system(s, "Conversation closed after inactivity".into())
+            self.k.bus.publish(Event::SessionUpdated(s.clone()));
+            self.k.bus.publish(Event::SessionClosed(s.clone()));
+            self.k
+                .post_system(s, "Conversation closed after inactivity".into())
                 .await;
             tenants.insert(s.business_id.clone());
         }
         for t in &tenants {
             // Idle waiting sessions left their queues: the rest move up.
-            self.announce_queue(t).await?;
-            self.reroute(t).await;
+            self.k.announce_queue(t).await?;
+            self.k.reroute(t).await;
         }
         Ok(closed)
     }
@@ -120,6 +136,7 @@ impl SessionService {
         owner: &Party,
     ) -> ServiceResult<Option<Session>> {
         let page = self
+            .sessions
             .list_sessions(
                 p,
                 super::ListSessions {
@@ -150,11 +167,12 @@ mod tests {
         let desk = desk();
         let ann = customer("ann");
         let s = desk.open(&ann).await;
-        let svc = &desk.service;
-        svc.record_activity(&ann, s.id, "message_sent", None)
+        desk.activity
+            .record_activity(&ann, s.id, "message_sent", None)
             .await
             .unwrap();
-        let now = svc
+        let now = desk
+            .activity
             .record_activity(&ann, s.id, "response_received", Some(1.5))
             .await
             .unwrap();
@@ -167,12 +185,16 @@ mod tests {
             (1, 1500)
         );
         assert!(matches!(
-            svc.record_activity(&ann, s.id, "dancing", None).await,
+            desk.activity
+                .record_activity(&ann, s.id, "dancing", None)
+                .await,
             Err(ServiceError::Invalid(_))
         ));
-        svc.end_session(&ann, s.id).await.unwrap();
+        desk.sessions.end_session(&ann, s.id).await.unwrap();
         assert!(matches!(
-            svc.record_activity(&ann, s.id, "message_sent", None).await,
+            desk.activity
+                .record_activity(&ann, s.id, "message_sent", None)
+                .await,
             Err(ServiceError::Conflict { .. })
         ));
     }
@@ -183,27 +205,33 @@ mod tests {
         let (ann, bob) = (customer("ann"), customer("bob"));
         let hers = desk.open(&ann).await;
         let his = desk.open(&bob).await;
-        let svc = &desk.service;
         let long = Duration::from_secs(3600);
-        assert!(svc
+        assert!(desk
+            .activity
             .close_idle_sessions(&ann, long)
             .await
             .unwrap()
             .is_empty());
-        let closed = svc.close_idle_sessions(&ann, Duration::ZERO).await.unwrap();
+        let closed = desk
+            .activity
+            .close_idle_sessions(&ann, Duration::ZERO)
+            .await
+            .unwrap();
         assert_eq!(closed.iter().map(|s| s.id).collect::<Vec<_>>(), [hers.id]);
-        assert!(svc
+        assert!(desk
+            .activity
             .close_idle_sessions(&ann, Duration::ZERO)
             .await
             .unwrap()
             .is_empty());
-        let notes = svc
+        let notes = desk
+            .messages
             .list_messages(&ann, hers.id, MessageQuery::default())
             .await
             .unwrap();
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].sender_type, SenderType::System);
-        let his = svc.get_session(&bob, his.id).await.unwrap();
+        let his = desk.sessions.get_session(&bob, his.id).await.unwrap();
         assert_ne!(his.status, SessionStatus::Closed, "not hers to close");
     }
 }

@@ -1,12 +1,13 @@
 //! A session's contact person, and linking an anonymous visitor to an account at login.
 
-use super::SessionService;
+use super::kernel::Kernel;
 use crate::bus::Event;
 use crate::clock;
 use crate::domain::{Contact, ContactText, Email, Invalid, Phone, SessionId, VisitorId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 use crate::store::{LinkOutcome, NewContact};
+use std::sync::Arc;
 
 /// Contact fields as a client sent them.
 #[derive(Debug, Clone, Default)]
@@ -30,7 +31,17 @@ fn blank_is_none(raw: Option<String>) -> Option<String> {
     raw.filter(|s| !s.trim().is_empty())
 }
 
-impl SessionService {
+/// A session's contact person, and visitors linked to accounts.
+#[derive(Clone)]
+pub struct Contacts {
+    k: Arc<Kernel>,
+}
+
+impl Contacts {
+    pub(super) fn new(k: Arc<Kernel>) -> Self {
+        Self { k }
+    }
+
     pub async fn set_contact(
         &self,
         p: &Principal,
@@ -57,8 +68,8 @@ impl SessionService {
                 .map(|s| text("company_name", s))
                 .transpose()?,
         };
-        self.visible(p, id).await?;
-        Ok(self.store.upsert_contact(id, new, clock::now()).await?)
+        self.k.visible(p, id).await?;
+        Ok(self.k.store.upsert_contact(id, new, clock::now()).await?)
     }
 
     /// The contacts of sessions the caller has already been shown.
@@ -66,7 +77,7 @@ impl SessionService {
         &self,
         sessions: &[SessionId],
     ) -> ServiceResult<Vec<(SessionId, Contact)>> {
-        Ok(self.store.contacts(sessions).await?)
+        Ok(self.k.store.contacts(sessions).await?)
     }
 
     /// May a connection that proved it is `from` go on as `to`? Only a visitor that was linked
@@ -74,6 +85,7 @@ impl SessionService {
     pub async fn may_become(&self, from: &Principal, to: &Principal) -> ServiceResult<bool> {
         match (from.party.visitor_id(), to.party.user_id()) {
             (Some(visitor), Some(user)) => Ok(self
+                .k
                 .store
                 .visitor_link(visitor)
                 .await?
@@ -97,11 +109,15 @@ impl SessionService {
                 ))
             }
         };
-        let outcome = self.store.link_visitor(visitor, user, clock::now()).await?;
+        let outcome = self
+            .k
+            .store
+            .link_visitor(visitor, user, clock::now())
+            .await?;
         match outcome {
             LinkOutcome::Linked { sessions_moved } => {
                 if sessions_moved > 0 {
-                    self.bus.publish(Event::VisitorLinked {
+                    self.k.bus.publish(Event::VisitorLinked {
                         visitor,
                         user: user.clone(),
                     });
@@ -141,34 +157,34 @@ mod tests {
             ..Default::default()
         };
         let (s, _) = desk
-            .service
+            .sessions
             .open_session(&guest, in_the_shop)
             .await
             .unwrap();
-        desk.service
+        desk.contacts
             .set_contact(&guest, s.id, contact("Ann"))
             .await
             .unwrap();
         let ann = customer("ann");
         assert!(
-            desk.service.get_session(&ann, s.id).await.is_err(),
+            desk.sessions.get_session(&ann, s.id).await.is_err(),
             "not hers yet"
         );
-        assert_eq!(desk.service.link_visitor(&ann, visitor).await.unwrap(), 1);
+        assert_eq!(desk.contacts.link_visitor(&ann, visitor).await.unwrap(), 1);
         let (now, shown) = desk
-            .service
+            .sessions
             .get_session_with_contact(&ann, s.id)
             .await
             .unwrap();
         assert_eq!(now.owner, ann.party);
         assert_eq!(shown.unwrap().name.to_string(), "Ann");
-        assert!(desk.service.may_become(&guest, &ann).await.unwrap());
+        assert!(desk.contacts.may_become(&guest, &ann).await.unwrap());
         assert!(matches!(
-            desk.service.link_visitor(&customer("bob"), visitor).await,
+            desk.contacts.link_visitor(&customer("bob"), visitor).await,
             Err(ServiceError::Conflict { .. })
         ));
         assert!(matches!(
-            desk.service.link_visitor(&agent("ada"), visitor).await,
+            desk.contacts.link_visitor(&agent("ada"), visitor).await,
             Err(ServiceError::Forbidden(_))
         ));
     }
@@ -182,7 +198,7 @@ mod tests {
             email: "not an email".into(),
             ..contact("Ann")
         };
-        match desk.service.set_contact(&ann, s.id, bad).await {
+        match desk.contacts.set_contact(&ann, s.id, bad).await {
             Err(ServiceError::Invalid(i)) => assert_eq!(i.field, "contact_email"),
             other => panic!("{other:?}"),
         }

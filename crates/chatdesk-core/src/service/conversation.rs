@@ -2,7 +2,7 @@
 //! or, for a first message, the session is the sender's open one (started if there is none),
 //! or for staff, the named user's. And typing, which is never stored.
 
-use super::{OpenSession, SessionService};
+use super::{Messages, OpenSession};
 use crate::bus::Event;
 use crate::domain::{Content, Invalid, Message, Session, SessionId};
 use crate::error::{ServiceError, ServiceResult};
@@ -62,7 +62,7 @@ pub struct PostMessage {
     pub session_type: Option<String>,
 }
 
-impl SessionService {
+impl Messages {
     /// The session a conversation-style request means, opened if it is a first message.
     pub async fn conversation(
         &self,
@@ -71,9 +71,10 @@ impl SessionService {
         session_type: Option<String>,
     ) -> ServiceResult<Session> {
         match to {
-            Conversation::Id(id) => self.get_session(p, id).await,
-            Conversation::Number(n) => self.get_session_by_number(p, n).await,
+            Conversation::Id(id) => self.sessions.get_session(p, id).await,
+            Conversation::Number(n) => self.sessions.get_session_by_number(p, n).await,
             Conversation::Mine => Ok(self
+                .sessions
                 .open_session(
                     p,
                     OpenSession {
@@ -92,7 +93,7 @@ impl SessionService {
                     session_type,
                     ..OpenSession::default()
                 };
-                Ok(self.open_session(p, req).await?.0)
+                Ok(self.sessions.open_session(p, req).await?.0)
             }
         }
     }
@@ -104,7 +105,7 @@ impl SessionService {
         p: &Principal,
         req: PostMessage,
     ) -> ServiceResult<(Session, Message, bool)> {
-        let content = Content::parse(&req.content, self.limits.max_content_chars)?;
+        let content = Content::parse(&req.content, self.k.limits.max_content_chars)?;
         let client_msg_id = req
             .client_msg_id
             .as_deref()
@@ -112,7 +113,7 @@ impl SessionService {
             .transpose()?;
         let session = match req.to {
             // Writing to a named session: the cheap check of the send path.
-            Conversation::Id(id) => self.send_target(p, id).await?,
+            Conversation::Id(id) => self.k.send_target(p, id).await?,
             to => self.conversation(p, to, req.session_type).await?,
         };
         let (message, created) = self.append(p, &session, content, client_msg_id).await?;
@@ -135,7 +136,7 @@ impl SessionService {
             .into());
         }
         let session = self.conversation(p, to, None).await?;
-        self.bus.publish(Event::Typing {
+        self.k.bus.publish(Event::Typing {
             business_id: session.business_id.clone(),
             owner: session.owner.clone(),
             session_id: session.id,
@@ -167,12 +168,12 @@ mod tests {
         let desk = desk();
         let ann = customer("ann");
         let (first, m1, _) = desk
-            .service
+            .messages
             .post_message(&ann, post(Conversation::Mine, "hello"))
             .await
             .unwrap();
         let (second, m2, _) = desk
-            .service
+            .messages
             .post_message(&ann, post(Conversation::Mine, "anyone?"))
             .await
             .unwrap();
@@ -185,7 +186,7 @@ mod tests {
         let desk = desk();
         let ann = customer("ann");
         let refused = desk
-            .service
+            .messages
             .post_message(&ann, post(Conversation::Mine, "   "))
             .await;
         assert!(
@@ -215,7 +216,7 @@ mod tests {
         assert_eq!(to, Conversation::WithUser("7".into()));
         let desk = desk();
         let refused = desk
-            .service
+            .messages
             .conversation(&ann, Conversation::WithUser("bob".into()), None)
             .await;
         assert!(matches!(refused, Err(ServiceError::Forbidden(_))));

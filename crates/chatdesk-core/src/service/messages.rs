@@ -1,8 +1,26 @@
 //! Messages: send, page, read cursors and unread counts.
 
+use super::kernel::Kernel;
 use super::*;
 
-impl SessionService {
+/// Messages: send, page, read cursors and unread counts; and conversation-style sending
+/// (`conversation.rs`), which may open a session for a first message.
+#[derive(Clone)]
+pub struct Messages {
+    pub(super) k: Arc<Kernel>,
+    pub(super) sessions: Sessions,
+}
+
+impl Messages {
+    pub(super) fn new(k: Arc<Kernel>, sessions: Sessions) -> Self {
+        Self { k, sessions }
+    }
+
+    /// A session whose messages the caller may read.
+    pub async fn readable(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+        self.k.visible(p, id).await
+    }
+
     /// The newest message of a session the caller has already been shown.
     pub async fn last_message(&self, session: &Session) -> ServiceResult<Option<Message>> {
         let range = MessageRange::Before {
@@ -10,7 +28,7 @@ impl SessionService {
             after: 0,
             limit: 1,
         };
-        Ok(self.store.list_messages(session.id, range).await?.pop())
+        Ok(self.k.store.list_messages(session.id, range).await?.pop())
     }
 
     /// Messages after `after` (oldest first, at most `limit`) in a session the caller has
@@ -22,12 +40,12 @@ impl SessionService {
         limit: u32,
     ) -> ServiceResult<Vec<Message>> {
         let range = MessageRange::After { after, limit };
-        Ok(self.store.list_messages(session.id, range).await?)
+        Ok(self.k.store.list_messages(session.id, range).await?)
     }
 
     /// Every reader's cursor in a session the caller has already been shown.
     pub async fn read_cursors(&self, session: &Session) -> ServiceResult<Vec<(Party, i64)>> {
-        Ok(self.store.read_cursors(session.id).await?)
+        Ok(self.k.store.read_cursors(session.id).await?)
     }
 
     /// The caller's unread count in each of these sessions (already shown to it).
@@ -37,7 +55,7 @@ impl SessionService {
         sessions: &[Session],
     ) -> ServiceResult<Vec<UnreadCount>> {
         let ids: Vec<SessionId> = sessions.iter().map(|s| s.id).collect();
-        Ok(self.store.unread_in(&p.party, &ids).await?)
+        Ok(self.k.store.unread_in(&p.party, &ids).await?)
     }
 
     /// Append a message, durably. Returns the message and whether it was created now
@@ -48,9 +66,9 @@ impl SessionService {
         id: SessionId,
         req: SendMessage,
     ) -> ServiceResult<(Message, bool)> {
-        let content = Content::parse(&req.content, self.limits.max_content_chars)?;
+        let content = Content::parse(&req.content, self.k.limits.max_content_chars)?;
         let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
-        let session = self.send_target(p, id).await?;
+        let session = self.k.send_target(p, id).await?;
         self.append(p, &session, content, client_msg_id).await
     }
 
@@ -89,7 +107,7 @@ impl SessionService {
             owner: session.owner.clone(),
             session_number: session.number,
         };
-        match self.committer.append(message, audience).await? {
+        match self.k.committer.append(message, audience).await? {
             AppendOutcome::Created(m) => Ok((m, true)),
             AppendOutcome::Duplicate(m) if keyed_content.as_deref() == Some(m.content.as_str()) => {
                 Ok((m, false))
@@ -112,7 +130,7 @@ impl SessionService {
         id: SessionId,
         q: MessageQuery,
     ) -> ServiceResult<Vec<Message>> {
-        self.page_size(q.limit)?;
+        self.k.page_size(q.limit)?;
         self.list_messages_unchecked_limit(p, id, q).await
     }
 
@@ -123,7 +141,7 @@ impl SessionService {
         id: SessionId,
         q: MessageQuery,
     ) -> ServiceResult<Vec<Message>> {
-        let limit = q.limit.unwrap_or(self.limits.default_page);
+        let limit = q.limit.unwrap_or(self.k.limits.default_page);
         let after = non_negative("after_seq", q.after_seq)?.unwrap_or(0);
         let range = match non_negative("before_seq", q.before_seq)? {
             Some(before) => MessageRange::Before {
@@ -134,7 +152,7 @@ impl SessionService {
             None => MessageRange::After { after, limit },
         };
         // The session that proves the caller may see it, and the page, in one store read.
-        match self.store.get_session_with_messages(id, range).await? {
+        match self.k.store.get_session_with_messages(id, range).await? {
             Some((session, messages)) if authz::can_see(p, &session) => Ok(messages),
             _ => Err(ServiceError::NotFound("session")),
         }
@@ -149,7 +167,7 @@ impl SessionService {
         id: SessionId,
         q: MessageQuery,
     ) -> ServiceResult<MessagePage> {
-        let limit = self.page_size(q.limit)?;
+        let limit = self.k.page_size(q.limit)?;
         let backwards = q.before_seq.is_some();
         // One more than asked: its presence says there is more.
         let probe = MessageQuery {
@@ -175,7 +193,7 @@ impl SessionService {
         id: SessionId,
         up_to_seq: i64,
     ) -> ServiceResult<ReadReceipt> {
-        let session = self.visible(p, id).await?;
+        let session = self.k.visible(p, id).await?;
         if up_to_seq < 0 || up_to_seq > session.last_seq {
             return Err(Invalid::new(
                 "up_to_seq",
@@ -185,10 +203,11 @@ impl SessionService {
             .into());
         }
         let last_read_seq = self
+            .k
             .store
             .mark_read(id, &p.party, up_to_seq, clock::now())
             .await?;
-        self.bus.publish(Event::ReadAdvanced {
+        self.k.bus.publish(Event::ReadAdvanced {
             business_id: session.business_id.clone(),
             owner: session.owner.clone(),
             session_id: id,
@@ -197,6 +216,7 @@ impl SessionService {
             up_to_seq: last_read_seq,
         });
         let unread = self
+            .k
             .store
             .unread_counts(&p.party, p.business_id.as_ref())
             .await?
@@ -213,6 +233,7 @@ impl SessionService {
     pub async fn unread(&self, p: &Principal) -> ServiceResult<UnreadSummary> {
         // A tenant-scoped identity counts only its tenant's sessions.
         let sessions = self
+            .k
             .store
             .unread_counts(&p.party, p.business_id.as_ref())
             .await?;
@@ -250,20 +271,20 @@ mod tests {
         let ann = customer("ann");
         let s = desk.open(&ann).await;
         let (first, created) = desk
-            .service
+            .messages
             .send_message(&ann, s.id, keyed("hi", "k1"))
             .await
             .unwrap();
         assert!(created);
         let (again, created) = desk
-            .service
+            .messages
             .send_message(&ann, s.id, keyed("hi", "k1"))
             .await
             .unwrap();
         assert!(!created, "a retry is not a new message");
         assert_eq!(again.id, first.id);
         let reused = desk
-            .service
+            .messages
             .send_message(&ann, s.id, keyed("other", "k1"))
             .await;
         assert!(matches!(
@@ -273,7 +294,7 @@ mod tests {
                 ..
             })
         ));
-        let now = desk.service.get_session(&ann, s.id).await.unwrap();
+        let now = desk.sessions.get_session(&ann, s.id).await.unwrap();
         assert_eq!((now.last_seq, now.message_count), (1, 1));
     }
 
@@ -303,7 +324,7 @@ mod tests {
         let s = desk.open(&ann).await;
         assert_eq!(s.status, SessionStatus::Waiting);
         desk.send(&ada, &s, "how can I help?").await.unwrap();
-        let now = desk.service.get_session(&ann, s.id).await.unwrap();
+        let now = desk.sessions.get_session(&ann, s.id).await.unwrap();
         assert_eq!(now.status, SessionStatus::Active);
         assert_eq!(now.agent_id, Some(UserId::parse("ada").unwrap()));
     }
@@ -318,16 +339,16 @@ mod tests {
             desk.send(&ada, &s, text).await.unwrap();
         }
         assert_eq!(
-            desk.service.unread(&ann).await.unwrap().total,
+            desk.messages.unread(&ann).await.unwrap().total,
             2,
             "her own is not unread"
         );
-        let receipt = desk.service.mark_read(&ann, s.id, 2).await.unwrap();
+        let receipt = desk.messages.mark_read(&ann, s.id, 2).await.unwrap();
         assert_eq!((receipt.last_read_seq, receipt.unread), (2, 1));
         // A cursor never moves back.
-        let receipt = desk.service.mark_read(&ann, s.id, 1).await.unwrap();
+        let receipt = desk.messages.mark_read(&ann, s.id, 1).await.unwrap();
         assert_eq!(receipt.last_read_seq, 2);
-        let past_the_end = desk.service.mark_read(&ann, s.id, 9).await;
+        let past_the_end = desk.messages.mark_read(&ann, s.id, 9).await;
         assert!(matches!(past_the_end, Err(ServiceError::Invalid(_))));
     }
 
@@ -336,13 +357,17 @@ mod tests {
         let desk = desk();
         let ann = customer("ann");
         let s = desk.open(&ann).await;
-        let long = "x".repeat(desk.service.limits().max_content_chars + 1);
+        let long = "x".repeat(Limits::default().max_content_chars + 1);
         assert!(matches!(
             desk.send(&ann, &s, &long).await,
             Err(ServiceError::Invalid(_))
         ));
         assert_eq!(
-            desk.service.get_session(&ann, s.id).await.unwrap().last_seq,
+            desk.sessions
+                .get_session(&ann, s.id)
+                .await
+                .unwrap()
+                .last_seq,
             0
         );
     }

@@ -1,6 +1,6 @@
-//! The session and message use cases. Every door (native API, seed doors, Socket.IO, SSE)
-//! calls these; they parse raw input into domain values, enforce the authorization rules and
-//! the status machine, and talk to the store and the committer.
+//! The use cases, one struct per aggregate. Every door (native API, seed doors, Socket.IO,
+//! SSE) calls these; they parse raw input into domain values, enforce the authorization rules
+//! and the status machine, and talk to the store and the committer.
 
 use crate::authz;
 use crate::bus::{Bus, Event};
@@ -14,8 +14,8 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Principal, Role};
 use crate::page;
 use crate::store::{
-    AppendOutcome, MessageRange, NewMessage, NewSession, PatchOutcome, SessionFilter, SessionPatch,
-    StatusChange, Store, UnreadCount,
+    AppendOutcome, MessageRange, NewMessage, NewSession, SessionFilter, SessionPatch, StatusChange,
+    Store, UnreadCount,
 };
 use std::sync::Arc;
 
@@ -24,6 +24,7 @@ mod agents;
 mod api_keys;
 mod contacts;
 mod conversation;
+mod kernel;
 mod messages;
 mod routing;
 mod search;
@@ -35,9 +36,14 @@ mod webhooks;
 
 use sessions::parse_opt;
 
-pub use contacts::SetContact;
+pub use activity::Activity;
+pub use agents::Directory;
+pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
+pub use messages::Messages;
+pub use routing::Routing;
 pub use search::{Search, SearchResults};
+pub use sessions::Sessions;
 pub use stats::{Stats, StatsQuery, StatsReport, MAX_REPORT_SESSIONS};
 pub use webhooks::Webhooks;
 
@@ -143,100 +149,39 @@ pub struct UnreadSummary {
     pub total: i64,
 }
 
-pub struct SessionService {
-    store: Arc<dyn Store>,
-    bus: Arc<dyn Bus>,
-    committer: Committer,
-    limits: Limits,
+/// The session, conversation, routing and directory use cases, built over one set of ports.
+#[derive(Clone)]
+pub struct UseCases {
+    pub sessions: Sessions,
+    pub activity: Activity,
+    pub messages: Messages,
+    pub routing: Routing,
+    pub directory: Directory,
+    pub contacts: Contacts,
 }
 
-impl SessionService {
+impl UseCases {
     pub fn new(
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         committer: Committer,
         limits: Limits,
     ) -> Self {
-        Self {
+        let kernel = Arc::new(kernel::Kernel {
             store,
             bus,
             committer,
             limits,
+        });
+        let sessions = Sessions::new(kernel.clone());
+        Self {
+            activity: Activity::new(kernel.clone(), sessions.clone()),
+            messages: Messages::new(kernel.clone(), sessions.clone()),
+            routing: Routing::new(kernel.clone()),
+            directory: Directory::new(kernel.clone()),
+            contacts: Contacts::new(kernel),
+            sessions,
         }
-    }
-
-    /// The session a send goes to, if the caller may see it (`SessionStore::send_target`).
-    pub(super) async fn send_target(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        match self.store.send_target(id).await? {
-            Some(s) if authz::can_see(p, &s) => Ok(s),
-            _ => Err(ServiceError::NotFound("session")),
-        }
-    }
-
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
-    pub(super) async fn visible(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        match self.store.get_session(id).await? {
-            Some(s) if authz::can_see(p, &s) => Ok(s),
-            _ => Err(ServiceError::NotFound("session")),
-        }
-    }
-
-    /// The names people read beside these ids: a built-in account's name, else its email.
-    /// Ids that are no built-in account have none.
-    pub async fn display_names<'a>(
-        &self,
-        ids: impl IntoIterator<Item = &'a UserId>,
-    ) -> ServiceResult<std::collections::HashMap<UserId, String>> {
-        let mut names = std::collections::HashMap::new();
-        let distinct: std::collections::BTreeSet<&UserId> = ids.into_iter().collect();
-        for id in distinct {
-            if let Some(account) = self.staff_account(id).await? {
-                let name = account
-                    .name
-                    .unwrap_or_else(|| account.email.as_str().to_owned());
-                names.insert(id.clone(), name);
-            }
-        }
-        Ok(names)
-    }
-
-    /// A staff member's name and email, when they are a built-in account (numeric id).
-    pub async fn staff_account(&self, id: &UserId) -> ServiceResult<Option<crate::store::Account>> {
-        match id.as_str().parse::<i64>() {
-            Ok(n) => Ok(self.store.find_account(n).await?),
-            Err(_) => Ok(None),
-        }
-    }
-
-    /// Note in the conversation what happened to it (closed, assigned, …): a `system`
-    /// message, through the same write path as any other. A failure is logged, not raised:
-    /// the change itself has happened.
-    pub(super) async fn post_system(&self, session: &Session, text: String) {
-        let message = NewMessage {
-            id: MessageId::generate(),
-            session_id: session.id,
-            sender: Party::User(UserId::parse(SYSTEM_SENDER).expect("valid id")),
-            sender_type: SenderType::System,
-            content: text,
-            client_msg_id: None,
-            claim_for_agent: None,
-            at: clock::now(),
-        };
-        let audience = Audience {
-            business_id: session.business_id.clone(),
-            owner: session.owner.clone(),
-            session_number: session.number,
-        };
-        if let Err(e) = self.committer.append(message, audience).await {
-            tracing::warn!(error = %e, session = %session.id, "could not post a system message");
-        }
-    }
-
-    fn page_size(&self, asked: Option<u32>) -> ServiceResult<u32> {
-        page_size(&self.limits, asked)
     }
 }
 

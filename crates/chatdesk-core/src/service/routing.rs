@@ -2,7 +2,8 @@
 //! oldest waiting session to the least-loaded online agent under its cap), or by hand
 //! (assign, transfer, unassign) — and waiting visitors are told their place in the queue.
 
-use super::{managed_tenant, SessionService};
+use super::kernel::Kernel;
+use super::managed_tenant;
 use crate::authz;
 use crate::bus::Event;
 use crate::clock;
@@ -10,18 +11,29 @@ use crate::domain::{BusinessId, Invalid, Presence, Session, SessionId, SessionSt
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 use crate::store::{SessionPatch, StatusChange, TenantSettings};
+use std::sync::Arc;
 
 /// Most assignments one routing pass makes, and most queue places it announces.
 const MAX_PASS: usize = 500;
 
-impl SessionService {
+/// Routing settings, queue places, and staff moving sessions between agents and queues.
+#[derive(Clone)]
+pub struct Routing {
+    k: Arc<Kernel>,
+}
+
+impl Routing {
+    pub(super) fn new(k: Arc<Kernel>) -> Self {
+        Self { k }
+    }
+
     pub async fn tenant_settings(
         &self,
         p: &Principal,
         business: Option<&str>,
     ) -> ServiceResult<TenantSettings> {
         let tenant = managed_tenant(p, business)?;
-        Ok(self.store.tenant_settings(&tenant).await?)
+        Ok(self.k.store.tenant_settings(&tenant).await?)
     }
 
     pub async fn set_tenant_settings(
@@ -34,7 +46,7 @@ impl SessionService {
         initial_presence: Option<&str>,
     ) -> ServiceResult<TenantSettings> {
         let tenant = managed_tenant(p, business)?;
-        let mut settings = self.store.tenant_settings(&tenant).await?;
+        let mut settings = self.k.store.tenant_settings(&tenant).await?;
         if let Some(r) = routing {
             settings.auto_routing = match r {
                 "auto" => true,
@@ -77,18 +89,183 @@ impl SessionService {
             settings.idle_timeout_secs = idle;
         }
         let saved = self
+            .k
             .store
             .set_tenant_settings(&tenant, settings, clock::now())
             .await?;
-        self.reroute(&tenant).await;
+        self.k.reroute(&tenant).await;
         Ok(saved)
     }
 
+    /// A waiting session's place in its queue; `None` once it is not waiting.
+    pub async fn queue_position(
+        &self,
+        p: &Principal,
+        id: SessionId,
+    ) -> ServiceResult<(Session, Option<i64>)> {
+        let session = self.k.visible(p, id).await?;
+        if session.status != SessionStatus::Waiting {
+            return Ok((session, None));
+        }
+        let queue = self.k.store.queue(&session.business_id, 10_000).await?;
+        let position = queue
+            .iter()
+            .find(|(s, _)| s.id == session.id)
+            .map(|(_, p)| *p);
+        Ok((session, position))
+    }
+
+    /// Staff: give the session to an agent, or move it to a department's queue (without an
+    /// agent), or both.
+    pub async fn assign(
+        &self,
+        p: &Principal,
+        id: SessionId,
+        agent: Option<&str>,
+        department: Option<&str>,
+    ) -> ServiceResult<Session> {
+        let session = self.managed_session(p, id).await?;
+        if session.status == SessionStatus::Closed {
+            return Err(ServiceError::conflict(
+                "session_closed",
+                "reopen the session first",
+            ));
+        }
+        let agent = agent.map(UserId::parse).transpose()?;
+        let department = match department {
+            Some(raw) => {
+                let d = self
+                    .k
+                    .existing_department(&session.business_id, raw)
+                    .await?;
+                Some(d)
+            }
+            None => None,
+        };
+        if agent.is_none() && department.is_none() {
+            return Err(Invalid::new(
+                "agent_id",
+                "missing_field",
+                "name an agent_id, a department_id, or both",
+            )
+            .into());
+        }
+        let to = if agent.is_some() {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Waiting
+        };
+        let patch = SessionPatch {
+            agent_id: Some(agent.clone()),
+            department_id: department.map(Some),
+            status: Some(StatusChange {
+                from: session.status,
+                to,
+            }),
+            ..SessionPatch::default()
+        };
+        let tenant = session.business_id.clone();
+        let updated = self.k.apply(session, patch).await?;
+        if agent.is_some() {
+            self.k.bus.publish(Event::SessionAssigned(updated.clone()));
+            self.k
+                .post_system(&updated, self.k.assigned_note(&updated).await)
+                .await;
+        } else {
+            self.k.announce_queue(&tenant).await?;
+            self.k
+                .post_system(
+                    &updated,
+                    "Transferred to another department; waiting for an agent".into(),
+                )
+                .await;
+        }
+        self.k.reroute(&tenant).await;
+        Ok(updated)
+    }
+
+    /// Staff: take the agent off the session; it waits (and is routed) again.
+    pub async fn unassign(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+        let session = self.managed_session(p, id).await?;
+        if session.status == SessionStatus::Closed {
+            return Err(ServiceError::conflict(
+                "session_closed",
+                "the session is closed",
+            ));
+        }
+        let patch = SessionPatch {
+            agent_id: Some(None),
+            status: Some(StatusChange {
+                from: session.status,
+                to: SessionStatus::Waiting,
+            }),
+            ..SessionPatch::default()
+        };
+        let tenant = session.business_id.clone();
+        let updated = self.k.apply(session, patch).await?;
+        self.k
+            .post_system(&updated, "Unassigned; waiting for an agent".into())
+            .await;
+        self.k.announce_queue(&tenant).await?;
+        self.k.reroute(&tenant).await;
+        Ok(updated)
+    }
+
+    /// Reopen a closed session, where the tenant allows it: back with its agent, or waiting.
+    pub async fn reopen(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+        let session = self.k.visible(p, id).await?;
+        if session.status != SessionStatus::Closed {
+            return Ok(session);
+        }
+        if !self
+            .k
+            .store
+            .tenant_settings(&session.business_id)
+            .await?
+            .allow_reopen
+        {
+            return Err(ServiceError::conflict(
+                "reopen_not_allowed",
+                "this business does not reopen closed sessions",
+            ));
+        }
+        let to = if session.agent_id.is_some() {
+            SessionStatus::Active
+        } else {
+            SessionStatus::Waiting
+        };
+        let patch = SessionPatch {
+            status: Some(StatusChange {
+                from: SessionStatus::Closed,
+                to,
+            }),
+            ..SessionPatch::default()
+        };
+        let tenant = session.business_id.clone();
+        let updated = self.k.apply(session, patch).await?;
+        if updated.status == SessionStatus::Waiting {
+            self.k.announce_queue(&tenant).await?;
+        }
+        self.k.reroute(&tenant).await;
+        Ok(updated)
+    }
+
+    async fn managed_session(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
+        let session = self.k.visible(p, id).await?;
+        if !authz::can_manage(p, &session) {
+            return Err(ServiceError::Forbidden("only staff assign sessions"));
+        }
+        Ok(session)
+    }
+}
+
+/// The routing pass, which every change that adds or frees capacity runs.
+impl Kernel {
     /// After anything that changes who can take what: assign what can be assigned (if the
     /// tenant routes automatically), then tell every waiting visitor its place. Failures are
     /// logged: routing catches up on the next change.
     /// Returns how many sessions it assigned.
-    pub async fn reroute(&self, tenant: &BusinessId) -> usize {
+    pub(super) async fn reroute(&self, tenant: &BusinessId) -> usize {
         match self.try_reroute(tenant).await {
             Ok(n) => n,
             Err(e) => {
@@ -157,160 +334,6 @@ impl SessionService {
         }
         Ok(())
     }
-
-    /// A waiting session's place in its queue; `None` once it is not waiting.
-    pub async fn queue_position(
-        &self,
-        p: &Principal,
-        id: SessionId,
-    ) -> ServiceResult<(Session, Option<i64>)> {
-        let session = self.get_session(p, id).await?;
-        if session.status != SessionStatus::Waiting {
-            return Ok((session, None));
-        }
-        let queue = self.store.queue(&session.business_id, 10_000).await?;
-        let position = queue
-            .iter()
-            .find(|(s, _)| s.id == session.id)
-            .map(|(_, p)| *p);
-        Ok((session, position))
-    }
-
-    /// Staff: give the session to an agent, or move it to a department's queue (without an
-    /// agent), or both.
-    pub async fn assign(
-        &self,
-        p: &Principal,
-        id: SessionId,
-        agent: Option<&str>,
-        department: Option<&str>,
-    ) -> ServiceResult<Session> {
-        let session = self.managed_session(p, id).await?;
-        if session.status == SessionStatus::Closed {
-            return Err(ServiceError::conflict(
-                "session_closed",
-                "reopen the session first",
-            ));
-        }
-        let agent = agent.map(UserId::parse).transpose()?;
-        let department = match department {
-            Some(raw) => {
-                let d = self.existing_department(&session.business_id, raw).await?;
-                Some(d)
-            }
-            None => None,
-        };
-        if agent.is_none() && department.is_none() {
-            return Err(Invalid::new(
-                "agent_id",
-                "missing_field",
-                "name an agent_id, a department_id, or both",
-            )
-            .into());
-        }
-        let to = if agent.is_some() {
-            SessionStatus::Active
-        } else {
-            SessionStatus::Waiting
-        };
-        let patch = SessionPatch {
-            agent_id: Some(agent.clone()),
-            department_id: department.map(Some),
-            status: Some(StatusChange {
-                from: session.status,
-                to,
-            }),
-            ..SessionPatch::default()
-        };
-        let tenant = session.business_id.clone();
-        let updated = self.apply(session, patch).await?;
-        if agent.is_some() {
-            self.bus.publish(Event::SessionAssigned(updated.clone()));
-            self.post_system(&updated, self.assigned_note(&updated).await)
-                .await;
-        } else {
-            self.announce_queue(&tenant).await?;
-            self.post_system(
-                &updated,
-                "Transferred to another department; waiting for an agent".into(),
-            )
-            .await;
-        }
-        self.reroute(&tenant).await;
-        Ok(updated)
-    }
-
-    /// Staff: take the agent off the session; it waits (and is routed) again.
-    pub async fn unassign(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        let session = self.managed_session(p, id).await?;
-        if session.status == SessionStatus::Closed {
-            return Err(ServiceError::conflict(
-                "session_closed",
-                "the session is closed",
-            ));
-        }
-        let patch = SessionPatch {
-            agent_id: Some(None),
-            status: Some(StatusChange {
-                from: session.status,
-                to: SessionStatus::Waiting,
-            }),
-            ..SessionPatch::default()
-        };
-        let tenant = session.business_id.clone();
-        let updated = self.apply(session, patch).await?;
-        self.post_system(&updated, "Unassigned; waiting for an agent".into())
-            .await;
-        self.announce_queue(&tenant).await?;
-        self.reroute(&tenant).await;
-        Ok(updated)
-    }
-
-    /// Reopen a closed session, where the tenant allows it: back with its agent, or waiting.
-    pub async fn reopen(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        let session = self.get_session(p, id).await?;
-        if session.status != SessionStatus::Closed {
-            return Ok(session);
-        }
-        if !self
-            .store
-            .tenant_settings(&session.business_id)
-            .await?
-            .allow_reopen
-        {
-            return Err(ServiceError::conflict(
-                "reopen_not_allowed",
-                "this business does not reopen closed sessions",
-            ));
-        }
-        let to = if session.agent_id.is_some() {
-            SessionStatus::Active
-        } else {
-            SessionStatus::Waiting
-        };
-        let patch = SessionPatch {
-            status: Some(StatusChange {
-                from: SessionStatus::Closed,
-                to,
-            }),
-            ..SessionPatch::default()
-        };
-        let tenant = session.business_id.clone();
-        let updated = self.apply(session, patch).await?;
-        if updated.status == SessionStatus::Waiting {
-            self.announce_queue(&tenant).await?;
-        }
-        self.reroute(&tenant).await;
-        Ok(updated)
-    }
-
-    async fn managed_session(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        let session = self.visible(p, id).await?;
-        if !authz::can_manage(p, &session) {
-            return Err(ServiceError::Forbidden("only staff assign sessions"));
-        }
-        Ok(session)
-    }
 }
 
 /// A waiting session's place, for its visitor.
@@ -333,12 +356,12 @@ mod tests {
     /// A tenant that routes automatically, with these agents connected.
     async fn routed(desk: &Desk, agents: &[&str]) {
         let boss = admin("boss");
-        desk.service
+        desk.routing
             .set_tenant_settings(&boss, None, Some("auto"), None, None, None)
             .await
             .unwrap();
         for name in agents {
-            desk.service
+            desk.directory
                 .staff_connection(&agent(name), 1)
                 .await
                 .unwrap();
@@ -357,7 +380,7 @@ mod tests {
         for name in ["c1", "c2", "c3", "c4"] {
             let s = desk.open(&customer(name)).await;
             let now = desk
-                .service
+                .sessions
                 .get_session(&customer(name), s.id)
                 .await
                 .unwrap();
@@ -372,15 +395,15 @@ mod tests {
     async fn nobody_is_given_more_than_their_cap() {
         let desk = desk();
         routed(&desk, &["ada"]).await;
-        desk.service
+        desk.directory
             .set_agent_cap(&admin("boss"), None, "ada", 1)
             .await
             .unwrap();
         let (c1, c2) = (customer("c1"), customer("c2"));
         let first = desk.open(&c1).await;
         let second = desk.open(&c2).await;
-        let first = desk.service.get_session(&c1, first.id).await.unwrap();
-        let second_now = desk.service.get_session(&c2, second.id).await.unwrap();
+        let first = desk.sessions.get_session(&c1, first.id).await.unwrap();
+        let second_now = desk.sessions.get_session(&c2, second.id).await.unwrap();
         assert_eq!(assignee(&first), Some("ada"));
         assert_eq!(
             second_now.status,
@@ -388,8 +411,8 @@ mod tests {
             "ada is at her cap"
         );
         // Closing her chat frees the place: the waiting one is hers now.
-        desk.service.end_session(&c1, first.id).await.unwrap();
-        let second_now = desk.service.get_session(&c2, second.id).await.unwrap();
+        desk.sessions.end_session(&c1, first.id).await.unwrap();
+        let second_now = desk.sessions.get_session(&c2, second.id).await.unwrap();
         assert_eq!(assignee(&second_now), Some("ada"));
     }
 
@@ -397,22 +420,22 @@ mod tests {
     async fn an_away_or_disconnected_agent_takes_nothing() {
         let desk = desk();
         routed(&desk, &["ada"]).await;
-        desk.service
+        desk.directory
             .set_presence(&agent("ada"), "away")
             .await
             .unwrap();
         let s = desk.open(&customer("c1")).await;
         assert_eq!(s.status, SessionStatus::Waiting);
-        desk.service
+        desk.directory
             .staff_connection(&agent("ada"), -1)
             .await
             .unwrap();
-        desk.service
+        desk.directory
             .set_presence(&agent("ada"), "online")
             .await
             .unwrap();
         let now = desk
-            .service
+            .sessions
             .get_session(&customer("c1"), s.id)
             .await
             .unwrap();
@@ -421,12 +444,12 @@ mod tests {
             SessionStatus::Waiting,
             "online but not connected"
         );
-        desk.service
+        desk.directory
             .staff_connection(&agent("ada"), 1)
             .await
             .unwrap();
         let now = desk
-            .service
+            .sessions
             .get_session(&customer("c1"), s.id)
             .await
             .unwrap();
@@ -437,7 +460,7 @@ mod tests {
     async fn a_customer_cannot_change_routing() {
         let desk = desk();
         let refused = desk
-            .service
+            .routing
             .set_tenant_settings(&customer("ann"), None, Some("auto"), None, None, None)
             .await;
         assert!(

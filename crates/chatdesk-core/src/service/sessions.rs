@@ -1,8 +1,18 @@
 //! Sessions: open (resume or create), read, list, change, close and delete.
 
+use super::kernel::Kernel;
 use super::*;
 
-impl SessionService {
+#[derive(Clone)]
+pub struct Sessions {
+    k: Arc<Kernel>,
+}
+
+impl Sessions {
+    pub(super) fn new(k: Arc<Kernel>) -> Self {
+        Self { k }
+    }
+
     /// Resume the owner's most recently active open session in the tenant, or create one.
     pub async fn open_session(
         &self,
@@ -48,20 +58,21 @@ impl SessionService {
         };
         let mut new = new;
         if let Some(raw) = &req.department_id {
-            let id = self.existing_department(&new.business_id, raw).await?;
+            let id = self.k.existing_department(&new.business_id, raw).await?;
             new.department_id = Some(id);
         }
         let (session, created, place) = self
+            .k
             .store
             .open_session_with_place(new, !req.force_new)
             .await?;
         if created {
-            self.bus.publish(Event::SessionCreated(session.clone()));
+            self.k.bus.publish(Event::SessionCreated(session.clone()));
             // Still waiting after routing: tell it where it stands (nobody else moved).
-            if self.reroute(&session.business_id).await == 0 {
-                self.announce_place(&session, place).await?;
-            } else if let Some(now) = self.store.get_session(session.id).await? {
-                self.announce_place(&now, None).await?;
+            if self.k.reroute(&session.business_id).await == 0 {
+                self.k.announce_place(&session, place).await?;
+            } else if let Some(now) = self.k.store.get_session(session.id).await? {
+                self.k.announce_place(&now, None).await?;
             }
         }
         Ok((session, created))
@@ -69,7 +80,7 @@ impl SessionService {
 
     /// A session the caller may see. Others' sessions are "not found".
     pub async fn get_session(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        self.visible(p, id).await
+        self.k.visible(p, id).await
     }
 
     /// A session the caller may see and its contact, if it has one.
@@ -78,7 +89,7 @@ impl SessionService {
         p: &Principal,
         id: SessionId,
     ) -> ServiceResult<(Session, Option<Contact>)> {
-        match self.store.get_session_with_contact(id).await? {
+        match self.k.store.get_session_with_contact(id).await? {
             Some((s, contact)) if authz::can_see(p, &s) => Ok((s, contact)),
             _ => Err(ServiceError::NotFound("session")),
         }
@@ -90,7 +101,7 @@ impl SessionService {
         p: &Principal,
         number: i64,
     ) -> ServiceResult<Session> {
-        match self.store.get_session_by_number(number).await? {
+        match self.k.store.get_session_by_number(number).await? {
             Some(s) if authz::can_see(p, &s) => Ok(s),
             _ => Err(ServiceError::NotFound("session")),
         }
@@ -103,7 +114,11 @@ impl SessionService {
     ) -> ServiceResult<SessionPage> {
         let (filter, limit) = self.filter_for(p, &req)?;
         let cursor = req.cursor.as_deref().map(page::decode).transpose()?;
-        let mut sessions = self.store.list_sessions(&filter, cursor, limit + 1).await?;
+        let mut sessions = self
+            .k
+            .store
+            .list_sessions(&filter, cursor, limit + 1)
+            .await?;
         let next_cursor = if sessions.len() > limit as usize {
             sessions.truncate(limit as usize);
             sessions.last().map(|s| {
@@ -130,10 +145,11 @@ impl SessionService {
     ) -> ServiceResult<(Vec<Session>, i64)> {
         let (filter, limit) = self.filter_for(p, &req)?;
         let sessions = self
+            .k
             .store
             .list_sessions_offset(&filter, offset, limit)
             .await?;
-        let total = self.store.count_sessions(&filter).await?;
+        let total = self.k.store.count_sessions(&filter).await?;
         Ok((sessions, total))
     }
 
@@ -143,7 +159,7 @@ impl SessionService {
         id: SessionId,
         req: UpdateSession,
     ) -> ServiceResult<Session> {
-        let session = self.visible(p, id).await?;
+        let session = self.k.visible(p, id).await?;
         let mut patch = SessionPatch {
             topic: parse_clearable(req.topic, Topic::parse)?,
             title: parse_clearable(req.title, Title::parse)?,
@@ -161,71 +177,31 @@ impl SessionService {
             }
             patch.status = Some(transition(&session, to)?);
         }
-        self.apply(session, patch).await
+        self.k.apply(session, patch).await
     }
 
     /// Close a session. Ending a closed session is a no-op that returns it.
     pub async fn end_session(&self, p: &Principal, id: SessionId) -> ServiceResult<Session> {
-        let session = self.visible(p, id).await?;
+        let session = self.k.visible(p, id).await?;
         if session.status == SessionStatus::Closed {
             return Ok(session);
         }
         let status = Some(transition(&session, SessionStatus::Closed)?);
-        self.apply(
-            session,
-            SessionPatch {
-                status,
-                ..SessionPatch::default()
-            },
-        )
-        .await
-    }
-
-    pub(super) async fn apply(
-        &self,
-        session: Session,
-        patch: SessionPatch,
-    ) -> ServiceResult<Session> {
-        if patch.is_empty() {
-            return Ok(session);
-        }
-        match self
-            .store
-            .update_session(session.id, &patch, clock::now())
-            .await?
-        {
-            PatchOutcome::Updated(s) => {
-                self.bus.publish(Event::SessionUpdated(s.clone()));
-                if patch.status.is_some_and(|c| c.closes()) {
-                    self.bus.publish(Event::SessionClosed(s.clone()));
-                    self.post_system(&s, "Conversation closed".into()).await;
-                    // A waiting session leaving its queue moves everyone behind it up.
-                    if patch
-                        .status
-                        .is_some_and(|c| c.from == SessionStatus::Waiting)
-                    {
-                        self.announce_queue(&s.business_id).await?;
-                    }
-                    // Capacity freed: the next waiting session may go to this agent.
-                    self.reroute(&s.business_id).await;
-                }
-                Ok(s)
-            }
-            PatchOutcome::NotFound => Err(ServiceError::NotFound("session")),
-            PatchOutcome::StatusChanged(now) => Err(ServiceError::conflict(
-                "status_changed",
-                format!(
-                    "the session's status changed to {} meanwhile; nothing was written",
-                    now.status
-                ),
-            )),
-        }
+        self.k
+            .apply(
+                session,
+                SessionPatch {
+                    status,
+                    ..SessionPatch::default()
+                },
+            )
+            .await
     }
 
     /// Soft-delete a session: it disappears from every list and look-up.
     pub async fn delete_session(&self, p: &Principal, id: SessionId) -> ServiceResult<()> {
-        self.visible(p, id).await?;
-        if self.store.delete_session(id, clock::now()).await? {
+        self.k.visible(p, id).await?;
+        if self.k.store.delete_session(id, clock::now()).await? {
             Ok(())
         } else {
             Err(ServiceError::NotFound("session"))
@@ -237,7 +213,7 @@ impl SessionService {
         p: &Principal,
         req: &ListSessions,
     ) -> ServiceResult<(SessionFilter, u32)> {
-        listable(p, req, &self.limits)
+        listable(p, req, &self.k.limits)
     }
 }
 
@@ -376,9 +352,9 @@ mod tests {
         let s = desk.open(&customer("ann")).await;
         let bob = customer("bob");
         for refused in [
-            desk.service.get_session(&bob, s.id).await.map(drop),
-            desk.service.end_session(&bob, s.id).await.map(drop),
-            desk.service.delete_session(&bob, s.id).await,
+            desk.sessions.get_session(&bob, s.id).await.map(drop),
+            desk.sessions.end_session(&bob, s.id).await.map(drop),
+            desk.sessions.delete_session(&bob, s.id).await,
         ] {
             assert!(
                 matches!(refused, Err(ServiceError::NotFound(_))),
@@ -386,7 +362,7 @@ mod tests {
             );
         }
         assert!(
-            desk.service.get_session(&agent("ada"), s.id).await.is_ok(),
+            desk.sessions.get_session(&agent("ada"), s.id).await.is_ok(),
             "staff see it"
         );
     }
@@ -396,17 +372,17 @@ mod tests {
         let desk = desk();
         let ann = customer("ann");
         let s = desk.open(&ann).await;
-        let closed = desk.service.end_session(&ann, s.id).await.unwrap();
+        let closed = desk.sessions.end_session(&ann, s.id).await.unwrap();
         assert_eq!(closed.status, SessionStatus::Closed);
         assert!(closed.ended_at.is_some());
-        let again = desk.service.end_session(&ann, s.id).await.unwrap();
+        let again = desk.sessions.end_session(&ann, s.id).await.unwrap();
         assert_eq!(
             again.ended_at, closed.ended_at,
             "ending twice changes nothing"
         );
         // The system's note is the only message, and the session takes no more.
         let page = desk
-            .service
+            .messages
             .list_messages(&ann, s.id, MessageQuery::default())
             .await
             .unwrap();
@@ -431,7 +407,7 @@ mod tests {
             ..OpenSession::default()
         };
         assert!(matches!(
-            desk.service.open_session(&ann, req).await,
+            desk.sessions.open_session(&ann, req).await,
             Err(ServiceError::Invalid(_))
         ));
         let mine = SessionFilter {

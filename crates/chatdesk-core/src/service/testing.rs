@@ -7,8 +7,15 @@ use crate::committer::{CommitterConfig, NoObserver};
 use crate::store::memory::MemoryStore;
 
 pub struct Desk {
-    pub service: SessionService,
+    pub uses: UseCases,
     pub store: Arc<MemoryStore>,
+}
+
+impl std::ops::Deref for Desk {
+    type Target = UseCases;
+    fn deref(&self) -> &UseCases {
+        &self.uses
+    }
 }
 
 /// A service with nothing in it yet.
@@ -22,7 +29,7 @@ pub fn desk() -> Desk {
         CommitterConfig::default(),
     );
     Desk {
-        service: SessionService::new(store.clone(), bus.clone(), committer, Limits::default()),
+        uses: UseCases::new(store.clone(), bus.clone(), committer, Limits::default()),
         store,
     }
 }
@@ -46,7 +53,7 @@ pub fn admin(name: &str) -> Principal {
 impl Desk {
     /// `p`'s open session, resumed or started.
     pub async fn open(&self, p: &Principal) -> Session {
-        self.service
+        self.sessions
             .open_session(p, OpenSession::default())
             .await
             .unwrap()
@@ -59,7 +66,7 @@ impl Desk {
             force_new: true,
             ..OpenSession::default()
         };
-        self.service.open_session(p, req).await.unwrap().0
+        self.sessions.open_session(p, req).await.unwrap().0
     }
 
     pub async fn send(&self, p: &Principal, s: &Session, text: &str) -> ServiceResult<Message> {
@@ -67,7 +74,7 @@ impl Desk {
             content: text.into(),
             client_msg_id: None,
         };
-        self.service
+        self.messages
             .send_message(p, s.id, req)
             .await
             .map(|(m, _)| m)

@@ -16,7 +16,7 @@ use super::hub::{Dispatched, Hub, Subscription};
 use chatdesk_core::bus::Event;
 use chatdesk_core::domain::{Message, Session, SessionId};
 use chatdesk_core::identity::Principal;
-use chatdesk_core::service::SessionService;
+use chatdesk_core::service::Messages;
 use chatdesk_core::ServiceResult;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -117,19 +117,19 @@ impl Feed {
     /// last message: the client has seen everything, and what comes next is delivered.
     pub async fn join(
         &mut self,
-        sessions: &SessionService,
+        messages: &Messages,
         p: &Principal,
         session: SessionId,
         since_seq: i64,
     ) -> ServiceResult<CatchUp> {
-        let visible = sessions.get_session(p, session).await?;
+        let visible = messages.readable(p, session).await?;
         let since_seq = since_seq.clamp(0, visible.last_seq);
         self.hub.watch_session(&self.sub, visible.id);
         let mut backlog = Vec::new();
         let mut after = since_seq;
         let mut bytes = 0;
         while backlog.len() < MAX_REPLAY && bytes < MAX_REPLAY_BYTES {
-            let page = sessions.messages_after(&visible, after, 200).await?;
+            let page = messages.messages_after(&visible, after, 200).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             let full = page.len() == 200;
@@ -158,7 +158,7 @@ impl Feed {
         let cursors = if backlog.is_empty() {
             Vec::new()
         } else {
-            sessions.read_cursors(&visible).await?
+            messages.read_cursors(&visible).await?
         };
         Ok(CatchUp {
             session: visible,

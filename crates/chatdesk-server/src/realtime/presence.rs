@@ -2,25 +2,24 @@
 //! connection lives: +1 when opened, -1 when this guard is dropped.
 
 use chatdesk_core::identity::Principal;
-use chatdesk_core::service::SessionService;
-use std::sync::Arc;
+use chatdesk_core::service::Directory;
 
 pub struct PresenceGuard {
-    sessions: Arc<SessionService>,
+    directory: Directory,
     principal: Principal,
 }
 
 impl PresenceGuard {
     /// `None` for customers and visitors, who have no presence.
-    pub async fn open(sessions: &Arc<SessionService>, p: &Principal) -> Option<Self> {
+    pub async fn open(directory: &Directory, p: &Principal) -> Option<Self> {
         if !p.is_staff() || p.party.user_id().is_none() {
             return None;
         }
-        if let Err(e) = sessions.staff_connection(p, 1).await {
+        if let Err(e) = directory.staff_connection(p, 1).await {
             tracing::warn!(error = %e, "could not record an agent connection");
         }
         Some(Self {
-            sessions: sessions.clone(),
+            directory: directory.clone(),
             principal: p.clone(),
         })
     }
@@ -28,10 +27,10 @@ impl PresenceGuard {
 
 impl Drop for PresenceGuard {
     fn drop(&mut self) {
-        let (sessions, p) = (self.sessions.clone(), self.principal.clone());
+        let (directory, p) = (self.directory.clone(), self.principal.clone());
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                if let Err(e) = sessions.staff_connection(&p, -1).await {
+                if let Err(e) = directory.staff_connection(&p, -1).await {
                     tracing::warn!(error = %e, "could not record an agent disconnection");
                 }
             });

@@ -134,7 +134,7 @@ async fn session_events(
         None => q.since_seq.unwrap_or(session.last_seq),
     };
     let mut feed = Feed::empty(&state.hub);
-    let caught = feed.join(&state.sessions, &p, id, since).await?;
+    let caught = feed.join(&state.messages, &p, id, since).await?;
     let backlog = caught
         .messages
         .iter()
@@ -166,7 +166,7 @@ async fn all_events(
             })?;
         backlog = resume(&state, &p, &mut feed, session, seq).await?;
     }
-    let presence = PresenceGuard::open(&state.sessions, &p).await;
+    let presence = PresenceGuard::open(&state.directory, &p).await;
     Ok(stream(backlog, feed, p.party, true, presence))
 }
 
@@ -181,7 +181,7 @@ async fn resume(
 ) -> ApiResult<Vec<SseEvent>> {
     let anchor = state.sessions.get_session(p, session).await?;
     let since = state
-        .sessions
+        .messages
         .list_messages(
             p,
             session,
@@ -195,7 +195,7 @@ async fn resume(
         .first()
         .map(|m| m.created_at);
     let mut out = Vec::new();
-    let exact = feed.join(&state.sessions, p, session, seq).await?;
+    let exact = feed.join(&state.messages, p, session, seq).await?;
     out.extend(
         exact
             .messages
@@ -224,7 +224,7 @@ async fn resume(
             ..MessageQuery::default()
         };
         let fresh: Vec<_> = state
-            .sessions
+            .messages
             .list_messages(p, s.id, newest)
             .await?
             .into_iter()
@@ -233,7 +233,7 @@ async fn resume(
         if fresh.is_empty() {
             continue;
         }
-        let cursors = state.sessions.read_cursors(s).await?;
+        let cursors = state.messages.read_cursors(s).await?;
         out.extend(
             fresh
                 .iter()

@@ -88,7 +88,7 @@ impl Names {
         state: &crate::state::AppState,
         ids: impl IntoIterator<Item = &'a UserId>,
     ) -> crate::error::ApiResult<Self> {
-        Ok(Self(state.sessions.display_names(ids).await?))
+        Ok(Self(state.directory.display_names(ids).await?))
     }
 
     /// The names of the agents of these sessions.

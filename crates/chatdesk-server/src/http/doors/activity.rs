@@ -123,7 +123,7 @@ async fn update(
     let id = SessionId::parse(required(&b.session_id, "session_id")?)?;
     let kind = required(&b.activity_type, "activity_type")?;
     let s = state
-        .sessions
+        .activity
         .record_activity(&p, id, kind, b.response_time)
         .await?;
     Ok(ApiJson(Updated {
@@ -205,7 +205,7 @@ pub struct Status {
 #[utoipa::path(get, path = "/api/chat/sessions/status/", tag = "activity (seed 003)", responses((status = 200, body = Status)))]
 async fn status(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<ApiJson<Status>> {
     let p = state.auth.require(&headers).await?;
-    let current = state.sessions.current_session(&p, &p.party).await?;
+    let current = state.activity.current_session(&p, &p.party).await?;
     let user = user_name(&p);
     Ok(ApiJson(match current {
         Some(s) => Status {
@@ -333,7 +333,7 @@ async fn cleanup(
 ) -> ApiResult<ApiJson<Cleaned>> {
     let p = state.auth.require(&headers).await?;
     let idle = Duration::from_secs(state.settings.idle_timeout_secs);
-    let closed = state.sessions.close_idle_sessions(&p, idle).await?;
+    let closed = state.activity.close_idle_sessions(&p, idle).await?;
     Ok(ApiJson(Cleaned {
         message: format!("Cleaned up {} expired sessions", closed.len()),
         cleaned_sessions: closed.len(),

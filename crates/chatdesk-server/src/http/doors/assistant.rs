@@ -291,7 +291,7 @@ async fn session_messages(
         ..MessageQuery::default()
     };
     let messages = state
-        .sessions
+        .messages
         .list_messages(&p, id, query)
         .await
         .map_err(session_error(id))?;

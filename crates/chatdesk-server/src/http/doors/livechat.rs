@@ -191,7 +191,7 @@ async fn contact(
         company_name: b.company_name,
     };
     let p = who(&state, &headers, &b.who, &resolve::LIVECHAT_FRONT_END).await?;
-    let c = state.sessions.set_contact(&p, session_id, req).await?;
+    let c = state.contacts.set_contact(&p, session_id, req).await?;
     Ok(ApiJson(ContactSet {
         contact_id: c.id.to_string(),
         message: "Contact information set successfully",
@@ -241,7 +241,7 @@ async fn link_user(
             .auth
             .named_user(user_id, b.user_hash.as_deref(), None)?,
     };
-    state.sessions.link_visitor(&user, visitor).await?;
+    state.contacts.link_visitor(&user, visitor).await?;
     Ok(ApiJson(Linked {
         chat_user_id: chat_user_id(&user.party).to_string(),
         message: "Successfully linked to OSS account",
@@ -316,7 +316,7 @@ async fn entry(
 ) -> ApiResult<SessionEntry> {
     let agent = match &s.agent_id {
         Some(a) => {
-            let account = state.sessions.staff_account(a).await?;
+            let account = state.directory.staff_account(a).await?;
             Some(Person {
                 id: a.to_string(),
                 name: account.as_ref().and_then(|acc| acc.name.clone()),
@@ -325,7 +325,7 @@ async fn entry(
         }
         None => None,
     };
-    let last = state.sessions.last_message(s).await?;
+    let last = state.messages.last_message(s).await?;
     Ok(SessionEntry {
         session_id: s.id.to_string(),
         topic: s.topic.as_ref().map(ToString::to_string),
@@ -386,7 +386,7 @@ async fn history(
     };
     let (sessions, total) = state.sessions.list_sessions_offset(&p, req, offset).await?;
     let contacts = state
-        .sessions
+        .contacts
         .contacts(&sessions.iter().map(|s| s.id).collect::<Vec<_>>())
         .await?;
     let mut entries = Vec::with_capacity(sessions.len());
@@ -422,13 +422,13 @@ async fn session_details(
     let p = who(&state, &headers, &w, &resolve::LIVECHAT_FRONT_END).await?;
     let s = state.sessions.get_session(&p, id).await?;
     let contact = state
-        .sessions
+        .contacts
         .contacts(&[s.id])
         .await?
         .pop()
         .map(|(_, c)| c);
     let messages = state
-        .sessions
+        .messages
         .list_messages(
             &p,
             id,

@@ -295,7 +295,7 @@ async fn list_messages(
         limit: q.limit,
         ..MessageQuery::default()
     };
-    let messages = state.sessions.list_messages(&p, s.id, query).await?;
+    let messages = state.messages.list_messages(&p, s.id, query).await?;
     Ok(ApiJson(MessageList {
         messages: messages.iter().map(|m| message(&s, m)).collect(),
     }))
@@ -327,7 +327,7 @@ async fn send_message(
     let p = caller(&state, &headers, b.visitor_id.as_deref()).await?;
     let s = own_session(&state, &p, &id).await?;
     let (m, created) = state
-        .sessions
+        .messages
         .send_message(
             &p,
             s.id,

@@ -159,7 +159,7 @@ async fn send_message(
         client_msg_id: None,
         session_type: Some("support".into()),
     };
-    let (s, m, _) = state.sessions.post_message(&p, req).await?;
+    let (s, m, _) = state.messages.post_message(&p, req).await?;
     Ok((StatusCode::CREATED, ApiJson(chat_message(&s, &m, &[]))))
 }
 
@@ -207,7 +207,7 @@ async fn unread_by_session(
     sessions: &[Session],
 ) -> ApiResult<HashMap<i64, i64>> {
     Ok(state
-        .sessions
+        .messages
         .unread_in(p, sessions)
         .await?
         .into_iter()
@@ -278,7 +278,7 @@ fn number(id: &str) -> ApiResult<i64> {
 
 async fn messages_of(state: &AppState, p: &Principal, s: &Session) -> ApiResult<Vec<ChatMessage>> {
     let messages = state
-        .sessions
+        .messages
         .list_messages(
             p,
             s.id,
@@ -288,7 +288,7 @@ async fn messages_of(state: &AppState, p: &Principal, s: &Session) -> ApiResult<
             },
         )
         .await?;
-    let cursors = state.sessions.read_cursors(s).await?;
+    let cursors = state.messages.read_cursors(s).await?;
     Ok(messages
         .iter()
         .map(|m| chat_message(s, m, &cursors))
@@ -343,7 +343,7 @@ async fn mark_read(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<(StatusCode, ApiJson<ReadDone>)> {
     let (p, s) = caller_and_conversation(&state, &headers, &id).await?;
-    let r = state.sessions.mark_read(&p, s.id, s.last_seq).await?;
+    let r = state.messages.mark_read(&p, s.id, s.last_seq).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(ReadDone {
@@ -409,7 +409,7 @@ async fn unread_count(
     headers: HeaderMap,
 ) -> ApiResult<ApiJson<UnreadCount>> {
     let p = state.auth.require(&headers).await?;
-    let total = state.sessions.unread(&p).await?.total;
+    let total = state.messages.unread(&p).await?.total;
     Ok(ApiJson(UnreadCount {
         count: total,
         unread_count: total,

@@ -101,7 +101,7 @@ async fn create_department(
     ApiJson(b): ApiJson<NameBody>,
 ) -> ApiResult<(StatusCode, ApiJson<DepartmentView>)> {
     let d = state
-        .sessions
+        .directory
         .create_department(&p, b.business_id.as_deref(), &b.name)
         .await?;
     Ok((StatusCode::CREATED, ApiJson((&d).into())))
@@ -117,7 +117,7 @@ async fn list_departments(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<ApiJson<Vec<DepartmentView>>> {
     let ds = state
-        .sessions
+        .directory
         .departments(&p, q.business_id.as_deref())
         .await?;
     Ok(ApiJson(ds.iter().map(Into::into).collect()))
@@ -133,7 +133,7 @@ async fn rename_department(
     ApiJson(b): ApiJson<NameBody>,
 ) -> ApiResult<ApiJson<DepartmentView>> {
     let d = state
-        .sessions
+        .directory
         .rename_department(&p, b.business_id.as_deref(), &id, &b.name)
         .await?;
     Ok(ApiJson((&d).into()))
@@ -148,7 +148,7 @@ async fn delete_department(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<StatusCode> {
     state
-        .sessions
+        .directory
         .delete_department(&p, q.business_id.as_deref(), &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -164,7 +164,7 @@ async fn add_member(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<ApiJson<DepartmentView>> {
     let d = state
-        .sessions
+        .directory
         .set_department_member(&p, q.business_id.as_deref(), &id, &agent, true)
         .await?;
     Ok(ApiJson((&d).into()))
@@ -180,7 +180,7 @@ async fn remove_member(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<ApiJson<DepartmentView>> {
     let d = state
-        .sessions
+        .directory
         .set_department_member(&p, q.business_id.as_deref(), &id, &agent, false)
         .await?;
     Ok(ApiJson((&d).into()))
@@ -194,7 +194,7 @@ async fn list_agents(
     Caller(p): Caller,
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<ApiJson<Vec<AgentView>>> {
-    let agents = state.sessions.agents(&p, q.business_id.as_deref()).await?;
+    let agents = state.directory.agents(&p, q.business_id.as_deref()).await?;
     Ok(ApiJson(agents.iter().map(Into::into).collect()))
 }
 
@@ -218,7 +218,7 @@ async fn set_cap(
     ApiJson(b): ApiJson<CapBody>,
 ) -> ApiResult<ApiJson<AgentView>> {
     let a = state
-        .sessions
+        .directory
         .set_agent_cap(&p, q.business_id.as_deref(), &agent, b.max_concurrent)
         .await?;
     Ok(ApiJson((&a).into()))
@@ -240,6 +240,6 @@ async fn set_presence(
     Caller(p): Caller,
     ApiJson(b): ApiJson<PresenceBody>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    let a = state.sessions.set_presence(&p, &b.status).await?;
+    let a = state.directory.set_presence(&p, &b.status).await?;
     Ok(ApiJson((&a).into()))
 }

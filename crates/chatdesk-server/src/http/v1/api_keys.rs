@@ -51,7 +51,7 @@ async fn list(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<ApiJson<Vec<ApiKeyView>>> {
     let keys = state
-        .sessions
+        .directory
         .api_keys(&p, q.business_id.as_deref())
         .await?;
     Ok(ApiJson(keys.iter().map(Into::into).collect()))
@@ -68,7 +68,7 @@ async fn revoke(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> ApiResult<StatusCode> {
     state
-        .sessions
+        .directory
         .revoke_api_key(&p, q.business_id.as_deref(), id)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -68,7 +68,7 @@ async fn set_contact(
         position: b.position,
         company_name: b.company_name,
     };
-    let c = state.sessions.set_contact(&p, id, req).await?;
+    let c = state.contacts.set_contact(&p, id, req).await?;
     Ok(ApiJson((&c).into()))
 }
 
@@ -102,7 +102,7 @@ async fn link_visitor(
         ));
     }
     let visitor = VisitorId::parse(&b.visitor_id)?;
-    let moved = state.sessions.link_visitor(&p, visitor).await?;
+    let moved = state.contacts.link_visitor(&p, visitor).await?;
     Ok(ApiJson(LinkResult {
         sessions_moved: moved,
     }))

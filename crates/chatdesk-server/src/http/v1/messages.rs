@@ -49,7 +49,7 @@ async fn send_message(
         content: b.content,
         client_msg_id: b.client_msg_id,
     };
-    let (message, created) = state.sessions.send_message(&p, id, req).await?;
+    let (message, created) = state.messages.send_message(&p, id, req).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -85,7 +85,7 @@ async fn list_messages(
         limit: q.limit,
     };
     let backwards = q.before_seq.is_some();
-    let page = state.sessions.message_page(&p, id, q).await?;
+    let page = state.messages.message_page(&p, id, q).await?;
     // The seq to pass as the same parameter for the next page in this direction.
     let edge = if backwards {
         page.messages.first()
@@ -128,7 +128,7 @@ async fn mark_read(
     SessionPath(id): SessionPath,
     ApiJson(b): ApiJson<ReadBody>,
 ) -> ApiResult<ApiJson<ReadReceiptView>> {
-    let receipt = state.sessions.mark_read(&p, id, b.up_to_seq).await?;
+    let receipt = state.messages.mark_read(&p, id, b.up_to_seq).await?;
     Ok(ApiJson((&receipt).into()))
 }
 
@@ -141,6 +141,6 @@ async fn my_unread(
     State(state): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<ApiJson<UnreadView>> {
-    let summary = state.sessions.unread(&p).await?;
+    let summary = state.messages.unread(&p).await?;
     Ok(ApiJson((&summary).into()))
 }

@@ -60,7 +60,7 @@ async fn get_settings(
 ) -> ApiResult<ApiJson<SettingsView>> {
     Ok(ApiJson(
         state
-            .sessions
+            .routing
             .tenant_settings(&p, q.business_id.as_deref())
             .await?
             .into(),
@@ -91,7 +91,7 @@ async fn put_settings(
     ApiJson(b): ApiJson<SettingsBody>,
 ) -> ApiResult<ApiJson<SettingsView>> {
     let s = state
-        .sessions
+        .routing
         .set_tenant_settings(
             &p,
             b.business_id.as_deref(),
@@ -124,7 +124,7 @@ async fn assign(
     ApiJson(b): ApiJson<AssignBody>,
 ) -> ApiResult<ApiJson<SessionView>> {
     let s = state
-        .sessions
+        .routing
         .assign(&p, id, b.agent_id.as_deref(), b.department_id.as_deref())
         .await?;
     Ok(ApiJson(named_session(&state, &s).await?))
@@ -139,7 +139,7 @@ async fn unassign(
     SessionPath(id): SessionPath,
     JsonOrEmpty(_): JsonOrEmpty<serde_json::Value>,
 ) -> ApiResult<ApiJson<SessionView>> {
-    let s = state.sessions.unassign(&p, id).await?;
+    let s = state.routing.unassign(&p, id).await?;
     Ok(ApiJson(named_session(&state, &s).await?))
 }
 
@@ -152,7 +152,7 @@ async fn reopen(
     SessionPath(id): SessionPath,
     JsonOrEmpty(_): JsonOrEmpty<serde_json::Value>,
 ) -> ApiResult<ApiJson<SessionView>> {
-    let s = state.sessions.reopen(&p, id).await?;
+    let s = state.routing.reopen(&p, id).await?;
     Ok(ApiJson(named_session(&state, &s).await?))
 }
 
@@ -172,7 +172,7 @@ async fn queue(
     Caller(p): Caller,
     SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<QueueView>> {
-    let (s, position) = state.sessions.queue_position(&p, id).await?;
+    let (s, position) = state.routing.queue_position(&p, id).await?;
     Ok(ApiJson(QueueView {
         status: s.status.as_str(),
         position,

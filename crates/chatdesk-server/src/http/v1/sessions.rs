@@ -137,7 +137,7 @@ async fn list_sessions(
     };
     let page = state.sessions.list_sessions(&p, req).await?;
     let ids: Vec<_> = page.sessions.iter().map(|s| s.id).collect();
-    let contacts = state.sessions.contacts(&ids).await?;
+    let contacts = state.contacts.contacts(&ids).await?;
     let contact_of = |s: &chatdesk_core::domain::Session| {
         contacts.iter().find(|(id, _)| *id == s.id).map(|(_, c)| c)
     };

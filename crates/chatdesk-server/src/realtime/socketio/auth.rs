@@ -130,7 +130,7 @@ pub(super) async fn authenticate_inner(
         // A visitor linked to this account at login goes on as the account (`identityLinked`
         // told it to authenticate again): its sessions moved there.
         // The old writer ends with its command queue, its presence with `Online`.
-        Some(existing) if rt.sessions.may_become(&existing, &p).await? => {
+        Some(existing) if rt.contacts.may_become(&existing, &p).await? => {
             s.extensions.remove::<Writer>();
             s.extensions.remove::<Online>();
             start_as(s, rt, &p).await;

@@ -38,7 +38,7 @@ pub(super) async fn send_message(
         client_msg_id: data.client_msg_id,
         session_type: Some("support".into()),
     };
-    let _ = match rt.sessions.post_message(&p, req).await {
+    let _ = match rt.messages.post_message(&p, req).await {
         // The same text the hub's connections send as `newMessage` (`Renderings`).
         Ok((session, message, _)) => {
             let json = rt.hub.renderings.slot(message.id);
@@ -80,9 +80,9 @@ pub(super) async fn read(
             "markAsRead needs conversationId or sessionId",
         ))
     })?;
-    let session = rt.sessions.conversation(p, to, None).await?;
+    let session = rt.messages.conversation(p, to, None).await?;
     let up_to = data.up_to_seq.unwrap_or(session.last_seq);
-    let r = rt.sessions.mark_read(p, session.id, up_to).await?;
+    let r = rt.messages.mark_read(p, session.id, up_to).await?;
     Ok(
         json!({"ok": true, "conversationId": session.number, "sessionId": session.id.to_string(), "lastReadSeq": r.last_read_seq, "unreadCount": r.unread}),
     )

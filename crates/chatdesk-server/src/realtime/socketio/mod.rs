@@ -19,7 +19,7 @@ use crate::limits::{Allowance, Rate};
 use crate::wire::payload;
 use chatdesk_core::domain::{SessionId, VisitorId};
 use chatdesk_core::identity::Principal;
-use chatdesk_core::service::{Conversation, PostMessage, SessionService};
+use chatdesk_core::service::{Contacts, Conversation, Directory, Messages, PostMessage};
 use chatdesk_core::ServiceError;
 use serde_json::{json, Value};
 use socketioxide::extract::{AckSender, Data, SocketRef, State, TryData};
@@ -49,7 +49,9 @@ pub const TYPING_THROTTLE: Duration = Duration::from_millis(400);
 
 #[derive(Clone)]
 pub struct Realtime {
-    pub sessions: Arc<SessionService>,
+    pub messages: Messages,
+    pub contacts: Contacts,
+    pub directory: Directory,
     pub auth: Arc<Authenticator>,
     pub hub: Arc<Hub>,
     /// Events one connection may send; past it the connection is cut.

@@ -73,7 +73,7 @@ pub(super) async fn typing(
                 expired
             };
             if expired {
-                let _ = rt2.sessions.typing(&p2, to2, false).await;
+                let _ = rt2.messages.typing(&p2, to2, false).await;
             }
         });
     } else {
@@ -83,7 +83,7 @@ pub(super) async fn typing(
             .expect("typing lock")
             .insert(key, (Instant::now(), false));
     }
-    let _ = rt.sessions.typing(&p, to, is_typing).await;
+    let _ = rt.messages.typing(&p, to, is_typing).await;
 }
 
 pub(super) async fn stop_all_typing(s: &SocketRef, rt: &Realtime) {
@@ -100,6 +100,6 @@ pub(super) async fn stop_all_typing(s: &SocketRef, rt: &Realtime) {
         .map(|(to, _)| to)
         .collect();
     for to in typing_in {
-        let _ = rt.sessions.typing(&p, to, false).await;
+        let _ = rt.messages.typing(&p, to, false).await;
     }
 }

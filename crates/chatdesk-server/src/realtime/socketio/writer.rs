@@ -48,7 +48,7 @@ pub(super) fn prepare(s: &SocketRef, rt: &Realtime, p: Principal) {
 pub(super) struct Online(#[allow(dead_code, reason = "held for its Drop")] Arc<PresenceGuard>);
 
 pub(super) async fn track_presence(s: &SocketRef, rt: &Realtime, p: &Principal) {
-    if let Some(guard) = PresenceGuard::open(&rt.sessions, p).await {
+    if let Some(guard) = PresenceGuard::open(&rt.directory, p).await {
         s.extensions.insert(Online(Arc::new(guard)));
     }
 }
@@ -105,7 +105,7 @@ pub(super) async fn writer(
             command = commands.recv() => match command.map(|c| *c) {
                 None => return,
                 Some(Command::Join { session, since_seq, reply }) => {
-                    let answer = match Box::pin(feed.join(&rt.sessions, &p, session, since_seq)).await {
+                    let answer = match Box::pin(feed.join(&rt.messages, &p, session, since_seq)).await {
                         Ok(caught) => {
                             let (id, number) = (caught.session.id, caught.session.number);
                             let backlog = caught.messages;
@@ -138,7 +138,7 @@ pub(super) async fn push_unread(
     number: i64,
     up_to: i64,
 ) -> Result<(), ()> {
-    let summary = rt.sessions.unread(p).await.map_err(|_| ())?;
+    let summary = rt.messages.unread(p).await.map_err(|_| ())?;
     let here = summary
         .sessions
         .iter()
