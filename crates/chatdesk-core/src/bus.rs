@@ -6,7 +6,8 @@ use crate::domain::{BusinessId, Message, Party, Session, SessionId, UserId, Visi
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialized (JSON) to cross nodes; reading one back parses every field as a client's would be.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     SessionCreated(Session),
     SessionUpdated(Session),
@@ -180,5 +181,46 @@ mod tests {
             },
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn events_read_back_as_they_were_written() {
+        let owner = Party::Visitor(VisitorId::from_uuid(uuid::Uuid::new_v4()));
+        let mut session = Session::sample(owner.clone(), "shop");
+        session.agent_id = Some(UserId::parse("ada").unwrap());
+        session.metadata = serde_json::json!({"cart": [1, 2]});
+        let message = Message {
+            id: crate::domain::MessageId::generate(),
+            session_id: session.id,
+            seq: 7,
+            sender: owner.clone(),
+            sender_type: crate::domain::SenderType::Customer,
+            content: "héllo\n\u{1F600}".into(),
+            client_msg_id: Some(crate::domain::ClientMsgId::parse("k1").unwrap()),
+            created_at: chrono::Utc::now(),
+        };
+        for event in [
+            Event::SessionAssigned(session.clone()),
+            Event::MessageCreated {
+                business_id: session.business_id.clone(),
+                owner: owner.clone(),
+                session_number: session.number,
+                message,
+            },
+            Event::Typing {
+                business_id: session.business_id.clone(),
+                owner,
+                session_id: session.id,
+                session_number: 3,
+                who: Party::User(UserId::parse("ada").unwrap()),
+                is_typing: true,
+            },
+        ] {
+            let json = serde_json::to_vec(&event).unwrap();
+            assert_eq!(serde_json::from_slice::<Event>(&json).unwrap(), event);
+        }
+        // A value no client could have sent is refused, not taken.
+        let forged = serde_json::json!({"VisitorLinked": {"visitor": "not-a-uuid", "user": "u"}});
+        assert!(serde_json::from_value::<Event>(forged).is_err());
     }
 }

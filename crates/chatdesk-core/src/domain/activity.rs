@@ -48,7 +48,7 @@ pub fn response_time_ms(seconds: f64) -> Result<i64, Invalid> {
 }
 
 /// Counters a session accumulates from reported activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct ActivityCounters {
     pub messages_sent: i64,
     pub conversations: i64,

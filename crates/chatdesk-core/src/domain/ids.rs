@@ -37,6 +37,8 @@ macro_rules! uuid_id {
                 self.0.fmt(f)
             }
         }
+
+        super::text::deserialize_by_parse!($name);
     };
 }
 

@@ -49,7 +49,7 @@ impl Content {
 }
 
 /// Who wrote a message, as the conversation shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SenderType {
     Customer,
@@ -84,7 +84,7 @@ impl SenderType {
 }
 
 /// A stored message. `seq` is gap-free per session, starting at 1.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Message {
     pub id: MessageId,
     pub session_id: SessionId,

@@ -49,6 +49,13 @@ impl fmt::Display for Party {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Party {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Party::from_key(&key).map_err(|e| serde::de::Error::custom(e.message))
+    }
+}
+
 impl Serialize for Party {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

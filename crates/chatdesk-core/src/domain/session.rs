@@ -28,7 +28,7 @@ impl SessionType {
 }
 
 /// How urgent a session is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
@@ -64,7 +64,7 @@ impl Priority {
 }
 
 /// Where a session is in its life: `waiting` (no agent yet) → `active` → `closed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
     Waiting,
@@ -122,7 +122,7 @@ impl fmt::Display for SessionStatus {
 }
 
 /// A stored session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Session {
     pub id: SessionId,
     /// A small integer for doors whose clients use integer ids (seeds 000 and 004).

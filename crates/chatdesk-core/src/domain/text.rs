@@ -66,9 +66,25 @@ macro_rules! line_newtype {
                 &self.0
             }
         }
+
+        $crate::domain::text::deserialize_by_parse!($name);
     };
 }
 pub(crate) use line_newtype;
+
+/// Deserializes a type from its text form through its `parse`, so that what is read back
+/// (from another node, say) is as valid as what a client sent.
+macro_rules! deserialize_by_parse {
+    ($name:ty) => {
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                <$name>::parse(&raw).map_err(|e| serde::de::Error::custom(e.message))
+            }
+        }
+    };
+}
+pub(crate) use deserialize_by_parse;
 
 #[cfg(test)]
 mod tests {
