@@ -72,13 +72,29 @@ pub enum Received {
     Closed,
 }
 
+/// What a fanout carries: an event, or word that events were lost before reaching it.
+#[derive(Clone)]
+enum Item {
+    Event(Arc<Event>),
+    Missed(u64),
+}
+
+impl From<Item> for Received {
+    fn from(item: Item) -> Self {
+        match item {
+            Item::Event(e) => Received::Event(e),
+            Item::Missed(n) => Received::Missed(n),
+        }
+    }
+}
+
 /// One subscriber's place in the stream of events.
-pub struct Subscription(broadcast::Receiver<Arc<Event>>);
+pub struct Subscription(broadcast::Receiver<Item>);
 
 impl Subscription {
     pub async fn recv(&mut self) -> Received {
         match self.0.recv().await {
-            Ok(event) => Received::Event(event),
+            Ok(item) => item.into(),
             Err(broadcast::error::RecvError::Lagged(n)) => Received::Missed(n),
             Err(broadcast::error::RecvError::Closed) => Received::Closed,
         }
@@ -87,7 +103,7 @@ impl Subscription {
     /// The next event if one is waiting, without waiting for one.
     pub fn try_recv(&mut self) -> Option<Received> {
         match self.0.try_recv() {
-            Ok(event) => Some(Received::Event(event)),
+            Ok(item) => Some(item.into()),
             Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Received::Missed(n)),
             Err(broadcast::error::TryRecvError::Closed) => Some(Received::Closed),
             Err(broadcast::error::TryRecvError::Empty) => None,
@@ -97,7 +113,7 @@ impl Subscription {
 
 /// Local fan-out to subscriptions, holding at most `capacity` events for the slowest one.
 pub struct Fanout {
-    tx: broadcast::Sender<Arc<Event>>,
+    tx: broadcast::Sender<Item>,
 }
 
 impl Fanout {
@@ -108,7 +124,13 @@ impl Fanout {
 
     pub fn send(&self, event: Arc<Event>) {
         // No subscriber is not an error: nobody is listening right now.
-        let _ = self.tx.send(event);
+        let _ = self.tx.send(Item::Event(event));
+    }
+
+    /// Tell every subscriber that `n` events were lost before they reached this fanout (a
+    /// bus between nodes that lost its connection, say).
+    pub fn missed(&self, n: u64) {
+        let _ = self.tx.send(Item::Missed(n));
     }
 
     pub fn subscribe(&self) -> Subscription {

@@ -11,7 +11,8 @@ use crate::realtime::hub::Hub;
 use crate::realtime::socketio::{self, Realtime};
 use crate::state::AppState;
 use crate::webhooks;
-use chatdesk_core::bus::InProcessBus;
+use chatdesk_bus_redis::{RedisBus, RedisBusConfig};
+use chatdesk_core::bus::{Bus, InProcessBus};
 use chatdesk_core::committer::{Committer, CommitterConfig};
 use chatdesk_core::service::{Limits, Search, Stats, UseCases, Webhooks};
 use socketioxide::SocketIo;
@@ -49,20 +50,41 @@ pub async fn launch(
     if settings.dev {
         warn_dev_mode();
     }
+    if settings.bus_url.is_some() && !settings.database_url.starts_with("postgres") {
+        anyhow::bail!(
+            "bus_url is for several nodes on one PostgreSQL database; a SQLite file belongs to one node"
+        );
+    }
     let backend = Backend::open(&settings).await?;
-    // What is read often and changes seldom is remembered around the store.
-    let store: Arc<dyn chatdesk_core::store::Store> = Arc::new(
-        chatdesk_core::store::remembered::Remembered::new(backend.store()),
-    );
+    // What is read often and changes seldom is remembered around the store, on one node:
+    // several nodes would each remember what another has since changed.
+    let store: Arc<dyn chatdesk_core::store::Store> = match settings.bus_url {
+        Some(_) => backend.store(),
+        None => Arc::new(chatdesk_core::store::remembered::Remembered::new(
+            backend.store(),
+        )),
+    };
     let metrics = Arc::new(Metrics::new());
     // The hub must never fall a whole bus behind (it would drop every subscriber to make
     // them replay). One commit publishes up to a batch of events at once, and on a loaded
     // machine the hub task can wait its turn for a while: at 4,096 events the fanout bench
     // saw it fall behind. A slot is a few dozen bytes, so the bus holds 65,536 events (64
     // batches of the default 1,024, or more if batches are larger).
-    let bus = Arc::new(InProcessBus::new(
-        settings.commit_batch_max.saturating_mul(64).max(65_536),
-    ));
+    let bus_capacity = settings.commit_batch_max.saturating_mul(64).max(65_536);
+    let (bus, bus_tasks): (Arc<dyn Bus>, _) = match &settings.bus_url {
+        None => (Arc::new(InProcessBus::new(bus_capacity)), None),
+        Some(url) => {
+            let config = RedisBusConfig {
+                outgoing: bus_capacity,
+                fanout: bus_capacity,
+            };
+            let (bus, tasks) = RedisBus::connect(url, config)
+                .await
+                .map_err(|e| anyhow::anyhow!("bus_url {url}: {e}"))?;
+            tracing::info!(node = %bus.node(), "events cross nodes through Redis");
+            (bus, Some(tasks))
+        }
+    };
     let (committer, committer_task) = Committer::spawn(
         store.clone(),
         bus.clone(),
@@ -182,6 +204,10 @@ pub async fn launch(
     // what is queued and stops.
     if tokio::time::timeout(grace, committer_task).await.is_err() {
         tracing::warn!("the committer did not drain within the grace period");
+    }
+    if let Some(tasks) = bus_tasks {
+        tasks.publisher.abort();
+        tasks.receiver.abort();
     }
     backend.close().await;
     tracing::info!("chatdesk stopped");

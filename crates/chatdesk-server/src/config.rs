@@ -55,6 +55,9 @@ pub struct Settings {
     pub idle_timeout_secs: u64,
     /// How often the idle-session job runs; 0 turns it off.
     pub idle_sweep_interval_secs: u64,
+    /// Redis to carry events between nodes (`redis://host:6379`), when several nodes share
+    /// one PostgreSQL database. None: events stay in this process.
+    pub bus_url: Option<String>,
     /// Events queued per real-time client (socket or SSE stream) before it counts as too slow
     /// and is disconnected (it then reconnects and replays).
     pub realtime_queue: usize,
@@ -108,6 +111,7 @@ impl Default for Settings {
             idle_timeout_secs: 3600,
             idle_sweep_interval_secs: 300,
             realtime_queue: 1024,
+            bus_url: None,
             webhook_retry_base_ms: 1000,
             webhook_max_attempts: 12,
             webhook_timeout_secs: 10,

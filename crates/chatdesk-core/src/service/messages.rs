@@ -21,6 +21,23 @@ impl Messages {
         self.k.visible(p, id).await
     }
 
+    /// Messages strictly between two `seq`s of a session the caller has already been shown
+    /// (oldest first).
+    pub async fn between(
+        &self,
+        session: SessionId,
+        after: i64,
+        before: i64,
+    ) -> ServiceResult<Vec<Message>> {
+        let limit = u32::try_from(before - after - 1).unwrap_or(0);
+        let range = MessageRange::Before {
+            before,
+            after,
+            limit,
+        };
+        Ok(self.k.store.list_messages(session, range).await?)
+    }
+
     /// The newest message of a session the caller has already been shown.
     pub async fn last_message(&self, session: &Session) -> ServiceResult<Option<Message>> {
         let range = MessageRange::Before {

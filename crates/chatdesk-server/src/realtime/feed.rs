@@ -5,6 +5,12 @@
 //! the read already covered: a message committed during the read is in the queue, one
 //! committed before is in the read, and the per-session delivered range removes the overlap.
 //!
+//! Two nodes' messages to one session can reach a node in another order than their `seq`s
+//! (each node publishes what it commits; the bus between them keeps no order across
+//! publishers). A live message whose `seq` skips past what this client was handed is
+//! therefore preceded by the ones it skipped, read from the store, and the late arrivals are
+//! then dropped as already delivered.
+//!
 //! A feed that watches its principal's own sessions (or its tenant's) can be handed a live
 //! message of a session before the client joins that session to catch up: the client
 //! connects, a message is committed, then its `joinSession {sinceSeq}` arrives. What was
@@ -18,11 +24,15 @@ use chatdesk_core::domain::{Message, Session, SessionId};
 use chatdesk_core::identity::Principal;
 use chatdesk_core::service::Messages;
 use chatdesk_core::ServiceResult;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// Most messages a single catch-up sends; a client further behind pages with the REST API.
 pub const MAX_REPLAY: usize = 10_000;
+/// Most messages a feed reads to fill a gap in live delivery; a wider gap ends the feed and
+/// the client replays.
+pub const MAX_GAP_FILL: i64 = 1_000;
+
 /// Most message text a single catch-up holds: a client that asks for a long history and
 /// never reads it must not make the server hold all of it.
 pub const MAX_REPLAY_BYTES: usize = 4 << 20;
@@ -30,6 +40,10 @@ pub const MAX_REPLAY_BYTES: usize = 4 << 20;
 pub struct Feed {
     hub: Arc<Hub>,
     sub: Subscription,
+    /// Where a gap in live delivery is filled from.
+    messages: Messages,
+    /// Filled messages, then the event that showed the gap, to hand out in this order.
+    ready: VecDeque<Arc<Dispatched>>,
     /// Per session, the `seq`s handed out.
     delivered: HashMap<SessionId, Delivered>,
 }
@@ -59,7 +73,7 @@ pub struct CatchUp {
 
 impl Feed {
     /// A feed of everything `p` may see as its own: its sessions, and its tenant's for staff.
-    pub fn for_principal(hub: &Arc<Hub>, p: &Principal) -> Self {
+    pub fn for_principal(hub: &Arc<Hub>, messages: &Messages, p: &Principal) -> Self {
         let sub = hub.subscribe();
         hub.watch_party(&sub, &p.party, p.business_id.as_ref());
         if p.is_staff() {
@@ -72,15 +86,19 @@ impl Feed {
         Self {
             hub: hub.clone(),
             sub,
+            messages: messages.clone(),
+            ready: VecDeque::new(),
             delivered: HashMap::new(),
         }
     }
 
     /// A feed of nothing yet (watch sessions with `join`).
-    pub fn empty(hub: &Arc<Hub>) -> Self {
+    pub fn empty(hub: &Arc<Hub>, messages: &Messages) -> Self {
         Self {
             hub: hub.clone(),
             sub: hub.subscribe(),
+            messages: messages.clone(),
+            ready: VecDeque::new(),
             delivered: HashMap::new(),
         }
     }
@@ -89,14 +107,70 @@ impl Feed {
     /// or the server is stopping): the client must reconnect and replay.
     pub async fn next(&mut self) -> Option<Arc<Dispatched>> {
         loop {
+            if let Some(ready) = self.ready.pop_front() {
+                return Some(ready);
+            }
             let event = self.sub.rx.recv().await?;
             if let Event::MessageCreated { message, .. } = &*event.event {
+                if let Some(last) = self.gap_before(message) {
+                    self.fill(&event, last).await?;
+                }
                 if !self.mark(message) {
+                    continue;
+                }
+                if !self.ready.is_empty() {
+                    self.ready.push_back(event);
                     continue;
                 }
             }
             return Some(event);
         }
+    }
+
+    /// The last `seq` handed out of the message's session, when the message skips past it.
+    fn gap_before(&self, m: &Message) -> Option<i64> {
+        let range = self.delivered.get(&m.session_id)?;
+        (m.seq > range.last + 1).then_some(range.last)
+    }
+
+    /// Queue the messages between `last` and the new message of `event`, read from the
+    /// store; `None` when they cannot all be had (the client must replay).
+    async fn fill(&mut self, event: &Dispatched, last: i64) -> Option<()> {
+        let Event::MessageCreated {
+            business_id,
+            owner,
+            session_number,
+            message,
+        } = &*event.event
+        else {
+            return Some(());
+        };
+        let missing = message.seq - last - 1;
+        if missing > MAX_GAP_FILL {
+            return None;
+        }
+        let found = self
+            .messages
+            .between(message.session_id, last, message.seq)
+            .await
+            .ok()?;
+        if found.len() as i64 != missing {
+            return None;
+        }
+        for m in found {
+            self.mark(&m);
+            let new_message = self.hub.renderings.slot(m.id);
+            self.ready.push_back(Arc::new(Dispatched {
+                event: Arc::new(Event::MessageCreated {
+                    business_id: business_id.clone(),
+                    owner: owner.clone(),
+                    session_number: *session_number,
+                    message: m,
+                }),
+                new_message,
+            }));
+        }
+        Some(())
     }
 
     /// Record a message as delivered; false if it (or a later one) already was.
@@ -180,7 +254,25 @@ impl Feed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chatdesk_core::bus::InProcessBus;
+    use chatdesk_core::committer::{Committer, CommitterConfig, NoObserver};
     use chatdesk_core::domain::*;
+    use chatdesk_core::identity::Role;
+    use chatdesk_core::service::{Limits, OpenSession, SendMessage, UseCases};
+    use chatdesk_core::store::memory::MemoryStore;
+
+    /// The use cases on an empty in-memory store.
+    fn uses() -> UseCases {
+        let store = Arc::new(MemoryStore::new());
+        let bus = Arc::new(InProcessBus::new(64));
+        let (committer, _task) = Committer::spawn(
+            store.clone(),
+            bus.clone(),
+            Arc::new(NoObserver),
+            CommitterConfig::default(),
+        );
+        UseCases::new(store, bus, committer, Limits::default())
+    }
 
     fn message(session: SessionId, seq: i64) -> Message {
         Message {
@@ -227,10 +319,10 @@ mod tests {
             chatdesk_core::identity::Role::Agent,
             Some(BusinessId::parse("elsewhere").unwrap()),
         );
-        let mut fa = Feed::for_principal(&hub, &alice);
-        let mut fb = Feed::for_principal(&hub, &bob);
-        let mut fagent = Feed::for_principal(&hub, &agent);
-        let mut fother = Feed::for_principal(&hub, &other_agent);
+        let mut fa = Feed::for_principal(&hub, &uses().messages, &alice);
+        let mut fb = Feed::for_principal(&hub, &uses().messages, &bob);
+        let mut fagent = Feed::for_principal(&hub, &uses().messages, &agent);
+        let mut fother = Feed::for_principal(&hub, &uses().messages, &other_agent);
         let s = SessionId::generate();
         hub.dispatch(created(&alice.party, message(s, 1)));
         assert!(fa.next().await.is_some());
@@ -253,7 +345,7 @@ mod tests {
             chatdesk_core::identity::Role::Customer,
             None,
         );
-        let mut feed = Feed::for_principal(&hub, &p);
+        let mut feed = Feed::for_principal(&hub, &uses().messages, &p);
         let s = SessionId::generate();
         let m1 = message(s, 1);
         hub.dispatch(created(&owner, m1.clone()));
@@ -274,5 +366,46 @@ mod tests {
             feed.next().await.is_none(),
             "then the feed ends: the client must replay"
         );
+    }
+
+    #[tokio::test]
+    async fn a_message_that_skips_ahead_comes_after_the_ones_it_skipped() {
+        let (hub, uses) = (Hub::new(16), uses());
+        let ann = Principal::user(UserId::parse("ann").unwrap(), Role::Customer, None);
+        let (session, _) = uses
+            .sessions
+            .open_session(&ann, OpenSession::default())
+            .await
+            .unwrap();
+        let mut sent = Vec::new();
+        for i in 1..=4 {
+            let req = SendMessage {
+                content: format!("m{i}"),
+                client_msg_id: None,
+            };
+            sent.push(
+                uses.messages
+                    .send_message(&ann, session.id, req)
+                    .await
+                    .unwrap()
+                    .0,
+            );
+        }
+        let mut feed = Feed::for_principal(&hub, &uses.messages, &ann);
+        hub.dispatch(created(&ann.party, sent[0].clone()));
+        // Another node's seq 4 overtakes this node's 2 and 3.
+        hub.dispatch(created(&ann.party, sent[3].clone()));
+        hub.dispatch(created(&ann.party, sent[1].clone()));
+        hub.dispatch(created(&ann.party, sent[2].clone()));
+        let mut seqs = Vec::new();
+        for _ in 0..4 {
+            match &*feed.next().await.unwrap().event {
+                Event::MessageCreated { message, .. } => seqs.push(message.seq),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(seqs, [1, 2, 3, 4]);
+        let late = tokio::time::timeout(std::time::Duration::from_millis(50), feed.next()).await;
+        assert!(late.is_err(), "the late 2 and 3 are not handed out again");
     }
 }

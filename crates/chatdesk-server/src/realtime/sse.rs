@@ -133,7 +133,7 @@ async fn session_events(
         })?,
         None => q.since_seq.unwrap_or(session.last_seq),
     };
-    let mut feed = Feed::empty(&state.hub);
+    let mut feed = Feed::empty(&state.hub, &state.messages);
     let caught = feed.join(&state.messages, &p, id, since).await?;
     let backlog = caught
         .messages
@@ -152,7 +152,7 @@ async fn all_events(
     Caller(p): Caller,
     headers: HeaderMap,
 ) -> ApiResult<SseStream> {
-    let mut feed = Feed::for_principal(&state.hub, &p);
+    let mut feed = Feed::for_principal(&state.hub, &state.messages, &p);
     let mut backlog = Vec::new();
     if let Some(raw) = last_event_id(&headers) {
         let (session, seq) = raw

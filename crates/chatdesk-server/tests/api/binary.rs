@@ -22,14 +22,16 @@ impl Binary {
 
     /// A server on the SQLite database at `db` (created if missing), on a free port.
     pub fn start(db: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_on(&format!("sqlite://{}", db.display()), env)
+    }
+
+    /// A server on the database at `url`, on a free port.
+    pub fn start_on(url: &str, env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_chatdesk"));
         cmd.env_clear()
             .env("NO_COLOR", "1")
             .env("CHATDESK_JWT_SECRET", crate::harness::SECRET)
-            .env(
-                "CHATDESK_DATABASE_URL",
-                format!("sqlite://{}", db.display()),
-            )
+            .env("CHATDESK_DATABASE_URL", url)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stderr(Stdio::piped());
         for (k, v) in env {

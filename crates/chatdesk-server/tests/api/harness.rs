@@ -31,7 +31,7 @@ pub struct TestApp {
 }
 
 /// Where a test server's data lives, removed at the end.
-enum Place {
+pub enum Place {
     /// Deleted when dropped.
     Dir {
         _dir: tempfile::TempDir,
@@ -40,6 +40,16 @@ enum Place {
         url: String,
         schema: String,
     },
+}
+
+impl Place {
+    pub async fn remove(self) {
+        if let Place::Schema { url, schema } = self {
+            chatdesk_store_postgres::PgStore::drop_schema(&url, &schema)
+                .await
+                .unwrap();
+        }
+    }
 }
 
 pub struct Running {
@@ -83,7 +93,9 @@ pub async fn start(settings: Settings) -> Running {
     panic!("test server did not come up");
 }
 
-async fn place(kind: Kind) -> Option<(Place, String)> {
+/// A fresh place for a server's data, and the database URL that points there; `None` for
+/// PostgreSQL when `CHATDESK_TEST_PG_URL` is not set.
+pub async fn place(kind: Kind) -> Option<(Place, String)> {
     match kind {
         Kind::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
@@ -125,11 +137,7 @@ where
         .catch_unwind()
         .await;
     running.stop().await;
-    if let Place::Schema { url, schema } = place {
-        chatdesk_store_postgres::PgStore::drop_schema(&url, &schema)
-            .await
-            .unwrap();
-    }
+    place.remove().await;
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
     }

@@ -9,6 +9,7 @@ mod authz;
 mod authz_matrix;
 mod binary;
 mod cli;
+mod cluster;
 mod contacts;
 mod crash;
 mod doors;

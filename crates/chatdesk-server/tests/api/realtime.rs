@@ -81,6 +81,11 @@ fn token(app: &TestApp, sub: &str, role: Role, business: Option<&str>) -> String
 
 /// Run one of tests/js/*.mjs against the app; its last line is a JSON report.
 pub(crate) async fn node(app: &TestApp, script: &str, env: &[(&str, String)]) -> Value {
+    node_at(&app.base, script, env).await
+}
+
+/// Run one of tests/js/*.mjs against the server at `base`; its last line is a JSON report.
+pub(crate) async fn node_at(base: &str, script: &str, env: &[(&str, String)]) -> Value {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js");
     assert!(
         std::path::Path::new(dir).join("node_modules/socket.io-client").exists(),
@@ -88,7 +93,7 @@ pub(crate) async fn node(app: &TestApp, script: &str, env: &[(&str, String)]) ->
     );
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg(format!("{dir}/{script}"))
-        .env("CHATDESK_URL", &app.base)
+        .env("CHATDESK_URL", base)
         .kill_on_drop(true);
     for (k, v) in env {
         cmd.env(k, v);

@@ -31,7 +31,7 @@ pub(super) struct Pending(pub(super) Arc<Mutex<Option<WriterParts>>>);
 
 /// Give an identified socket its feed and command queue (nothing is sent yet).
 pub(super) fn prepare(s: &SocketRef, rt: &Realtime, p: Principal) {
-    let feed = Feed::for_principal(&rt.hub, &p);
+    let feed = Feed::for_principal(&rt.hub, &rt.messages, &p);
     let (tx, rx) = mpsc::channel(16);
     s.extensions.insert(Identity(p.clone()));
     s.extensions.insert(Writer(tx));

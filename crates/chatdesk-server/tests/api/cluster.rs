@@ -1,0 +1,224 @@
+//! Several nodes: three `chatdesk` processes on one PostgreSQL schema and one Redis, as
+//! docs/deploy.md runs them. Needs `CHATDESK_TEST_PG_URL` and `CHATDESK_TEST_REDIS_URL`
+//! (`.ci/run` sets both and fails when either service is down).
+
+use crate::binary::Binary;
+use crate::harness::{place, Kind, Place, SECRET};
+use crate::realtime::node_at;
+use chatdesk_core::identity::Role;
+use chatdesk_server::auth::jwt::JwtKeys;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Nodes on one fresh schema, with `env` besides the bus.
+struct Cluster {
+    nodes: Vec<Binary>,
+    place: Option<Place>,
+    keys: JwtKeys,
+}
+
+impl Cluster {
+    async fn start(n: usize, env: &[(&str, &str)]) -> Option<Self> {
+        let Ok(redis) = std::env::var("CHATDESK_TEST_REDIS_URL") else {
+            eprintln!("CHATDESK_TEST_REDIS_URL not set: several-node case skipped");
+            return None;
+        };
+        let Some((place, url)) = place(Kind::Postgres).await else {
+            eprintln!("CHATDESK_TEST_PG_URL not set: several-node case skipped");
+            return None;
+        };
+        let mut env: Vec<(&str, &str)> = env.to_vec();
+        env.push(("CHATDESK_BUS_URL", &redis));
+        // They start together: each runs the migrations, which PostgreSQL serializes.
+        let nodes = (0..n).map(|_| Binary::start_on(&url, &env)).collect();
+        Some(Self {
+            nodes,
+            place: Some(place),
+            keys: JwtKeys::new(SECRET),
+        })
+    }
+
+    fn token(&self, sub: &str, role: Role) -> String {
+        self.keys
+            .issue(sub, role, Some("shop"), Duration::from_secs(600))
+    }
+
+    async fn call(&self, node: usize, method: Method, path: &str, who: &str, body: Value) -> Value {
+        let body = (method != Method::GET).then_some(body);
+        self.nodes[node].call(method, path, who, body).await
+    }
+
+    async fn stop(mut self) {
+        self.nodes.clear();
+        if let Some(place) = self.place.take() {
+            place.remove().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_typing_and_receipts_cross_nodes_once_and_in_order() {
+    let Some(cluster) = Cluster::start(3, &[]).await else {
+        return;
+    };
+    let report = node_at(
+        &cluster.nodes[0].base,
+        "cluster.mjs",
+        &[
+            ("NODE_A", cluster.nodes[0].base.clone()),
+            ("NODE_B", cluster.nodes[1].base.clone()),
+            ("NODE_C", cluster.nodes[2].base.clone()),
+            ("CUSTOMER_TOKEN", cluster.token("c1", Role::Customer)),
+            ("AGENT_TOKEN", cluster.token("ag1", Role::Agent)),
+            ("ADMIN_TOKEN", cluster.token("boss", Role::Admin)),
+            (
+                "REDIS_URL",
+                std::env::var("CHATDESK_TEST_REDIS_URL").unwrap(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(report["ok"], true, "{report}");
+    cluster.stop().await;
+}
+
+/// The ids of the tenant's sessions in `status`, as the admin lists them on `node`.
+async fn sessions_in(cluster: &Cluster, node: usize, admin: &str, status: &str) -> Vec<String> {
+    let page = cluster
+        .call(
+            node,
+            Method::GET,
+            &format!("/v1/sessions?status={status}&limit=100"),
+            admin,
+            json!(null),
+        )
+        .await;
+    page["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page: {page}"))
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_routing_at_once_never_pass_an_agents_cap() {
+    let Some(cluster) = Cluster::start(2, &[]).await else {
+        return;
+    };
+    let admin = cluster.token("boss", Role::Admin);
+    let agent = cluster.token("ag1", Role::Agent);
+    let settings = json!({"routing": "auto"});
+    cluster
+        .call(0, Method::PUT, "/v1/tenant/settings", &admin, settings)
+        .await;
+    let cap = json!({"max_concurrent": 2});
+    cluster
+        .call(1, Method::PUT, "/v1/agents/ag1", &admin, cap)
+        .await;
+    // The agent is connected (an open event stream on node 0), so routing may give it work.
+    let stream = reqwest::Client::new()
+        .get(cluster.nodes[0].url("/v1/events"))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap();
+    assert!(stream.status().is_success());
+
+    // Ten customers open sessions at once, half through each node.
+    let opens = (0..10).map(|i| {
+        let token = cluster.token(&format!("c{i}"), Role::Customer);
+        let node = &cluster.nodes[i % 2];
+        let url = node.url("/v1/sessions");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    for status in futures::future::join_all(opens).await {
+        assert!(status.is_success(), "{status}");
+    }
+    let mut served = std::collections::HashSet::new();
+    loop {
+        let active = sessions_in(&cluster, 0, &admin, "active").await;
+        let waiting = sessions_in(&cluster, 1, &admin, "waiting").await;
+        assert!(active.len() <= 2, "over the cap: {active:?}");
+        if active.is_empty() && waiting.is_empty() {
+            break;
+        }
+        assert_eq!(
+            active.len(),
+            2.min(active.len() + waiting.len()),
+            "capacity unused"
+        );
+        for id in &active {
+            assert!(served.insert(id.clone()), "{id} assigned twice");
+        }
+        // The agent closes its chats, on alternating nodes; routing fills the places.
+        for (i, id) in active.iter().enumerate() {
+            let closed = json!({"status": "closed"});
+            cluster
+                .call(
+                    i % 2,
+                    Method::PATCH,
+                    &format!("/v1/sessions/{id}"),
+                    &agent,
+                    closed,
+                )
+                .await;
+        }
+    }
+    assert_eq!(served.len(), 10, "every session was assigned once");
+    drop(stream);
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_sweepers_close_an_idle_session_once() {
+    let env = [
+        ("CHATDESK_IDLE_TIMEOUT_SECS", "1"),
+        ("CHATDESK_IDLE_SWEEP_INTERVAL_SECS", "1"),
+    ];
+    let Some(cluster) = Cluster::start(3, &env).await else {
+        return;
+    };
+    let customer = cluster.token("c1", Role::Customer);
+    let opened = cluster
+        .call(0, Method::POST, "/v1/sessions", &customer, json!({}))
+        .await;
+    let id = opened["session"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sessions/{id}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while cluster
+        .call(1, Method::GET, &path, &customer, json!(null))
+        .await["status"]
+        != "closed"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session was never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Every sweeper has had another turn.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let messages = cluster
+        .call(
+            2,
+            Method::GET,
+            &format!("{path}/messages"),
+            &customer,
+            json!(null),
+        )
+        .await;
+    let notes = messages["messages"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "one note of the close: {messages}");
+    cluster.stop().await;
+}
