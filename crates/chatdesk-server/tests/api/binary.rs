@@ -87,6 +87,10 @@ impl Binary {
         kb / 1024
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no shutdown, no drain.
     pub fn kill9(mut self) {
         self.child.kill().unwrap();

@@ -5,6 +5,7 @@
 use crate::binary::Binary;
 use crate::harness::{place, Kind, Place, SECRET};
 use crate::realtime::node_at;
+use crate::webhooks::Receiver;
 use chatdesk_core::identity::Role;
 use chatdesk_server::auth::jwt::JwtKeys;
 use reqwest::Method;
@@ -80,6 +81,74 @@ async fn messages_typing_and_receipts_cross_nodes_once_and_in_order() {
     )
     .await;
     assert_eq!(report["ok"], true, "{report}");
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_of_a_killed_node_replays_from_another() {
+    let Some(cluster) = Cluster::start(3, &[]).await else {
+        return;
+    };
+    let report = node_at(
+        &cluster.nodes[0].base,
+        "cluster_failover.mjs",
+        &[
+            ("NODE_A", cluster.nodes[0].base.clone()),
+            ("NODE_B", cluster.nodes[1].base.clone()),
+            ("NODE_C", cluster.nodes[2].base.clone()),
+            ("NODE_B_PID", cluster.nodes[1].pid().to_string()),
+            ("CUSTOMER_TOKEN", cluster.token("c1", Role::Customer)),
+            ("AGENT_TOKEN", cluster.token("ag1", Role::Agent)),
+        ],
+    )
+    .await;
+    assert_eq!(report["ok"], true, "{report}");
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_deliver_each_webhook_once() {
+    let env = [("CHATDESK_WEBHOOK_ALLOWED_NETWORKS", r#"["127.0.0.0/8"]"#)];
+    let Some(cluster) = Cluster::start(3, &env).await else {
+        return;
+    };
+    let receiver = Receiver::default();
+    let (url, _server) = receiver.clone().start().await;
+    let admin = cluster.token("boss", Role::Admin);
+    let hook = json!({"url": url, "events": ["message.created"]});
+    let created = cluster
+        .call(0, Method::POST, "/v1/webhooks", &admin, hook)
+        .await;
+    assert!(created["id"].is_i64(), "{created}");
+    const SENDS: usize = 30;
+    for i in 0..SENDS {
+        let customer = cluster.token(&format!("c{}", i % 3), Role::Customer);
+        let node = i % 3;
+        let opened = cluster
+            .call(node, Method::POST, "/v1/sessions", &customer, json!({}))
+            .await;
+        let id = opened["session"]["id"].as_str().unwrap().to_owned();
+        let body = json!({"content": format!("m{i}")});
+        let path = format!("/v1/sessions/{id}/messages");
+        cluster
+            .call(node, Method::POST, &path, &customer, body)
+            .await;
+    }
+    receiver.wait_for(SENDS).await;
+    // Every node's dispatcher and deliverer has had time to send a duplicate.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = receiver.got.lock().unwrap().clone();
+    let deliveries: std::collections::HashSet<_> = got
+        .iter()
+        .map(|r| {
+            r.headers["x-chatdesk-delivery"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(got.len(), SENDS, "each event delivered once");
+    assert_eq!(deliveries.len(), SENDS);
     cluster.stop().await;
 }
 

@@ -13,14 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
-struct Received {
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Received {
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
+/// A webhook receiver on a local port that keeps what it was sent.
 #[derive(Clone, Default)]
-struct Receiver {
-    got: Arc<Mutex<Vec<Received>>>,
+pub(crate) struct Receiver {
+    pub got: Arc<Mutex<Vec<Received>>>,
     /// Answer 500 to this many requests first.
     fail_first: Arc<Mutex<usize>>,
 }
@@ -35,13 +36,13 @@ impl Receiver {
         })
     }
 
-    async fn start(self) -> (String, tokio::task::JoinHandle<()>) {
+    pub async fn start(self) -> (String, tokio::task::JoinHandle<()>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         (url, self.serve_on(listener).await)
     }
 
-    async fn wait_for(&self, n: usize) -> Vec<Received> {
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
         let started = Instant::now();
         loop {
             let got = self.got.lock().unwrap().clone();
