@@ -127,6 +127,7 @@ pub async fn launch(
         settings: Arc::new(settings.clone()),
     };
     let sweeper = spawn_idle_sweeper(&state);
+    let heartbeat = spawn_heartbeat(&state);
     let wake = Arc::new(tokio::sync::Notify::new());
     let dispatcher = webhooks::spawn_dispatcher(bus.as_ref(), state.webhooks.clone(), wake.clone());
     let deliverer = webhooks::Deliverer::new(
@@ -194,7 +195,7 @@ pub async fn launch(
     hub_task.abort();
     // Background tasks hold handles to the service (and so to the committer): stop them
     // first. Interrupted webhook attempts are handed back, due at the next start.
-    for task in sweeper.into_iter().chain([dispatcher]) {
+    for task in sweeper.into_iter().chain([heartbeat, dispatcher]) {
         task.abort();
         let _ = task.await;
     }
@@ -238,6 +239,25 @@ fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
             }
         }
     }))
+}
+
+/// This node's sign of life, and the end of counting connections of nodes that died.
+fn spawn_heartbeat(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_secs(state.settings.node_heartbeat_secs.max(1));
+    let expiry = Duration::from_secs(state.settings.node_expiry_secs.max(1));
+    let directory = state.directory.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match directory.heartbeat(expiry).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(nodes = n, "stopped counting silent nodes' connections"),
+                Err(e) => tracing::warn!(error = %e, "node heartbeat failed"),
+            }
+        }
+    })
 }
 
 fn warn_dev_mode() {

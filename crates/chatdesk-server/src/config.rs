@@ -55,6 +55,10 @@ pub struct Settings {
     pub idle_timeout_secs: u64,
     /// How often the idle-session job runs; 0 turns it off.
     pub idle_sweep_interval_secs: u64,
+    /// How often this node says it is alive (and forgets nodes that stopped saying so).
+    pub node_heartbeat_secs: u64,
+    /// A node silent this long is taken for dead: its agents' connections stop counting.
+    pub node_expiry_secs: u64,
     /// Redis to carry events between nodes (`redis://host:6379`), when several nodes share
     /// one PostgreSQL database. None: events stay in this process.
     pub bus_url: Option<String>,
@@ -112,6 +116,8 @@ impl Default for Settings {
             idle_sweep_interval_secs: 300,
             realtime_queue: 1024,
             bus_url: None,
+            node_heartbeat_secs: 5,
+            node_expiry_secs: 30,
             webhook_retry_base_ms: 1000,
             webhook_max_attempts: 12,
             webhook_timeout_secs: 10,

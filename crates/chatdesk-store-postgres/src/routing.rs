@@ -200,16 +200,68 @@ impl RoutingStore for PgStore {
         self.get_department(business_id, id).await
     }
 
+    async fn node_alive(&self, node: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(NODE_ALIVE)
+            .bind(node)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn forget_silent_nodes(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // Locked, so that two nodes forgetting at once take each count off once.
+        let silent: Vec<String> = sqlx::query_scalar(
+            "SELECT node_id FROM nodes WHERE seen_at < $1 ORDER BY node_id FOR UPDATE SKIP LOCKED",
+        )
+        .bind(before)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        if silent.is_empty() {
+            return Ok(0);
+        }
+        sqlx::query(
+            "UPDATE agents a SET connections = GREATEST(a.connections - gone.n, 0) \
+             FROM (SELECT business_id, agent_id, SUM(connections) AS n FROM node_connections \
+                   WHERE node_id = ANY($1) GROUP BY business_id, agent_id) gone \
+             WHERE a.business_id = gone.business_id AND a.agent_id = gone.agent_id",
+        )
+        .bind(&silent)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("DELETE FROM node_connections WHERE node_id = ANY($1)")
+            .bind(&silent)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("DELETE FROM nodes WHERE node_id = ANY($1)")
+            .bind(&silent)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(silent.len() as u64)
+    }
+
     async fn update_agent(
         &self,
         business_id: &BusinessId,
         agent: &UserId,
         max_concurrent: Option<i64>,
         presence: Option<Presence>,
-        connections_delta: i64,
+        connections: Connections<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<Agent> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        // The node's rows before the agent's, in the order `forget_silent_nodes` locks them.
+        let applied = match connections.delta {
+            0 => 0,
+            _ => count_on_node(&mut tx, connections, business_id, agent, at).await?,
+        };
         sqlx::query(
             "INSERT INTO agents (business_id, agent_id, presence, updated_at) VALUES ($1, $2, \
              COALESCE((SELECT initial_presence FROM tenant_settings WHERE business_id = $1), 'online'), $3) \
@@ -227,7 +279,7 @@ impl RoutingStore for PgStore {
         )
         .bind(max_concurrent)
         .bind(presence.map(Presence::as_str))
-        .bind(connections_delta)
+        .bind(applied)
         .bind(at)
         .bind(business_id.as_str())
         .bind(agent.as_str())
@@ -400,4 +452,49 @@ impl RoutingStore for PgStore {
             })
             .collect()
     }
+}
+
+/// Record a node's sign of life (never moving it back).
+const NODE_ALIVE: &str = "INSERT INTO nodes (node_id, seen_at) VALUES ($1, $2) \
+     ON CONFLICT (node_id) DO UPDATE SET seen_at = GREATEST(nodes.seen_at, EXCLUDED.seen_at)";
+
+/// Change an agent's connections on one node (never below zero there); how much it changed.
+async fn count_on_node(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    connections: Connections<'_>,
+    business_id: &BusinessId,
+    agent: &UserId,
+    at: DateTime<Utc>,
+) -> StoreResult<i64> {
+    sqlx::query(NODE_ALIVE)
+        .bind(connections.node)
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO node_connections (node_id, business_id, agent_id, connections) \
+         VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
+    )
+    .bind(connections.node)
+    .bind(business_id.as_str())
+    .bind(agent.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    // The row locked, changed, and the change read back in one statement.
+    sqlx::query_scalar(
+        "UPDATE node_connections nc SET connections = GREATEST(nc.connections + $4, 0) \
+         FROM (SELECT connections AS before FROM node_connections \
+               WHERE node_id = $1 AND business_id = $2 AND agent_id = $3 FOR UPDATE) old \
+         WHERE nc.node_id = $1 AND nc.business_id = $2 AND nc.agent_id = $3 \
+         RETURNING nc.connections - old.before",
+    )
+    .bind(connections.node)
+    .bind(business_id.as_str())
+    .bind(agent.as_str())
+    .bind(connections.delta)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db)
 }

@@ -216,17 +216,52 @@ impl RoutingStore for SqliteStore {
         .await
     }
 
+    async fn node_alive(&self, node: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let node = node.to_owned();
+        self.write(move |c| sql::execute(c, NODE_ALIVE, params![node, micros(at)]).map(drop))
+            .await
+    }
+
+    async fn forget_silent_nodes(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.transaction(move |tx| {
+            let before = micros(before);
+            sql::execute(
+                tx,
+                "UPDATE agents SET connections = MAX(connections - (SELECT SUM(nc.connections) \
+                 FROM node_connections nc JOIN nodes n ON n.node_id = nc.node_id \
+                 WHERE n.seen_at < ?1 AND nc.business_id = agents.business_id \
+                 AND nc.agent_id = agents.agent_id), 0) \
+                 WHERE EXISTS (SELECT 1 FROM node_connections nc JOIN nodes n ON n.node_id = nc.node_id \
+                 WHERE n.seen_at < ?1 AND nc.business_id = agents.business_id AND nc.agent_id = agents.agent_id)",
+                params![before],
+            )?;
+            sql::execute(
+                tx,
+                "DELETE FROM node_connections WHERE node_id IN (SELECT node_id FROM nodes WHERE seen_at < ?1)",
+                params![before],
+            )?;
+            let forgotten = sql::execute(tx, "DELETE FROM nodes WHERE seen_at < ?1", params![before])?;
+            Ok(forgotten as u64)
+        })
+        .await
+    }
+
     async fn update_agent(
         &self,
         business_id: &BusinessId,
         agent: &UserId,
         max_concurrent: Option<i64>,
         presence: Option<Presence>,
-        connections_delta: i64,
+        connections: Connections<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<Agent> {
         let (business, agent) = (business_id.as_str().to_owned(), agent.as_str().to_owned());
+        let (node, delta) = (connections.node.to_owned(), connections.delta);
         self.transaction(move |tx| {
+            let applied = match delta {
+                0 => 0,
+                _ => count_on_node(tx, &node, &business, &agent, delta, micros(at))?,
+            };
             sql::execute(
                 tx,
                 "INSERT INTO agents (business_id, agent_id, presence, updated_at) VALUES (?1, ?2, \
@@ -241,7 +276,7 @@ impl RoutingStore for SqliteStore {
                 params![
                     max_concurrent,
                     presence.map(Presence::as_str),
-                    connections_delta,
+                    applied,
                     micros(at),
                     business,
                     agent
@@ -382,4 +417,34 @@ impl RoutingStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Record a node's sign of life (never moving it back).
+const NODE_ALIVE: &str = "INSERT INTO nodes (node_id, seen_at) VALUES (?1, ?2) \
+     ON CONFLICT (node_id) DO UPDATE SET seen_at = MAX(seen_at, excluded.seen_at)";
+
+/// Change an agent's connections on one node (never below zero there); how much it changed.
+fn count_on_node(
+    tx: &rusqlite::Transaction<'_>,
+    node: &str,
+    business: &str,
+    agent: &str,
+    delta: i64,
+    at: i64,
+) -> StoreResult<i64> {
+    sql::execute(tx, NODE_ALIVE, params![node, at])?;
+    let before: i64 = sql::value(
+        tx,
+        "SELECT COALESCE((SELECT connections FROM node_connections \
+         WHERE node_id = ?1 AND business_id = ?2 AND agent_id = ?3), 0)",
+        params![node, business, agent],
+    )?;
+    let after = (before + delta).max(0);
+    sql::execute(
+        tx,
+        "INSERT INTO node_connections (node_id, business_id, agent_id, connections) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (node_id, business_id, agent_id) DO UPDATE SET connections = excluded.connections",
+        params![node, business, agent, after],
+    )?;
+    Ok(after - before)
 }

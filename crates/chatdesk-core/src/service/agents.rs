@@ -9,7 +9,7 @@ use crate::domain::{
 };
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
-use crate::store::StoreError;
+use crate::store::{Connections, StoreError};
 use std::sync::Arc;
 
 fn department_id(raw: &str) -> Result<uuid::Uuid, Invalid> {
@@ -139,7 +139,7 @@ impl Directory {
             // The agent exists in the tenant from now on, with default cap and presence.
             self.k
                 .store
-                .update_agent(&tenant, &agent, None, None, 0, clock::now())
+                .update_agent(&tenant, &agent, None, None, Connections::NONE, clock::now())
                 .await?;
         }
         self.k.reroute(&tenant).await;
@@ -164,7 +164,14 @@ impl Directory {
         let updated = self
             .k
             .store
-            .update_agent(&tenant, &agent, Some(cap), None, 0, clock::now())
+            .update_agent(
+                &tenant,
+                &agent,
+                Some(cap),
+                None,
+                Connections::NONE,
+                clock::now(),
+            )
             .await?;
         self.k.reroute(&tenant).await;
         Ok(updated)
@@ -177,23 +184,50 @@ impl Directory {
         let updated = self
             .k
             .store
-            .update_agent(&p.home_tenant(), &me, None, Some(presence), 0, clock::now())
+            .update_agent(
+                &p.home_tenant(),
+                &me,
+                None,
+                Some(presence),
+                Connections::NONE,
+                clock::now(),
+            )
             .await?;
         self.k.reroute(&p.home_tenant()).await;
         Ok(updated)
     }
 
-    /// A staff member's real-time connection opened (+1) or closed (-1): presence follows.
+    /// A staff member's real-time connection to this node opened (+1) or closed (-1):
+    /// presence follows.
     pub async fn staff_connection(&self, p: &Principal, delta: i64) -> ServiceResult<()> {
         if let Ok(me) = self.staff_identity(p) {
+            let connections = Connections {
+                node: &self.k.node,
+                delta,
+            };
             self.k
                 .store
-                .update_agent(&p.home_tenant(), &me, None, None, delta, clock::now())
+                .update_agent(&p.home_tenant(), &me, None, None, connections, clock::now())
                 .await?;
             // A connection coming or going changes who can take sessions.
             self.k.reroute(&p.home_tenant()).await;
         }
         Ok(())
+    }
+
+    /// Say this node is alive, and stop counting the connections of nodes silent for longer
+    /// than `expiry` (killed without closing them). Returns how many nodes were forgotten.
+    pub async fn heartbeat(&self, expiry: std::time::Duration) -> ServiceResult<u64> {
+        let now = clock::now();
+        self.k.store.node_alive(&self.k.node, now).await?;
+        let expiry = chrono::Duration::from_std(expiry)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(self.k.store.forget_silent_nodes(now - expiry).await?)
+    }
+
+    /// This node's id: one per process, new at every start.
+    pub fn node(&self) -> &str {
+        &self.k.node
     }
 
     /// The names people read beside these ids: a built-in account's name, else its email.

@@ -19,6 +19,8 @@ pub(super) struct Kernel {
     pub(super) bus: Arc<dyn Bus>,
     pub(super) committer: Committer,
     pub(super) limits: Limits,
+    /// This process, as the store counts agents' connections (`Connections`).
+    pub(super) node: String,
 }
 
 impl Kernel {

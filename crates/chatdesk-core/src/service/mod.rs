@@ -172,6 +172,7 @@ impl UseCases {
             bus,
             committer,
             limits,
+            node: uuid::Uuid::new_v4().to_string(),
         });
         let sessions = Sessions::new(kernel.clone());
         Self {

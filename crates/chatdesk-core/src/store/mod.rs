@@ -110,6 +110,18 @@ pub struct SessionCursor {
     pub id: SessionId,
 }
 
+/// A change in an agent's open real-time connections on one node (server process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections<'a> {
+    pub node: &'a str,
+    pub delta: i64,
+}
+
+impl Connections<'_> {
+    /// No change.
+    pub const NONE: Connections<'static> = Connections { node: "", delta: 0 };
+}
+
 /// How a tenant works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TenantSettings {

@@ -47,17 +47,25 @@ pub trait RoutingStore: Send + Sync + 'static {
     ) -> StoreResult<Option<crate::domain::Department>>;
 
     /// Create the agent's record if needed (with its tenant's `initial_presence`) and apply
-    /// the changes given: a new cap, a new presence, and a change in open connections (never
-    /// below zero).
+    /// the changes given: a new cap, a new presence, and a change in its open connections on
+    /// one node (never below zero on that node; the agent's count is the sum over nodes).
     async fn update_agent(
         &self,
         business_id: &BusinessId,
         agent: &UserId,
         max_concurrent: Option<i64>,
         presence: Option<crate::domain::Presence>,
-        connections_delta: i64,
+        connections: Connections<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<crate::domain::Agent>;
+
+    /// `node` (one server process) is alive at `at`.
+    async fn node_alive(&self, node: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Stop counting the connections of nodes not alive since `before` (a process killed
+    /// without closing its connections): each is taken off its agents' counts once, even with
+    /// several nodes asking at the same moment. Returns how many nodes were forgotten.
+    async fn forget_silent_nodes(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 
     /// The tenant's agents with their current load.
     async fn list_agents(&self, business_id: &BusinessId)

@@ -152,6 +152,56 @@ async fn three_nodes_deliver_each_webhook_once() {
     cluster.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_on_a_killed_node_goes_offline_within_the_expiry() {
+    let env = [
+        ("CHATDESK_NODE_HEARTBEAT_SECS", "1"),
+        ("CHATDESK_NODE_EXPIRY_SECS", "2"),
+    ];
+    let Some(mut cluster) = Cluster::start(2, &env).await else {
+        return;
+    };
+    let (admin, agent) = (
+        cluster.token("boss", Role::Admin),
+        cluster.token("ag1", Role::Agent),
+    );
+    let presence = |agents: Value| {
+        agents
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["agent_id"] == "ag1"))
+            .map(|a| a["presence"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let stream = reqwest::Client::new()
+        .get(cluster.nodes[1].url("/v1/events"))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap();
+    assert!(stream.status().is_success());
+    let agents = cluster
+        .call(0, Method::GET, "/v1/agents", &admin, json!(null))
+        .await;
+    assert_eq!(presence(agents.clone()), "online", "{agents}");
+    cluster.nodes.remove(1).kill9();
+    let killed = std::time::Instant::now();
+    loop {
+        let agents = cluster
+            .call(0, Method::GET, "/v1/agents", &admin, json!(null))
+            .await;
+        if presence(agents.clone()) == "offline" {
+            break;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "still counted: {agents}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(stream);
+    cluster.stop().await;
+}
+
 /// The ids of the tenant's sessions in `status`, as the admin lists them on `node`.
 async fn sessions_in(cluster: &Cluster, node: usize, admin: &str, status: &str) -> Vec<String> {
     let page = cluster

@@ -77,7 +77,17 @@ pub async fn departments_and_agents(store: Arc<dyn Store>) {
 
     // Agents: created on first change; connections never below zero; load counts open sessions.
     let a = store
-        .update_agent(&shop, &ann, None, None, 1, clock::now())
+        .update_agent(
+            &shop,
+            &ann,
+            None,
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            clock::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -90,7 +100,14 @@ pub async fn departments_and_agents(store: Arc<dyn Store>) {
         (5, Presence::Online, 1, Presence::Online)
     );
     let a = store
-        .update_agent(&shop, &ann, Some(3), Some(Presence::Away), 0, clock::now())
+        .update_agent(
+            &shop,
+            &ann,
+            Some(3),
+            Some(Presence::Away),
+            Connections::NONE,
+            clock::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -98,7 +115,17 @@ pub async fn departments_and_agents(store: Arc<dyn Store>) {
         (3, Presence::Away)
     );
     let a = store
-        .update_agent(&shop, &ann, None, None, -5, clock::now())
+        .update_agent(
+            &shop,
+            &ann,
+            None,
+            None,
+            Connections {
+                node: "n1",
+                delta: -5,
+            },
+            clock::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -155,11 +182,31 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
     assert!(store.assign_next(&shop, at).await.unwrap().is_none());
     // Ann online with room for one; Bob away.
     store
-        .update_agent(&shop, &ann, Some(1), None, 1, at)
+        .update_agent(
+            &shop,
+            &ann,
+            Some(1),
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     store
-        .update_agent(&shop, &bob, Some(5), Some(Presence::Away), 1, at)
+        .update_agent(
+            &shop,
+            &bob,
+            Some(5),
+            Some(Presence::Away),
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     let mut in_sales = new_session(&user("c2"), "shop");
@@ -185,7 +232,14 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
         "ann is full, bob is away and only in Sales"
     );
     store
-        .update_agent(&shop, &bob, None, Some(Presence::Online), 0, at)
+        .update_agent(
+            &shop,
+            &bob,
+            None,
+            Some(Presence::Online),
+            Connections::NONE,
+            at,
+        )
         .await
         .unwrap();
     let got = store.assign_next(&shop, at).await.unwrap().unwrap();
@@ -377,7 +431,17 @@ pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn
     let at = clock::now();
     let ann = UserId::parse("ann").unwrap();
     let before = store
-        .update_agent(&shop, &ann, None, None, 1, at)
+        .update_agent(
+            &shop,
+            &ann,
+            None,
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     assert_eq!(before.presence, Presence::Online, "the default");
@@ -395,12 +459,32 @@ pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn
     assert_eq!(store.tenant_settings(&shop).await.unwrap(), away_first);
     let bob = UserId::parse("bob").unwrap();
     let new = store
-        .update_agent(&shop, &bob, None, None, 1, at)
+        .update_agent(
+            &shop,
+            &bob,
+            None,
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     assert_eq!(new.presence, Presence::Away);
     let known = store
-        .update_agent(&shop, &ann, None, None, 1, at)
+        .update_agent(
+            &shop,
+            &ann,
+            None,
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -409,7 +493,17 @@ pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn
         "an existing agent keeps its own"
     );
     let elsewhere = store
-        .update_agent(&other, &bob, None, None, 1, at)
+        .update_agent(
+            &other,
+            &bob,
+            None,
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -418,7 +512,14 @@ pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn
         "another tenant's default"
     );
     let chose = store
-        .update_agent(&shop, &bob, None, Some(Presence::Online), 0, at)
+        .update_agent(
+            &shop,
+            &bob,
+            None,
+            Some(Presence::Online),
+            Connections::NONE,
+            at,
+        )
         .await
         .unwrap();
     assert_eq!(chose.presence, Presence::Online);
@@ -447,10 +548,64 @@ pub async fn routing_finds_a_takeable_session_behind_a_long_queue(store: Arc<dyn
     let last = create(&store, &user("last"), "shop").await;
     let ann = UserId::parse("ann").unwrap();
     store
-        .update_agent(&shop, &ann, None, None, 1, at)
+        .update_agent(
+            &shop,
+            &ann,
+            None,
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     let got = store.assign_next(&shop, at).await.unwrap().unwrap();
     assert_eq!((got.id, got.agent_id), (last.id, Some(ann)));
     assert!(store.assign_next(&shop, at).await.unwrap().is_none());
+}
+
+/// Connections are counted per node: a node that falls silent takes its own off its agents'
+/// counts, once, and leaves the other nodes' alone; closing more than a node opened takes
+/// nothing from another node's.
+pub async fn a_silent_node_stops_counting_its_agents_connections(store: Arc<dyn Store>) {
+    let shop = BusinessId::parse("shop").unwrap();
+    let ann = UserId::parse("ann").unwrap();
+    let t0 = clock::now();
+    let on = |node, delta| Connections { node, delta };
+    for (node, delta) in [("a", 2), ("b", 1)] {
+        store
+            .update_agent(&shop, &ann, None, None, on(node, delta), t0)
+            .await
+            .unwrap();
+    }
+    let a = store
+        .update_agent(&shop, &ann, None, None, on("b", -3), t0)
+        .await
+        .unwrap();
+    assert_eq!(a.connections, 2, "b closed only what it had opened");
+    store
+        .update_agent(&shop, &ann, None, None, on("b", 1), t0)
+        .await
+        .unwrap();
+    let later = t0 + chrono::Duration::seconds(60);
+    store.node_alive("b", later).await.unwrap();
+    // Nobody has been silent since before t0.
+    assert_eq!(store.forget_silent_nodes(t0).await.unwrap(), 0);
+    let before = later - chrono::Duration::seconds(30);
+    let forgotten = futures::future::join(
+        store.forget_silent_nodes(before),
+        store.forget_silent_nodes(before),
+    )
+    .await;
+    assert_eq!(forgotten.0.unwrap() + forgotten.1.unwrap(), 1, "a, once");
+    let agents = store.list_agents(&shop).await.unwrap();
+    assert_eq!(agents[0].connections, 1, "b's connection still counts");
+    // A late close from the forgotten node takes nothing more off.
+    let a = store
+        .update_agent(&shop, &ann, None, None, on("a", -1), later)
+        .await
+        .unwrap();
+    assert_eq!(a.connections, 1);
 }

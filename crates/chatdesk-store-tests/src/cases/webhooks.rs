@@ -192,7 +192,17 @@ pub async fn the_outbox_holds_each_subscribed_change(store: Arc<dyn Store>) {
         .unwrap();
     // Routing gives the quiet tenant's session to its agent: that tenant subscribed to it.
     store
-        .update_agent(&quiet, &ann, Some(1), None, 1, at)
+        .update_agent(
+            &quiet,
+            &ann,
+            Some(1),
+            None,
+            Connections {
+                node: "n1",
+                delta: 1,
+            },
+            at,
+        )
         .await
         .unwrap();
     assert!(store.assign_next(&quiet, at).await.unwrap().is_some());

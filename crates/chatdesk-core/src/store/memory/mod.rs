@@ -45,6 +45,10 @@ struct State {
     members: BTreeSet<(uuid::Uuid, String)>,
     /// (tenant, agent).
     agents: BTreeMap<(String, String), StoredAgent>,
+    /// Each node's last sign of life.
+    nodes: BTreeMap<String, DateTime<Utc>>,
+    /// Open connections by (node, tenant, agent).
+    node_connections: BTreeMap<(String, String, String), i64>,
     settings: HashMap<BusinessId, TenantSettings>,
     accounts: Vec<Account>,
     api_keys: Vec<StoredKey>,

@@ -169,16 +169,65 @@ impl RoutingStore for MemoryStore {
         Ok(state.department(business_id, id))
     }
 
+    async fn node_alive(&self, node: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut state = self.lock();
+        let seen = state.nodes.entry(node.to_owned()).or_insert(at);
+        *seen = (*seen).max(at);
+        Ok(())
+    }
+
+    async fn forget_silent_nodes(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut state = self.lock();
+        let silent: Vec<String> = state
+            .nodes
+            .iter()
+            .filter(|(_, seen)| **seen < before)
+            .map(|(node, _)| node.clone())
+            .collect();
+        for node in &silent {
+            state.nodes.remove(node);
+            let theirs: Vec<_> = state
+                .node_connections
+                .keys()
+                .filter(|(n, _, _)| n == node)
+                .cloned()
+                .collect();
+            for key in theirs {
+                let count = state.node_connections.remove(&key).unwrap_or(0);
+                let (_, tenant, agent) = key;
+                if let Some(a) = state.agents.get_mut(&(tenant, agent)) {
+                    a.connections = (a.connections - count).max(0);
+                }
+            }
+        }
+        Ok(silent.len() as u64)
+    }
+
     async fn update_agent(
         &self,
         business_id: &BusinessId,
         agent: &UserId,
         max_concurrent: Option<i64>,
         presence: Option<Presence>,
-        connections_delta: i64,
+        connections: Connections<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<Agent> {
         let mut state = self.lock();
+        let mut applied = 0;
+        if connections.delta != 0 {
+            let node = connections.node.to_owned();
+            let seen = state.nodes.entry(node.clone()).or_insert(at);
+            *seen = (*seen).max(at);
+            let key = (
+                node,
+                business_id.as_str().to_owned(),
+                agent.as_str().to_owned(),
+            );
+            let count = state.node_connections.entry(key).or_insert(0);
+            let before = *count;
+            *count = (before + connections.delta).max(0);
+            applied = *count - before;
+        }
         let initial = state.settings_of(business_id).initial_presence;
         let key = (business_id.as_str().to_owned(), agent.as_str().to_owned());
         let stored = state.agents.entry(key).or_insert(StoredAgent {
@@ -193,7 +242,7 @@ impl RoutingStore for MemoryStore {
         if let Some(presence) = presence {
             stored.presence = presence;
         }
-        stored.connections = (stored.connections + connections_delta).max(0);
+        stored.connections = (stored.connections + applied).max(0);
         stored.updated_at = at;
         state
             .agent(business_id.as_str(), agent.as_str())

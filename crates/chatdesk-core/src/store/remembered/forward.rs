@@ -277,7 +277,7 @@ impl RoutingStore for Remembered {
         agent: &UserId,
         max_concurrent: Option<i64>,
         presence: Option<crate::domain::Presence>,
-        connections_delta: i64,
+        connections: Connections<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<crate::domain::Agent> {
         self.inner
@@ -286,10 +286,18 @@ impl RoutingStore for Remembered {
                 agent,
                 max_concurrent,
                 presence,
-                connections_delta,
+                connections,
                 at,
             )
             .await
+    }
+
+    async fn node_alive(&self, node: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.inner.node_alive(node, at).await
+    }
+
+    async fn forget_silent_nodes(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.inner.forget_silent_nodes(before).await
     }
 
     async fn list_agents(
