@@ -7,6 +7,7 @@ use crate::bus::{Bus, Event};
 use crate::domain::{BusinessId, Party};
 use crate::error::{ServiceError, ServiceResult};
 use crate::store::{AppendOutcome, NewMessage, Store};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -66,6 +67,24 @@ struct Job {
 #[derive(Clone)]
 pub struct Committer {
     tx: mpsc::Sender<Job>,
+    /// Appends asked for and not yet answered.
+    pending: Arc<AtomicUsize>,
+}
+
+/// Counts one append as pending for as long as it lives (a caller that gives up included).
+struct Pending(Arc<AtomicUsize>);
+
+impl Pending {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Committer {
@@ -77,8 +96,9 @@ impl Committer {
     ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         let work = run(rx, store, bus, observer, config.max_batch.max(1));
+        let pending = Arc::new(AtomicUsize::new(0));
         if !config.own_thread {
-            return (Self { tx }, tokio::spawn(work));
+            return (Self { tx, pending }, tokio::spawn(work));
         }
         let (finished, done) = oneshot::channel::<()>();
         let started = std::thread::Builder::new()
@@ -98,7 +118,7 @@ impl Committer {
         }
         // Waiting on this handle waits for the thread to drain and stop.
         (
-            Self { tx },
+            Self { tx, pending },
             tokio::spawn(async move {
                 let _ = done.await;
             }),
@@ -111,6 +131,7 @@ impl Committer {
         message: NewMessage,
         audience: Audience,
     ) -> ServiceResult<AppendOutcome> {
+        let _pending = Pending::new(&self.pending);
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job {
@@ -123,6 +144,22 @@ impl Committer {
         answer
             .await
             .map_err(|_| ServiceError::Internal("the committer dropped a message".into()))?
+    }
+}
+
+impl Committer {
+    /// Wait until no append has been waiting for `quiet`: at shutdown, so that what clients
+    /// sent before it is committed and answered before their connections close.
+    pub async fn settled(&self, quiet: Duration) {
+        let step = quiet / 4;
+        let mut calm = Duration::ZERO;
+        while calm < quiet {
+            tokio::time::sleep(step).await;
+            calm = match self.pending.load(Ordering::SeqCst) {
+                0 => calm + step,
+                _ => Duration::ZERO,
+            };
+        }
     }
 }
 

@@ -105,6 +105,7 @@ pub async fn launch(
     let keys = jwt_keys(&settings, store.as_ref()).await?;
     let hub = Hub::new(settings.realtime_queue);
     let hub_task = hub.clone().run(bus.as_ref());
+    let draining = committer.clone();
     let uses = UseCases::new(store.clone(), bus.clone(), committer, limits);
     let state = AppState {
         sessions: uses.sessions,
@@ -176,10 +177,21 @@ pub async fn launch(
         None => router,
     };
     tracing::info!(addr = %listener.local_addr()?, backend = backend.name(), "chatdesk listening");
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
     let stop_realtime = {
         let hub = hub.clone();
         async move {
             shutdown.await;
+            // What clients sent before the stop is committed and acknowledged first; then
+            // they reconnect (to another node) and replay from their last seq.
+            let quiet = Duration::from_millis(100);
+            if tokio::time::timeout(grace, draining.settled(quiet))
+                .await
+                .is_err()
+            {
+                tracing::warn!("messages were still arriving when the grace period ended");
+            }
+            drop(draining);
             // Long-lived streams would hold a graceful shutdown open forever: end every feed
             // (SSE streams finish; clients reconnect and replay) and close the sockets.
             hub.close_all();
@@ -190,7 +202,6 @@ pub async fn launch(
         per_ip: settings.limits.max_connections_per_ip,
         header_timeout: Duration::from_secs(settings.limits.request_head_timeout_secs.max(1)),
     };
-    let grace = Duration::from_secs(settings.shutdown_grace_secs);
     crate::serve::serve(listener, router, limits, stop_realtime, grace).await;
     hub_task.abort();
     // Background tasks hold handles to the service (and so to the committer): stop them

@@ -202,6 +202,26 @@ async fn an_agent_on_a_killed_node_goes_offline_within_the_expiry() {
     cluster.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_node_answers_what_it_took_before_closing() {
+    let Some(cluster) = Cluster::start(2, &[]).await else {
+        return;
+    };
+    let report = node_at(
+        &cluster.nodes[0].base,
+        "cluster_drain.mjs",
+        &[
+            ("NODE_A", cluster.nodes[0].base.clone()),
+            ("NODE_B", cluster.nodes[1].base.clone()),
+            ("NODE_A_PID", cluster.nodes[0].pid().to_string()),
+            ("CUSTOMER_TOKEN", cluster.token("c1", Role::Customer)),
+        ],
+    )
+    .await;
+    assert_eq!(report["ok"], true, "{report}");
+    cluster.stop().await;
+}
+
 /// The ids of the tenant's sessions in `status`, as the admin lists them on `node`.
 async fn sessions_in(cluster: &Cluster, node: usize, admin: &str, status: &str) -> Vec<String> {
     let page = cluster
