@@ -33,7 +33,11 @@ fn now_micros() -> u64 {
 }
 
 /// Connected (session id, visitor, agent) triples.
-async fn connect_pairs(base: &str, cfg: &Config) -> anyhow::Result<Vec<(String, Socket, Socket)>> {
+async fn connect_pairs(
+    base: &str,
+    agents_base: &str,
+    cfg: &Config,
+) -> anyhow::Result<Vec<(String, Socket, Socket)>> {
     let pairs = if cfg.echo {
         (0..cfg.sessions)
             .map(|i| (format!("room-{i}"), String::new(), String::new()))
@@ -55,7 +59,7 @@ async fn connect_pairs(base: &str, cfg: &Config) -> anyhow::Result<Vec<(String, 
             } else {
                 (
                     Socket::connect(base, v).await?,
-                    Socket::connect(base, a).await?,
+                    Socket::connect(agents_base, a).await?,
                 )
             };
             anyhow::Ok((sid.clone(), visitor, agent))
@@ -86,8 +90,9 @@ pub async fn open_sessions(
     Ok(pairs)
 }
 
-pub async fn run(base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
-    let sockets = connect_pairs(base, &cfg).await?;
+/// Visitors connect to `base`, agents to `agents_base` (another node, or the same server).
+pub async fn run(base: &str, agents_base: &str, cfg: Config) -> anyhow::Result<Vec<Row>> {
+    let sockets = connect_pairs(base, agents_base, &cfg).await?;
     // Paced sends: each visitor sends every `period`, its first send staggered so the
     // visitors do not tick together.
     let period = cfg

@@ -79,6 +79,17 @@ struct Cli {
     /// The `--target` server's process id, for `idle`'s memory figures.
     #[arg(long)]
     target_pid: Option<u32>,
+    /// `fanout` across this many nodes (1 or 2) on PostgreSQL and Redis: visitors on the first,
+    /// agents on the second; reported beside one node on PostgreSQL.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// Redis for `--nodes 2`.
+    #[arg(
+        long,
+        env = "CHATDESK_BENCH_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    redis: String,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -141,21 +152,37 @@ async fn fanout_pair(
     opts: impl Fn() -> Options,
 ) -> anyhow::Result<Vec<Row>> {
     eprintln!("{label}: full speed");
-    let mut rows = repeat(cli.runs, || async {
-        let server = cli.server(opts()).await?;
-        fanout::run(&server.base, cli.fanout(label, echo, None)).await
-    })
-    .await?;
+    let mut rows = repeat(cli.runs, || fanout_once(cli, label, echo, None, opts())).await?;
     let half = cli.paced_rate.unwrap_or(rows[0].value / 2.0);
     eprintln!("{label}: paced at {half:.0} msgs/s");
     rows.extend(
-        repeat(cli.runs, || async {
-            let server = cli.server(opts()).await?;
-            fanout::run(&server.base, cli.fanout(label, echo, Some(half))).await
+        repeat(cli.runs, || {
+            fanout_once(cli, label, echo, Some(half), opts())
         })
         .await?,
     );
     Ok(rows)
+}
+
+/// One fanout run on fresh servers: one, or with a `bus_url`, two nodes (visitors on the
+/// first, agents on the second).
+async fn fanout_once(
+    cli: &Cli,
+    label: &'static str,
+    echo: bool,
+    rate: Option<f64>,
+    opts: Options,
+) -> anyhow::Result<Vec<Row>> {
+    let bus = opts.bus_url.clone();
+    let server = cli.server(opts).await?;
+    let cfg = cli.fanout(label, echo, rate);
+    match bus {
+        None => fanout::run(&server.base, &server.base, cfg).await,
+        Some(bus) => {
+            let agents = server.another_node(&bus).await?;
+            fanout::run(&server.base, &agents.base, cfg).await
+        }
+    }
 }
 
 fn sqlite(durability: &'static str) -> impl Fn() -> Options {
@@ -163,6 +190,7 @@ fn sqlite(durability: &'static str) -> impl Fn() -> Options {
         database_url: None,
         durability,
         echo: false,
+        bus_url: None,
     }
 }
 
@@ -191,6 +219,17 @@ async fn main() -> anyhow::Result<()> {
             keep(&mut rows, &mut failed, "fanout --pg", result);
         }
     }
+    if cli.wants(Scenario::Fanout) && cli.nodes > 1 {
+        anyhow::ensure!(cli.nodes == 2, "--nodes takes 1 or 2");
+        let url = cli
+            .pg_url()
+            .unwrap_or_else(|| std::env::var("CHATDESK_BENCH_PG_URL").unwrap_or(DEFAULT_PG.into()));
+        let result = fanout_nodes(&cli, &url).await;
+        keep(&mut rows, &mut failed, "fanout --nodes 2", result);
+        if let Some(share) = ratio(&rows, "fanout --nodes 2", "fanout --pg", 70.0) {
+            rows.push(share);
+        }
+    }
     if cli.wants(Scenario::Echo) {
         let echo = || Options {
             echo: true,
@@ -203,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
             fanout_pair(&cli, "echo", true, echo).await,
         );
     }
-    if let Some(ratio) = ratio(&rows, "fanout", "echo") {
+    if let Some(ratio) = ratio(&rows, "fanout", "echo", 40.0) {
         rows.push(ratio);
     }
     if cli.wants(Scenario::Durable) {
@@ -211,7 +250,12 @@ async fn main() -> anyhow::Result<()> {
         let opts = sqlite("full");
         let result = repeat(cli.runs, || async {
             let server = cli.server(opts()).await?;
-            fanout::run(&server.base, cli.fanout("durable", false, None)).await
+            fanout::run(
+                &server.base,
+                &server.base,
+                cli.fanout("durable", false, None),
+            )
+            .await
         })
         .await;
         keep(&mut rows, &mut failed, "durable", result);
@@ -301,12 +345,25 @@ async fn fanout_pg(cli: &Cli, url: &str) -> anyhow::Result<Vec<Row>> {
         database_url: Some(url.to_owned()),
         durability: "normal",
         echo: false,
+        bus_url: None,
+    })
+    .await
+}
+
+/// `fanout` across two nodes on one scratch PostgreSQL database and `--redis`.
+async fn fanout_nodes(cli: &Cli, url: &str) -> anyhow::Result<Vec<Row>> {
+    PgScratch::check(url).await?;
+    fanout_pair(cli, "fanout --nodes 2", false, || Options {
+        database_url: Some(url.to_owned()),
+        durability: "normal",
+        echo: false,
+        bus_url: Some(cli.redis.clone()),
     })
     .await
 }
 
 /// `a`'s rate as a share of `b`'s, when both were measured.
-fn ratio(rows: &[Row], a: &str, b: &str) -> Option<Row> {
+fn ratio(rows: &[Row], a: &str, b: &str, at_least: f64) -> Option<Row> {
     let rate = |label: &str| {
         rows.iter()
             .find(|r| r.scenario == label && r.unit == "msgs/s")
@@ -318,7 +375,7 @@ fn ratio(rows: &[Row], a: &str, b: &str) -> Option<Row> {
         &format!("{a} rate as a share of {b}"),
         100.0 * x / y,
         "%",
-        Target::AtLeast(40.0),
+        Target::AtLeast(at_least),
         format!("{x:.0} / {y:.0} msgs/s (medians)"),
     ))
 }

@@ -37,6 +37,8 @@ pub struct Options {
     pub durability: &'static str,
     /// Serve the bare `/echo` namespace too.
     pub echo: bool,
+    /// Redis between nodes (`bus_url`): for several servers on one PostgreSQL database.
+    pub bus_url: Option<String>,
 }
 
 /// A throwaway PostgreSQL database for one server, dropped with it.
@@ -140,7 +142,14 @@ impl Server {
             || format!("sqlite://{}", dir.path().join("bench.db").display()),
             |s| s.url.clone(),
         );
-        let mut server = Self::start_on(dir, url, opts.durability, opts.echo).await;
+        let mut server = Self::start_with(
+            dir,
+            url,
+            opts.durability,
+            opts.echo,
+            opts.bus_url.as_deref(),
+        )
+        .await;
         if let Ok(s) = &mut server {
             s.scratch = scratch;
         } else if let Some(s) = scratch {
@@ -156,10 +165,34 @@ impl Server {
         durability: &str,
         echo: bool,
     ) -> anyhow::Result<Self> {
+        Self::start_with(dir, url, durability, echo, None).await
+    }
+
+    /// Another node on this server's PostgreSQL database and Redis.
+    pub async fn another_node(&self, bus_url: &str) -> anyhow::Result<Self> {
+        let url = self
+            .scratch
+            .as_ref()
+            .map(|s| s.url.clone())
+            .ok_or_else(|| anyhow::anyhow!("several nodes need PostgreSQL"))?;
+        Self::start_with(tempfile::tempdir()?, url, "normal", false, Some(bus_url)).await
+    }
+
+    async fn start_with(
+        dir: tempfile::TempDir,
+        url: String,
+        durability: &str,
+        echo: bool,
+        bus_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new(binary()?)
+        let mut command = Command::new(binary()?);
+        if let Some(bus) = bus_url {
+            command.env("CHATDESK_BUS_URL", bus);
+        }
+        let child = command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("CHATDESK_DATABASE_URL", &url)
             .env("CHATDESK_JWT_SECRET", SECRET)
