@@ -51,6 +51,10 @@ pub enum Event {
         visitor: VisitorId,
         user: UserId,
     },
+    /// A tenant's settings changed: every node forgets what it remembered of them.
+    TenantSettingsChanged {
+        business_id: BusinessId,
+    },
 }
 
 /// Fans events out to every subscriber: within one process ([`InProcessBus`]), or across

@@ -12,9 +12,10 @@ use crate::realtime::socketio::{self, Realtime};
 use crate::state::AppState;
 use crate::webhooks;
 use chatdesk_bus_redis::{RedisBus, RedisBusConfig};
-use chatdesk_core::bus::{Bus, InProcessBus};
+use chatdesk_core::bus::{Bus, InProcessBus, Received};
 use chatdesk_core::committer::{Committer, CommitterConfig};
 use chatdesk_core::service::{Limits, Search, Stats, UseCases, Webhooks};
+use chatdesk_core::store::remembered::Remembered;
 use socketioxide::SocketIo;
 use std::future::Future;
 use std::sync::Arc;
@@ -56,14 +57,10 @@ pub async fn launch(
         );
     }
     let backend = Backend::open(&settings).await?;
-    // What is read often and changes seldom is remembered around the store, on one node:
-    // several nodes would each remember what another has since changed.
-    let store: Arc<dyn chatdesk_core::store::Store> = match settings.bus_url {
-        Some(_) => backend.store(),
-        None => Arc::new(chatdesk_core::store::remembered::Remembered::new(
-            backend.store(),
-        )),
-    };
+    // What is read often and changes seldom is remembered around the store; what other
+    // nodes change is forgotten as the bus tells of it (`forget_what_others_change`).
+    let remembered = Arc::new(Remembered::new(backend.store()));
+    let store: Arc<dyn chatdesk_core::store::Store> = remembered.clone();
     let metrics = Arc::new(Metrics::new());
     // The hub must never fall a whole bus behind (it would drop every subscriber to make
     // them replay). One commit publishes up to a batch of events at once, and on a loaded
@@ -105,6 +102,11 @@ pub async fn launch(
     let keys = jwt_keys(&settings, store.as_ref()).await?;
     let hub = Hub::new(settings.realtime_queue);
     let hub_task = hub.clone().run(bus.as_ref());
+    // One node writes alone: what it remembers it changes itself.
+    let cache_task = settings
+        .bus_url
+        .is_some()
+        .then(|| forget_what_others_change(bus.as_ref(), remembered));
     let draining = committer.clone();
     let uses = UseCases::new(store.clone(), bus.clone(), committer, limits);
     let state = AppState {
@@ -204,6 +206,9 @@ pub async fn launch(
     };
     crate::serve::serve(listener, router, limits, stop_realtime, grace).await;
     hub_task.abort();
+    if let Some(task) = cache_task {
+        task.abort();
+    }
     // Background tasks hold handles to the service (and so to the committer): stop them
     // first. Interrupted webhook attempts are handed back, due at the next start.
     for task in sweeper.into_iter().chain([heartbeat, dispatcher]) {
@@ -250,6 +255,23 @@ fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
             }
         }
     }))
+}
+
+/// Keep the remembered store coherent with what every node writes: the bus tells of it.
+fn forget_what_others_change(
+    bus: &dyn Bus,
+    remembered: Arc<Remembered>,
+) -> tokio::task::JoinHandle<()> {
+    let mut events = bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Received::Event(event) => remembered.heard(&event),
+                Received::Missed(_) => remembered.forget_all(),
+                Received::Closed => break,
+            }
+        }
+    })
 }
 
 /// This node's sign of life, and the end of counting connections of nodes that died.

@@ -9,7 +9,7 @@
 //! id in between.
 
 use crate::{db, rows};
-use chatdesk_core::domain::{Message, SessionId, WebhookEvent};
+use chatdesk_core::domain::{Message, Party, SessionId, WebhookEvent};
 use chatdesk_core::rows::corrupt;
 use chatdesk_core::store::{AppendOutcome, NewMessage, SessionTally, StoreResult};
 use rows::MESSAGE_COLUMNS;
@@ -25,7 +25,7 @@ pub async fn append(
     ids.dedup();
     // LockRows runs above the sort: rows are locked in id order.
     let locked = sqlx::query(
-        "SELECT id, status = 'closed' AS closed, last_seq FROM sessions \
+        "SELECT id, status = 'closed' AS closed, last_seq, owner FROM sessions \
          WHERE id = ANY($1) AND deleted_at IS NULL ORDER BY id FOR UPDATE",
     )
     .bind(&ids)
@@ -37,7 +37,9 @@ pub async fn append(
         let id = SessionId::from_uuid(r.try_get("id").map_err(corrupt)?);
         let last_seq: i64 = r.try_get("last_seq").map_err(corrupt)?;
         let closed: bool = r.try_get("closed").map_err(corrupt)?;
-        sessions.insert(id, SessionTally::new(closed, last_seq));
+        let owner: String = r.try_get("owner").map_err(corrupt)?;
+        let owner = Party::from_key(&owner).map_err(|e| corrupt(e.message))?;
+        sessions.insert(id, SessionTally::new(closed, last_seq, owner));
     }
 
     // Messages already stored under a sender's client id this batch repeats.
@@ -90,9 +92,12 @@ pub async fn append(
             outcomes.push(AppendOutcome::SessionMissing);
             continue;
         };
-        let Some(message) = state.accept(m) else {
-            outcomes.push(AppendOutcome::SessionClosed);
-            continue;
+        let message = match state.accept(m) {
+            Ok(message) => message,
+            Err(refused) => {
+                outcomes.push(refused);
+                continue;
+            }
         };
         // A later repeat of this client id in the batch answers with this message.
         if let Some(key) = key {

@@ -18,7 +18,8 @@
 use crate::error::error;
 use crate::micros;
 use crate::rows;
-use chatdesk_core::domain::{SessionId, WebhookEvent};
+use chatdesk_core::domain::{Party, SessionId, WebhookEvent};
+use chatdesk_core::rows::corrupt;
 use chatdesk_core::store::{AppendOutcome, NewMessage, SessionTally, StoreResult};
 use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         .map_err(error)?;
     let mut read_session = tx
         .prepare_cached(
-            "SELECT status = 'closed', last_seq FROM sessions WHERE id = ?1 AND deleted_at IS NULL",
+            "SELECT status = 'closed', last_seq, owner FROM sessions WHERE id = ?1 AND deleted_at IS NULL",
         )
         .map_err(error)?;
     let mut insert = tx
@@ -72,10 +73,16 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
             None => {
                 let state = read_session
                     .query_row(params![&sid[..]], |r| {
-                        Ok(SessionTally::new(r.get(0)?, r.get(1)?))
+                        Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?))
                     })
                     .optional()
-                    .map_err(error)?;
+                    .map_err(error)?
+                    .map(|(closed, last_seq, owner)| {
+                        Party::from_key(&owner)
+                            .map(|owner| SessionTally::new(closed, last_seq, owner))
+                            .map_err(|e| corrupt(e.message))
+                    })
+                    .transpose()?;
                 order.push(m.session_id);
                 sessions.entry(m.session_id).or_insert(state)
             }
@@ -84,9 +91,12 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
             outcomes.push(AppendOutcome::SessionMissing);
             continue;
         };
-        let Some(message) = state.accept(m) else {
-            outcomes.push(AppendOutcome::SessionClosed);
-            continue;
+        let message = match state.accept(m) {
+            Ok(message) => message,
+            Err(refused) => {
+                outcomes.push(refused);
+                continue;
+            }
         };
         insert
             .execute(params![

@@ -93,6 +93,9 @@ impl Routing {
             .store
             .set_tenant_settings(&tenant, settings, clock::now())
             .await?;
+        self.k.bus.publish(Event::TenantSettingsChanged {
+            business_id: tenant.clone(),
+        });
         self.k.reroute(&tenant).await;
         Ok(saved)
     }

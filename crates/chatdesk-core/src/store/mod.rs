@@ -247,6 +247,7 @@ pub enum AppendOutcome {
 #[derive(Debug)]
 pub struct SessionTally {
     closed: bool,
+    owner: Party,
     next_seq: i64,
     /// Messages accepted in this batch.
     pub added: i64,
@@ -258,9 +259,10 @@ pub struct SessionTally {
 
 impl SessionTally {
     /// The session as stored before the batch.
-    pub fn new(closed: bool, last_seq: i64) -> Self {
+    pub fn new(closed: bool, last_seq: i64, owner: Party) -> Self {
         Self {
             closed,
+            owner,
             next_seq: last_seq + 1,
             added: 0,
             latest: None,
@@ -268,12 +270,17 @@ impl SessionTally {
         }
     }
 
-    /// Take `m` into the session: the message as it is to be stored, or `None` when the
-    /// session is closed to it (`AppendOutcome::SessionClosed`).
-    pub fn accept(&mut self, m: &NewMessage) -> Option<Message> {
+    /// Take `m` into the session: the message as it is to be stored, or why it is refused.
+    pub fn accept(&mut self, m: &NewMessage) -> Result<Message, AppendOutcome> {
+        // A visitor writes only to its own sessions. Once linked to an account they are the
+        // account's; a send authorized against the visitor a moment before (on another node,
+        // from a remembered owner) finds the session gone.
+        if matches!(m.sender, Party::Visitor(_)) && m.sender != self.owner {
+            return Err(AppendOutcome::SessionMissing);
+        }
         // The system may note what happened (e.g. "closed") in a session just closed.
         if self.closed && m.sender_type != SenderType::System {
-            return None;
+            return Err(AppendOutcome::SessionClosed);
         }
         let message = Message {
             id: m.id,
@@ -291,7 +298,7 @@ impl SessionTally {
         if self.claim.is_none() {
             self.claim = m.claim_for_agent.clone();
         }
-        Some(message)
+        Ok(message)
     }
 
     /// The session's last seq after the batch.

@@ -76,6 +76,7 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
             "identityLinked",
             json!({"userId": party_id(&Party::User(user.clone()))}),
         ),
+        Event::TenantSettingsChanged { .. } => None,
     }
 }
 

@@ -242,6 +242,8 @@ impl Hub {
             Event::VisitorLinked { visitor, .. } => {
                 r.audience(None, Some(&Party::Visitor(*visitor)), None)
             }
+            // For the nodes' caches, not for clients.
+            Event::TenantSettingsChanged { .. } => return,
         };
         let new_message = match &*event {
             Event::MessageCreated { message, .. } => self.renderings.slot(message.id),

@@ -222,6 +222,60 @@ async fn a_stopping_node_answers_what_it_took_before_closing() {
     cluster.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_linked_on_one_node_no_longer_writes_through_another() {
+    let Some(cluster) = Cluster::start(2, &[]).await else {
+        return;
+    };
+    let visitor = uuid::Uuid::new_v4().to_string();
+    let client = reqwest::Client::new();
+    let as_visitor = |node: usize, path: &str| {
+        client
+            .post(cluster.nodes[node].url(path))
+            .header("X-Visitor-Id", &visitor)
+    };
+    let opened: Value = as_visitor(0, "/v1/sessions")
+        .json(&json!({"business_id": "shop"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = opened["session"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sessions/{id}/messages");
+    // Node 0 has read (and remembers) the session as the visitor's.
+    let first = as_visitor(0, &path)
+        .json(&json!({"content": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let vera = cluster.token("vera", Role::Customer);
+    let linked = cluster
+        .call(
+            1,
+            Method::POST,
+            "/v1/me/link-visitor",
+            &vera,
+            json!({"visitor_id": visitor}),
+        )
+        .await;
+    assert_eq!(linked["sessions_moved"], 1, "{linked}");
+    // At once, whatever node 0 remembers: the session is the account's now.
+    let late = as_visitor(0, &path)
+        .json(&json!({"content": "still me?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 404);
+    let mine = cluster
+        .call(0, Method::POST, &path, &vera, json!({"content": "mine"}))
+        .await;
+    assert_eq!(mine["seq"], 2, "{mine}");
+    cluster.stop().await;
+}
+
 /// The ids of the tenant's sessions in `status`, as the admin lists them on `node`.
 async fn sessions_in(cluster: &Cluster, node: usize, admin: &str, status: &str) -> Vec<String> {
     let page = cluster

@@ -145,6 +145,32 @@ pub async fn append_to_closed_or_missing_session_writes_nothing(store: Arc<dyn S
     assert!(store.list_messages(s.id, range).await.unwrap().is_empty());
 }
 
+/// A visitor writes only to sessions it owns: once they are linked to an account, a send
+/// as the visitor (authorized a moment before, elsewhere) finds nothing; the account writes.
+pub async fn a_visitor_cannot_write_to_a_session_linked_away(store: Arc<dyn Store>) {
+    let visitor = VisitorId::from_uuid(uuid::Uuid::new_v4());
+    let as_visitor = Party::Visitor(visitor);
+    let s = create(&store, &as_visitor, "shop").await;
+    assert_eq!(
+        created(append_one(&store, msg(s.id, &as_visitor, "before")).await).seq,
+        1
+    );
+    let account = UserId::parse("vera").unwrap();
+    store
+        .link_visitor(visitor, &account, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        append_one(&store, msg(s.id, &as_visitor, "after")).await,
+        AppendOutcome::SessionMissing
+    );
+    let as_account = Party::User(account);
+    assert_eq!(
+        created(append_one(&store, msg(s.id, &as_account, "mine")).await).seq,
+        2
+    );
+}
+
 pub async fn a_failing_batch_writes_nothing(store: Arc<dyn Store>) {
     let nia = user("nia");
     let a = create(&store, &nia, "shop").await;

@@ -30,16 +30,20 @@ impl MessageStore for MemoryStore {
                 continue;
             };
             let (closed, last_seq) = (session.status == SessionStatus::Closed, session.last_seq);
+            let owner = session.owner.clone();
             let at = match tallies.iter().position(|(id, _)| *id == m.session_id) {
                 Some(at) => at,
                 None => {
-                    tallies.push((m.session_id, SessionTally::new(closed, last_seq)));
+                    tallies.push((m.session_id, SessionTally::new(closed, last_seq, owner)));
                     tallies.len() - 1
                 }
             };
-            let Some(message) = tallies[at].1.accept(m) else {
-                outcomes.push(AppendOutcome::SessionClosed);
-                continue;
+            let message = match tallies[at].1.accept(m) {
+                Ok(message) => message,
+                Err(refused) => {
+                    outcomes.push(refused);
+                    continue;
+                }
             };
             if state.message_ids.contains(&message.id) || staged.iter().any(|o| o.id == message.id)
             {

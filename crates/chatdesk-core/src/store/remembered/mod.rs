@@ -7,8 +7,10 @@
 //! - tenants' webhooks ([`WebhookStore::recent_webhooks`]), for [`WEBHOOKS_FOR`];
 //! - tenants' settings ([`RoutingStore::tenant_settings`]), for [`settings::FOR`].
 //!
-//! What another process writes is seen when a remembered value expires (webhooks, settings)
-//! or, for send targets, never needed: they hold only what does not change.
+//! What another process writes is seen when a remembered value expires (webhooks, settings),
+//! or at once where the bus says so ([`Remembered::heard`]: a tenant's new settings, a
+//! visitor linked to an account). Send targets hold only what does not change but for the
+//! owner, and the write itself refuses a visitor that no longer owns the session.
 
 mod forward;
 mod settings;
@@ -40,6 +42,25 @@ impl Remembered {
             webhooks: Mutex::default(),
             settings: settings::Remembered::default(),
         }
+    }
+
+    /// Forget what an event from any node makes stale.
+    pub fn heard(&self, event: &crate::bus::Event) {
+        use crate::bus::Event;
+        match event {
+            Event::VisitorLinked { .. } => lock(&self.targets).clear(),
+            Event::TenantSettingsChanged { business_id } => {
+                self.settings.changed_elsewhere(business_id)
+            }
+            _ => {}
+        }
+    }
+
+    /// Forget everything (events were missed: any of them could have made something stale).
+    pub fn forget_all(&self) {
+        lock(&self.targets).clear();
+        lock(&self.webhooks).clear();
+        self.settings.clear();
     }
 
     async fn send_target(&self, id: SessionId) -> StoreResult<Option<Session>> {
@@ -182,6 +203,42 @@ mod tests {
             .set_tenant_settings(&shop(), auto, clock::now())
             .await
             .unwrap();
+        assert!(store.tenant_settings(&shop()).await.unwrap().auto_routing);
+    }
+
+    #[tokio::test]
+    async fn what_another_node_changed_is_forgotten_when_the_bus_says_so() {
+        let (store, inner) = stores();
+        let visitor = VisitorId::from_uuid(uuid::Uuid::new_v4());
+        let new = NewSession::general(shop(), Party::Visitor(visitor), clock::now());
+        let (s, _) = store.open_session(new, false).await.unwrap();
+        store.send_target(s.id).await.unwrap();
+        assert!(!store.tenant_settings(&shop()).await.unwrap().auto_routing);
+        // Another node links the visitor and turns routing on.
+        let ann = UserId::parse("ann").unwrap();
+        inner
+            .link_visitor(visitor, &ann, clock::now())
+            .await
+            .unwrap();
+        let auto = TenantSettings {
+            auto_routing: true,
+            ..TenantSettings::default()
+        };
+        inner
+            .set_tenant_settings(&shop(), auto, clock::now())
+            .await
+            .unwrap();
+        let stale = store.send_target(s.id).await.unwrap().unwrap();
+        assert_eq!(stale.owner, Party::Visitor(visitor), "not told yet");
+        store.heard(&crate::bus::Event::VisitorLinked {
+            visitor,
+            user: ann.clone(),
+        });
+        store.heard(&crate::bus::Event::TenantSettingsChanged {
+            business_id: shop(),
+        });
+        let now = store.send_target(s.id).await.unwrap().unwrap();
+        assert_eq!(now.owner, Party::User(ann));
         assert!(store.tenant_settings(&shop()).await.unwrap().auto_routing);
     }
 }

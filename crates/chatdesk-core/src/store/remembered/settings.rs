@@ -72,6 +72,21 @@ impl Remembered {
         state.remember(tenant, settings);
     }
 
+    /// Another process wrote the tenant's settings: forget them, and what reads already
+    /// under way would remember.
+    pub fn changed_elsewhere(&self, tenant: &BusinessId) {
+        let mut state = self.lock();
+        state.writes += 1;
+        state.known.remove(tenant);
+    }
+
+    /// Forget every tenant's.
+    pub fn clear(&self) {
+        let mut state = self.lock();
+        state.writes += 1;
+        state.known.clear();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
