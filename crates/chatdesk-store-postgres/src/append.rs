@@ -95,7 +95,7 @@ pub async fn append(
         let message = match state.accept(m) {
             Ok(message) => message,
             Err(refused) => {
-                outcomes.push(refused);
+                outcomes.push(refused.into());
                 continue;
             }
         };

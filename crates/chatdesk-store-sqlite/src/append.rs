@@ -94,7 +94,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         let message = match state.accept(m) {
             Ok(message) => message,
             Err(refused) => {
-                outcomes.push(refused);
+                outcomes.push(refused.into());
                 continue;
             }
         };

@@ -241,6 +241,22 @@ pub enum AppendOutcome {
     SessionClosed,
 }
 
+/// Why a session does not take a message ([`SessionTally::accept`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    SessionMissing,
+    SessionClosed,
+}
+
+impl From<Refused> for AppendOutcome {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::SessionMissing => AppendOutcome::SessionMissing,
+            Refused::SessionClosed => AppendOutcome::SessionClosed,
+        }
+    }
+}
+
 /// What one append batch does to one session it writes to, the same for every store: each
 /// accepted message takes the session's next seq; the counters, the latest time and the
 /// first staff claim are written to the session once, after the batch's messages.
@@ -271,16 +287,16 @@ impl SessionTally {
     }
 
     /// Take `m` into the session: the message as it is to be stored, or why it is refused.
-    pub fn accept(&mut self, m: &NewMessage) -> Result<Message, AppendOutcome> {
+    pub fn accept(&mut self, m: &NewMessage) -> Result<Message, Refused> {
         // A visitor writes only to its own sessions. Once linked to an account they are the
         // account's; a send authorized against the visitor a moment before (on another node,
         // from a remembered owner) finds the session gone.
         if matches!(m.sender, Party::Visitor(_)) && m.sender != self.owner {
-            return Err(AppendOutcome::SessionMissing);
+            return Err(Refused::SessionMissing);
         }
         // The system may note what happened (e.g. "closed") in a session just closed.
         if self.closed && m.sender_type != SenderType::System {
-            return Err(AppendOutcome::SessionClosed);
+            return Err(Refused::SessionClosed);
         }
         let message = Message {
             id: m.id,

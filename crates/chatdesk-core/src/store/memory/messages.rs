@@ -41,7 +41,7 @@ impl MessageStore for MemoryStore {
             let message = match tallies[at].1.accept(m) {
                 Ok(message) => message,
                 Err(refused) => {
-                    outcomes.push(refused);
+                    outcomes.push(refused.into());
                     continue;
                 }
             };
