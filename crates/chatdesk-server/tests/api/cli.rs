@@ -174,6 +174,15 @@ fn start_up_failures_say_what_and_where() {
         )),
         "{err}"
     );
+    // Several nodes on one SQLite file.
+    let out = chatdesk("sqlite::memory:")
+        .env("CHATDESK_BUS_URL", "redis://127.0.0.1:6379")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("a SQLite file belongs to one node"), "{err}");
 }
 
 /// A tiny HTTP/1.1 client over std, so this test needs no async runtime.

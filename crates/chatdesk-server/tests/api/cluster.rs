@@ -276,6 +276,58 @@ async fn a_visitor_linked_on_one_node_no_longer_writes_through_another() {
     cluster.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_starting_together_migrate_an_empty_schema_once() {
+    let (Ok(pg), Ok(redis)) = (
+        std::env::var("CHATDESK_TEST_PG_URL"),
+        std::env::var("CHATDESK_TEST_REDIS_URL"),
+    ) else {
+        eprintln!("CHATDESK_TEST_PG_URL or CHATDESK_TEST_REDIS_URL not set: skipped");
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let psql = |sql: &str| {
+        let out = std::process::Command::new("psql")
+            .args([pg.as_str(), "-Atc", sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    psql(&format!("CREATE SCHEMA {schema}"));
+    let sep = if pg.contains('?') { '&' } else { '?' };
+    let url = format!("{pg}{sep}options=-c%20search_path%3D{schema}");
+    let env = [("CHATDESK_BUS_URL", redis.as_str())];
+    let nodes: Vec<Binary> = std::thread::scope(|s| {
+        let starting: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| Binary::start_on(&url, &env)))
+            .collect();
+        starting.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for node in &nodes {
+        let health = reqwest::get(node.url("/healthz")).await.unwrap();
+        assert!(health.status().is_success());
+    }
+    let files = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../chatdesk-store-postgres/migrations"
+    ))
+    .unwrap()
+    .count();
+    let applied = psql(&format!(
+        "SELECT count(*) || ' ' || count(DISTINCT version) FROM {schema}._sqlx_migrations WHERE success"
+    ));
+    assert_eq!(applied, format!("{files} {files}"));
+    drop(nodes);
+    chatdesk_store_postgres::PgStore::drop_schema(&pg, &schema)
+        .await
+        .unwrap();
+}
+
 /// The ids of the tenant's sessions in `status`, as the admin lists them on `node`.
 async fn sessions_in(cluster: &Cluster, node: usize, admin: &str, status: &str) -> Vec<String> {
     let page = cluster
