@@ -1,6 +1,7 @@
 //! The HTTP surface: one `router()` per module, merged here, with the cross-cutting layers
 //! (body limit, metrics, tracing, JSON 404/405).
 
+mod console;
 pub mod docs;
 pub mod doors;
 mod extract;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(ops::router())
+        .merge(console::router())
         .merge(docs::router(openapi))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

@@ -10,6 +10,7 @@ mod authz_matrix;
 mod binary;
 mod cli;
 mod cluster;
+mod console;
 mod contacts;
 mod crash;
 mod doors;

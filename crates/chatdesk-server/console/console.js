@@ -1,0 +1,448 @@
+// The agent console: sign in, the inbox, a conversation. Plain ES modules, no build step:
+// the server serves this file as it is. Live updates come over `/v1/events` (Server-Sent
+// Events read with fetch, so the token goes in a header), sends over REST.
+
+const app = document.getElementById('app');
+const state = {
+  token: sessionStorage.getItem('chatdesk.token'),
+  me: JSON.parse(sessionStorage.getItem('chatdesk.me') || 'null'),
+  sessions: new Map(),
+  unread: new Map(),
+  tab: 'waiting',
+  department: '',
+  priority: '',
+  open: null,
+  stream: null,
+};
+
+// --- the API -----------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code;
+  }
+}
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(state.token ? { authorization: `Bearer ${state.token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (res.status === 401 && state.token) signOut();
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** Session fields as the REST API names them (events name them in camelCase). */
+function normalize(s) {
+  const out = {};
+  for (const [k, v] of Object.entries(s)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+  return out;
+}
+
+/** A message as the REST API shows it, from a `newMessage` event. */
+function fromEvent(m) {
+  return {
+    id: m.id,
+    session_id: m.sessionId,
+    seq: m.seq,
+    // Seed 004's clients read numeric user ids as numbers; the REST API gives strings.
+    sender: { id: String(m.senderId) },
+    sender_type: m.senderType,
+    content: m.content,
+    created_at: m.createdAt,
+  };
+}
+
+// --- live events -------------------------------------------------------------------------
+
+/** Read `/v1/events` until stopped, reconnecting with the last event id. */
+function follow(onEvent) {
+  let stopped = false;
+  let lastId = null;
+  const controller = new AbortController();
+  (async () => {
+    let wait = 250;
+    while (!stopped) {
+      try {
+        const res = await fetch('/v1/events', {
+          headers: { authorization: `Bearer ${state.token}`, ...(lastId ? { 'last-event-id': lastId } : {}) },
+          signal: controller.signal,
+        });
+        if (!res.ok) throw new Error(`events: HTTP ${res.status}`);
+        wait = 250;
+        onEvent('connected', null);
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            let name = 'message';
+            let data = '';
+            for (const line of block.split('\n')) {
+              if (line.startsWith('event:')) name = line.slice(6).trim();
+              else if (line.startsWith('data:')) data += line.slice(5).trim();
+              else if (line.startsWith('id:')) lastId = line.slice(3).trim();
+            }
+            if (data) onEvent(name, JSON.parse(data));
+          }
+        }
+      } catch (e) {
+        if (stopped) return;
+      }
+      onEvent('disconnected', null);
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 5000);
+    }
+  })();
+  return () => { stopped = true; controller.abort(); };
+}
+
+function onEvent(name, data) {
+  switch (name) {
+    case 'connected':
+      setStatus('Live');
+      // Whatever happened while the stream was down: read the inbox and the open
+      // conversation again from where they were.
+      loadInbox().then(() => catchUp());
+      break;
+    case 'disconnected':
+      setStatus('Reconnecting…');
+      break;
+    case 'sessionCreated':
+    case 'sessionUpdated':
+    case 'sessionAssigned': {
+      const s = normalize(data);
+      state.sessions.set(s.id, { ...state.sessions.get(s.id), ...s });
+      renderInbox();
+      if (state.open?.id === s.id) renderConversationHead();
+      break;
+    }
+    case 'newMessage': {
+      const m = fromEvent(data);
+      if (state.open?.id === m.session_id) {
+        addMessages([m]);
+        markRead();
+      } else if (m.sender.id !== String(state.me.id)) {
+        state.unread.set(m.session_id, (state.unread.get(m.session_id) || 0) + 1);
+        renderInbox();
+      }
+      break;
+    }
+    case 'userTyping':
+      if (state.open?.id === data.sessionId) {
+        document.querySelector('.typing').textContent = data.isTyping ? 'The visitor is typing…' : '';
+      }
+      break;
+    case 'messagesRead':
+      if (state.open?.id === data.sessionId) {
+        state.open.readUpTo = Math.max(state.open.readUpTo || 0, data.upToSeq);
+        renderMessages();
+      }
+      break;
+    default:
+  }
+}
+
+function setStatus(text) {
+  const el = document.getElementById('status');
+  if (el) el.textContent = text;
+}
+
+// --- sign in -----------------------------------------------------------------------------
+
+function signOut() {
+  state.stream?.();
+  sessionStorage.removeItem('chatdesk.token');
+  sessionStorage.removeItem('chatdesk.me');
+  Object.assign(state, { token: null, me: null, open: null, stream: null });
+  state.sessions.clear();
+  renderLogin();
+}
+
+function renderLogin(message = '') {
+  app.innerHTML = `
+    <form class="login" aria-labelledby="login-title">
+      <h1 id="login-title">Sign in to chatdesk</h1>
+      <label for="email">Email</label>
+      <input id="email" name="email" type="email" autocomplete="username" required>
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required>
+      <p class="error" role="alert">${escape(message)}</p>
+      <button type="submit">Sign in</button>
+    </form>`;
+  const form = app.querySelector('form');
+  form.email.focus();
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const r = await api('POST', '/v1/auth/login', { email: form.email.value, password: form.password.value });
+      if (r.user.role === 'customer') {
+        renderLogin('This console is for agents and admins.');
+        return;
+      }
+      state.token = r.access_token;
+      state.me = r.user;
+      sessionStorage.setItem('chatdesk.token', state.token);
+      sessionStorage.setItem('chatdesk.me', JSON.stringify(state.me));
+      renderDesk();
+    } catch (err) {
+      renderLogin(err.message);
+    }
+  });
+}
+
+// --- the desk ----------------------------------------------------------------------------
+
+const TABS = [
+  ['waiting', 'Waiting'],
+  ['mine', 'Mine'],
+  ['open', 'All open'],
+  ['closed', 'Closed'],
+];
+
+function renderDesk() {
+  app.innerHTML = `
+    <header class="bar">
+      <h1>chatdesk</h1>
+      <span id="status" class="meta" role="status">Connecting…</span>
+      <span class="meta">${escape(state.me.name || state.me.email)} (${escape(state.me.role)})</span>
+      <button type="button" class="quiet" id="sign-out">Sign out</button>
+    </header>
+    <div class="desk">
+      <nav class="inbox" aria-label="Inbox">
+        <div class="tabs" role="group" aria-label="Which conversations">
+          ${TABS.map(([id, label]) => `<button type="button" class="quiet" data-tab="${id}" aria-pressed="${state.tab === id}">${label}</button>`).join('')}
+        </div>
+        <div class="filters">
+          <label class="visually-hidden" for="priority">Priority</label>
+          <select id="priority">
+            <option value="">Any priority</option>
+            ${['urgent', 'high', 'normal', 'low'].map((p) => `<option>${p}</option>`).join('')}
+          </select>
+          <label class="visually-hidden" for="department">Department</label>
+          <select id="department"><option value="">Any department</option></select>
+        </div>
+        <ul class="sessions" aria-live="polite"></ul>
+      </nav>
+      <section class="conversation" aria-label="Conversation">
+        <p class="meta">Choose a conversation.</p>
+      </section>
+    </div>`;
+  document.getElementById('sign-out').addEventListener('click', signOut);
+  for (const b of app.querySelectorAll('[data-tab]')) {
+    b.addEventListener('click', () => {
+      state.tab = b.dataset.tab;
+      for (const t of app.querySelectorAll('[data-tab]')) t.setAttribute('aria-pressed', String(t === b));
+      renderInbox();
+    });
+  }
+  document.getElementById('priority').addEventListener('change', (e) => { state.priority = e.target.value; renderInbox(); });
+  document.getElementById('department').addEventListener('change', (e) => { state.department = e.target.value; renderInbox(); });
+  api('GET', '/v1/departments').then((ds) => {
+    const select = document.getElementById('department');
+    for (const d of ds) select.insertAdjacentHTML('beforeend', `<option value="${escape(d.id)}">${escape(d.name)}</option>`);
+  }).catch(() => {});
+  state.stream = follow(onEvent);
+}
+
+async function loadInbox() {
+  const lists = await Promise.all(['waiting', 'active', 'closed'].map((status) =>
+    api('GET', `/v1/sessions?status=${status}&limit=200`)));
+  state.sessions.clear();
+  for (const page of lists) for (const s of page.sessions) state.sessions.set(s.id, s);
+  const unread = await api('GET', '/v1/me/unread');
+  state.unread = new Map(unread.sessions.map((u) => [u.session_id, u.unread]));
+  renderInbox();
+}
+
+function inTab(s) {
+  switch (state.tab) {
+    case 'waiting': return s.status === 'waiting';
+    case 'mine': return s.status !== 'closed' && s.agent_id === state.me.id;
+    case 'open': return s.status !== 'closed';
+    default: return s.status === 'closed';
+  }
+}
+
+function renderInbox() {
+  const list = app.querySelector('ul.sessions');
+  if (!list) return;
+  const shown = [...state.sessions.values()]
+    .filter(inTab)
+    .filter((s) => !state.priority || s.priority === state.priority)
+    .filter((s) => !state.department || s.department_id === state.department)
+    // The waiting queue in queue order; the rest most recent first.
+    .sort((a, b) => state.tab === 'waiting'
+      ? a.started_at.localeCompare(b.started_at)
+      : b.last_activity_at.localeCompare(a.last_activity_at));
+  list.innerHTML = shown.length ? shown.map((s, i) => {
+    const unread = state.unread.get(s.id) || 0;
+    return `<li><button type="button" data-session="${escape(s.id)}" aria-current="${state.open?.id === s.id}">
+      ${state.tab === 'waiting' ? `<span class="meta">#${i + 1} in queue · </span>` : ''}
+      <strong>${escape(s.topic || s.title || `Conversation ${s.number}`)}</strong>
+      ${unread ? `<span class="badge" aria-label="${unread} unread">${unread}</span>` : ''}
+      <br><span class="meta">${escape(s.owner?.id || '')} · ${escape(s.status)} · ${escape(s.priority)}</span>
+    </button></li>`;
+  }).join('') : '<li class="meta">Nothing here.</li>';
+  for (const b of list.querySelectorAll('[data-session]')) {
+    b.addEventListener('click', () => openConversation(b.dataset.session));
+  }
+}
+
+// --- a conversation ----------------------------------------------------------------------
+
+async function openConversation(id) {
+  state.open = { id, messages: new Map(), readUpTo: 0, pending: [] };
+  state.unread.delete(id);
+  renderInbox();
+  const section = app.querySelector('section.conversation');
+  section.innerHTML = `
+    <div class="head"></div>
+    <div class="actions"></div>
+    <button type="button" class="quiet" id="earlier">Load earlier messages</button>
+    <ol class="messages" aria-live="polite" aria-label="Messages"></ol>
+    <p class="typing" aria-live="polite"></p>
+    <form class="send">
+      <label class="visually-hidden" for="reply">Reply</label>
+      <textarea id="reply" name="reply" placeholder="Write a reply…" required></textarea>
+      <button type="submit">Send</button>
+    </form>`;
+  section.querySelector('#earlier').addEventListener('click', loadEarlier);
+  const form = section.querySelector('form.send');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = form.reply.value.trim();
+    if (!text) return;
+    form.reply.value = '';
+    send(id, text);
+  });
+  form.reply.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+  const page = await api('GET', `/v1/sessions/${id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`);
+  addMessages(page.messages);
+  state.open.hasEarlier = page.has_more;
+  renderConversationHead();
+  markRead();
+}
+
+function renderConversationHead() {
+  const s = state.sessions.get(state.open.id);
+  const section = app.querySelector('section.conversation');
+  if (!s || !section) return;
+  section.querySelector('.head').innerHTML = `<h2>${escape(s.topic || s.title || `Conversation ${s.number}`)}</h2>
+    <p class="meta">${escape(s.status)} · priority ${escape(s.priority)} · ${s.agent_id ? `agent ${escape(s.agent_name || s.agent_id)}` : 'no agent'}</p>`;
+  const actions = [];
+  if (s.status === 'waiting') actions.push(['take', 'Take']);
+  if (s.status !== 'closed') actions.push(['close', 'Close']);
+  if (s.status === 'closed') actions.push(['reopen', 'Reopen']);
+  const bar = section.querySelector('.actions');
+  bar.innerHTML = actions.map(([a, label]) => `<button type="button" data-action="${a}">${label}</button>`).join('');
+  for (const b of bar.querySelectorAll('[data-action]')) b.addEventListener('click', () => act(b.dataset.action));
+  section.querySelector('#earlier').hidden = !state.open.hasEarlier;
+  section.querySelector('form.send').hidden = s.status === 'closed';
+}
+
+async function act(action) {
+  const id = state.open.id;
+  try {
+    const updated = action === 'take'
+      ? await api('POST', `/v1/sessions/${id}/assign`, { agent_id: state.me.id })
+      : action === 'close'
+        ? await api('POST', `/v1/sessions/${id}/end`, {})
+        : await api('POST', `/v1/sessions/${id}/reopen`, {});
+    const s = updated.session ?? updated;
+    state.sessions.set(s.id, { ...state.sessions.get(s.id), ...s });
+    renderInbox();
+    renderConversationHead();
+  } catch (e) {
+    alert(e.message);
+  }
+}
+
+async function loadEarlier() {
+  const first = Math.min(...state.open.messages.keys());
+  const page = await api('GET', `/v1/sessions/${state.open.id}/messages?before_seq=${first}&limit=50`);
+  addMessages(page.messages);
+  state.open.hasEarlier = page.has_more;
+  renderConversationHead();
+}
+
+/** Messages after the newest one shown: after a reconnect nothing is missing or twice. */
+async function catchUp() {
+  if (!state.open) return;
+  const last = Math.max(0, ...state.open.messages.keys());
+  const page = await api('GET', `/v1/sessions/${state.open.id}/messages?after_seq=${last}&limit=200`);
+  addMessages(page.messages);
+}
+
+function addMessages(messages) {
+  for (const m of messages) state.open.messages.set(m.seq, m);
+  renderMessages();
+}
+
+function renderMessages() {
+  const list = app.querySelector('ol.messages');
+  if (!list) return;
+  const ordered = [...state.open.messages.values()].sort((a, b) => a.seq - b.seq);
+  const shown = ordered.map((m) => {
+    const mine = String(m.sender?.id) === String(state.me.id);
+    const kind = m.sender_type === 'system' ? 'system' : mine ? 'mine' : 'theirs';
+    const read = mine && m.seq <= state.open.readUpTo ? ' <span class="meta" aria-label="read">✓✓</span>' : '';
+    return `<li class="${kind}" data-seq="${m.seq}">${escape(m.content)}${read}</li>`;
+  });
+  const pending = state.open.pending.map((p) => `<li class="mine" data-pending>${escape(p.content)} <span class="meta">sending…</span></li>`);
+  list.innerHTML = shown.concat(pending).join('');
+  list.scrollTop = list.scrollHeight;
+}
+
+/** Send with a client id, again and again until the server answers: never twice. */
+async function send(sessionId, content) {
+  const pending = { content, client_msg_id: crypto.randomUUID() };
+  state.open.pending.push(pending);
+  renderMessages();
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      const m = await api('POST', `/v1/sessions/${sessionId}/messages`, pending);
+      if (state.open?.id === sessionId) {
+        state.open.pending = state.open.pending.filter((p) => p !== pending);
+        addMessages([m]);
+      }
+      return;
+    } catch (e) {
+      if (e instanceof ApiError && e.status < 500 && e.status !== 429) {
+        state.open.pending = state.open.pending.filter((p) => p !== pending);
+        renderMessages();
+        alert(e.message);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+async function markRead() {
+  const last = Math.max(0, ...state.open.messages.keys());
+  if (last > 0) await api('POST', `/v1/sessions/${state.open.id}/read`, { up_to_seq: last }).catch(() => {});
+}
+
+function escape(text) {
+  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+if (state.token && state.me) renderDesk();
+else renderLogin();

@@ -1,0 +1,73 @@
+//! The agent console, served by the binary and driven in Debian's Chromium.
+
+use crate::harness::{run, As, Kind, TestApp};
+use crate::realtime::node;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_with_a_strict_policy() {
+    run(Kind::Sqlite, |app: TestApp| async move {
+        let page = app.client.get(app.url("/console/")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(page.text().await.unwrap().contains("console.js"));
+        for (path, kind) in [
+            ("/console/console.js", "text/javascript"),
+            ("/console/console.css", "text/css"),
+        ] {
+            let r = app.client.get(app.url(path)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            assert!(r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind));
+        }
+        let bare = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(app.url("/console"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bare.headers()["location"], "/console/");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_answers_a_visitor_in_the_browser() {
+    run(Kind::Sqlite, |app: TestApp| async move {
+        app.account("agent@example.com", "agent").await;
+        app.account("customer@example.com", "customer").await;
+        let visitor = uuid::Uuid::new_v4().to_string();
+        let id = app
+            .open(
+                &As::Visitor(visitor.clone()),
+                json!({"topic": "Shoes do not fit"}),
+            )
+            .await;
+        app.send(&As::Visitor(visitor.clone()), &id, "My shoes are too small")
+            .await;
+        let screenshots = std::env::var("CHATDESK_SCREENSHOTS").unwrap_or_default();
+        let report = node(
+            &app,
+            "console.mjs",
+            &[
+                ("AGENT_EMAIL", "agent@example.com".into()),
+                ("CUSTOMER_EMAIL", "customer@example.com".into()),
+                ("PASSWORD", "password".into()),
+                ("VISITOR_ID", visitor),
+                ("SESSION_ID", id),
+                ("SCREENSHOTS", screenshots),
+            ],
+        )
+        .await;
+        assert_eq!(report["ok"], true, "{report}");
+    })
+    .await;
+}

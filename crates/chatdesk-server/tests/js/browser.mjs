@@ -1,0 +1,29 @@
+// Debian's Chromium, driven by playwright-core: never a downloaded browser.
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+
+const require = createRequire(import.meta.url);
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** A fresh browser context: its own storage, as a second person's browser. The pages'
+ * Content-Security-Policy is bypassed only so that the accessibility scan can be injected. */
+export function context(browser) {
+  return browser.newContext({ bypassCSP: true, viewport: { width: 1200, height: 800 } });
+}
+
+/** axe-core's serious and critical findings on the page as it is now. */
+export async function accessibilityProblems(page) {
+  await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
+  const result = await page.evaluate(() => window.axe.run());
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}

@@ -1,0 +1,84 @@
+// The console in Chromium: an agent signs in, finds a visitor's conversation waiting with its
+// place in the queue, takes it, answers, sees the visitor's next message arrive live, and
+// closes it; a customer cannot get in; no serious accessibility problem on the pages.
+import { main } from './lib.mjs';
+import { launch, context, accessibilityProblems } from './browser.mjs';
+
+const { CHATDESK_URL: BASE, AGENT_EMAIL, CUSTOMER_EMAIL, PASSWORD, VISITOR_ID, SESSION_ID, SCREENSHOTS } = process.env;
+
+async function asVisitor(method, path, body) {
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-visitor-id': VISITOR_ID },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function signIn(page, email) {
+  await page.goto(`${BASE}/console/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+main(async (assert) => {
+  const browser = await launch();
+  try {
+    const agentContext = await context(browser);
+    const page = await agentContext.newPage();
+    await signIn(page, AGENT_EMAIL);
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    const waiting = page.locator('[data-session]', { hasText: 'Shoes do not fit' });
+    await waiting.waitFor();
+    assert.match(await waiting.textContent(), /#1 in queue/);
+    const problems = await accessibilityProblems(page);
+    assert.deepEqual(problems, [], 'the inbox');
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/console-inbox.png` });
+
+    await waiting.click();
+    const messages = page.getByRole('list', { name: 'Messages' });
+    await messages.getByText('My shoes are too small').waitFor();
+    await page.getByRole('button', { name: 'Take', exact: true }).click();
+    await page.locator('.head', { hasText: 'active' }).waitFor();
+
+    await page.getByLabel('Reply').fill('Sorry to hear that! Which size do you need?');
+    await page.keyboard.press('Enter');
+    await messages.locator('li.mine', { hasText: 'Which size do you need?' }).waitFor();
+    await page.locator('[data-pending]').waitFor({ state: 'detached' });
+
+    // The visitor answers through the API: the console shows it without a reload.
+    const sent = await asVisitor('POST', `/v1/sessions/${SESSION_ID}/messages`, { content: 'Size 42, please' });
+    assert.equal(sent.status, 201);
+    await messages.getByText('Size 42, please').waitFor();
+    // The agent's view marked it read: the visitor's side can show the tick.
+    const history = await asVisitor('GET', `/v1/sessions/${SESSION_ID}/messages`);
+    const mine = history.body.messages.filter((m) => m.content.includes('Which size'));
+    assert.equal(mine.length, 1, 'the reply is stored once');
+    assert.equal(mine[0].sender_type, 'agent');
+    assert.deepEqual(await accessibilityProblems(page), [], 'a conversation');
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/console-conversation.png` });
+
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.locator('.head', { hasText: 'closed' }).waitFor();
+    const closed = await asVisitor('GET', `/v1/sessions/${SESSION_ID}`);
+    assert.equal(closed.body.status, 'closed');
+
+    // A customer's account does not get in.
+    const customerPage = await (await context(browser)).newPage();
+    await signIn(customerPage, CUSTOMER_EMAIL);
+    await customerPage.getByRole('alert').filter({ hasText: 'for agents and admins' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(customerPage), [], 'the sign-in page');
+    return { ok: true };
+  } catch (e) {
+    for (const [i, ctx] of browser.contexts().entries()) {
+      for (const [j, p] of ctx.pages().entries()) {
+        await p.screenshot({ path: `/tmp/console-failure-${i}-${j}.png` }).catch(() => {});
+        console.error(`page ${i}.${j}:`, await p.locator('main').innerHTML().catch(() => '?'));
+      }
+    }
+    throw e;
+  } finally {
+    await browser.close();
+  }
+});
