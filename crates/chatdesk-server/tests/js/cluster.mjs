@@ -5,21 +5,11 @@
 // and replaying from its last seq whenever a node disconnects it.
 import { io } from 'socket.io-client';
 import { execFileSync } from 'node:child_process';
-import { once, ask, main } from './lib.mjs';
+import { ask, main, once, restAt, until } from './lib.mjs';
 
 const [A, B, C] = [process.env.NODE_A, process.env.NODE_B, process.env.NODE_C];
 const { CUSTOMER_TOKEN: customer, AGENT_TOKEN: agent, ADMIN_TOKEN: admin, REDIS_URL } = process.env;
 const ROUNDS = 40;
-
-async function rest(base, method, path, token, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 /** A client of one node that stays joined to `sid`: when the node disconnects it, it
  * connects again and joins from the last seq it has, as a real client does. */
@@ -61,14 +51,6 @@ function follower(base, token, sid) {
   return state;
 }
 
-async function until(what, test, ms = 30000) {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 function killRedisClients() {
   // Every node's subscriber and publisher connection to Redis.
   const url = new URL(REDIS_URL);
@@ -77,7 +59,7 @@ function killRedisClients() {
 }
 
 main(async (assert) => {
-  const { body: opened } = await rest(A, 'POST', '/v1/sessions', customer, { force_new: true, business_id: 'shop' });
+  const { body: opened } = await restAt(A, 'POST', '/v1/sessions', customer, { force_new: true, business_id: 'shop' });
   const sid = opened.session.id;
   const clients = {
     customer: follower(A, customer, sid),
@@ -91,7 +73,7 @@ main(async (assert) => {
     const writes = [];
     for (let i = from; i < to; i++) {
       writes.push(ask(clients.customer.socket, 'sendMessage', { sessionId: sid, content: `c${i}` }).catch(() => null));
-      writes.push(rest(B, 'POST', `/v1/sessions/${sid}/messages`, agent, { content: `a${i}` }));
+      writes.push(restAt(B, 'POST', `/v1/sessions/${sid}/messages`, agent, { content: `a${i}` }));
     }
     return Promise.all(writes);
   };
@@ -100,7 +82,7 @@ main(async (assert) => {
   // Typing on B reaches the customer on A; a read receipt on A reaches the agent on B.
   clients.agent.socket.emit('typing', { sessionId: sid, isTyping: true });
   await until('typing crosses nodes', () => clients.customer.typing.some((t) => t.sessionId === sid && t.isTyping));
-  const { body: now } = await rest(C, 'GET', `/v1/sessions/${sid}`, admin);
+  const { body: now } = await restAt(C, 'GET', `/v1/sessions/${sid}`, admin);
   const upTo = now.session?.last_seq ?? now.last_seq;
   await ask(clients.customer.socket, 'markAsRead', { sessionId: sid, upToSeq: upTo });
   await until('the read receipt crosses nodes', () => clients.agent.reads.some((r) => r.sessionId === sid && r.upToSeq === upTo));
@@ -112,9 +94,9 @@ main(async (assert) => {
   await sending;
   // A last message after the nodes are back on Redis.
   await new Promise((r) => setTimeout(r, 500));
-  await rest(B, 'POST', `/v1/sessions/${sid}/messages`, agent, { content: 'last' });
+  await restAt(B, 'POST', `/v1/sessions/${sid}/messages`, agent, { content: 'last' });
 
-  const { body: final } = await rest(A, 'GET', `/v1/sessions/${sid}/messages?limit=200`, customer);
+  const { body: final } = await restAt(A, 'GET', `/v1/sessions/${sid}/messages?limit=200`, customer);
   const stored = (final.messages ?? final).map((m) => m.seq);
   const total = stored.length;
   assert.deepEqual(stored, Array.from({ length: total }, (_, i) => i + 1), 'the store has no gap');

@@ -2,20 +2,10 @@
 // acknowledges what it took before it closes the socket, so every stored message was
 // acknowledged; the client then moves to another node and replays the session in full.
 import { io } from 'socket.io-client';
-import { ask, main } from './lib.mjs';
+import { ask, main, restAt } from './lib.mjs';
 
 const { NODE_A: A, NODE_B: B, NODE_A_PID, CUSTOMER_TOKEN: customer } = process.env;
 const SENDS = 100;
-
-async function rest(base, method, path, token, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 function connect(base) {
   const s = io(`${base}/chat`, { transports: ['websocket'], reconnection: false, auth: { token: customer } });
@@ -26,7 +16,7 @@ function connect(base) {
 }
 
 main(async (assert) => {
-  const { body: opened } = await rest(A, 'POST', '/v1/sessions', customer, { force_new: true, business_id: 'shop' });
+  const { body: opened } = await restAt(A, 'POST', '/v1/sessions', customer, { force_new: true, business_id: 'shop' });
   const sid = opened.session.id;
   const s = await connect(A);
   const closed = new Promise((resolve) => s.on('disconnect', resolve));
@@ -43,7 +33,7 @@ main(async (assert) => {
   process.kill(Number(NODE_A_PID), 'SIGTERM');
   await closed;
 
-  const { body: page } = await rest(B, 'GET', `/v1/sessions/${sid}/messages?limit=200`, customer);
+  const { body: page } = await restAt(B, 'GET', `/v1/sessions/${sid}/messages?limit=200`, customer);
   const stored = page.messages.map((m) => m.id);
   assert.ok(stored.length > 0, 'some messages were taken before the stop');
   assert.deepEqual(stored.filter((id) => !acked.has(id)), [], 'every stored message was acknowledged');

@@ -2,31 +2,13 @@
 // to another node with its last seq and ends with every message of the session exactly once,
 // and every message the sender saw acknowledged is in the database.
 import { io } from 'socket.io-client';
-import { ask, main } from './lib.mjs';
+import { ask, main, restAt, until } from './lib.mjs';
 
 const { NODE_A: A, NODE_B: B, NODE_C: C, NODE_B_PID, CUSTOMER_TOKEN: customer, AGENT_TOKEN: agent } = process.env;
 const SENDS = 60;
 
-async function rest(base, method, path, token, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function until(what, test, ms = 30000) {
-  const deadline = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 main(async (assert) => {
-  const { body: opened } = await rest(A, 'POST', '/v1/sessions', customer, { force_new: true, business_id: 'shop' });
+  const { body: opened } = await restAt(A, 'POST', '/v1/sessions', customer, { force_new: true, business_id: 'shop' });
   const sid = opened.session.id;
 
   // The agent's client: on B, and on C once B is gone, joining from the last seq it has.
@@ -59,11 +41,11 @@ main(async (assert) => {
   const acked = [];
   for (let i = 0; i < SENDS; i++) {
     if (i === SENDS / 3) process.kill(Number(NODE_B_PID), 'SIGKILL');
-    const r = await rest(A, 'POST', `/v1/sessions/${sid}/messages`, customer, { content: `m${i}` });
+    const r = await restAt(A, 'POST', `/v1/sessions/${sid}/messages`, customer, { content: `m${i}` });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     acked.push(r.body.id);
   }
-  const { body: page } = await rest(C, 'GET', `/v1/sessions/${sid}/messages?limit=200`, customer);
+  const { body: page } = await restAt(C, 'GET', `/v1/sessions/${sid}/messages?limit=200`, customer);
   const stored = page.messages;
   const storedIds = new Set(stored.map((m) => m.id));
   assert.ok(acked.every((id) => storedIds.has(id)), 'every acknowledged message is stored');

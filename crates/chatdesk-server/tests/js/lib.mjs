@@ -36,14 +36,28 @@ export function ask(socket, event, data) {
   return socket.timeout(20000).emitWithAck(event, data);
 }
 
-export async function rest(method, path, token, body) {
-  const res = await fetch(`${BASE}${path}`, {
+export function rest(method, path, token, body) {
+  return restAt(BASE, method, path, token, body);
+}
+
+/** A REST call to the server at `base` (one node of several). */
+export async function restAt(base, method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Wait until `test()` holds, or fail after `ms` naming `what`. */
+export async function until(what, test, ms = 30000) {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Collect every event of one name until stopped. */

@@ -66,6 +66,21 @@ async fn append_one(store: &Arc<dyn Store>, m: NewMessage) -> AppendOutcome {
     store.append_messages(&[m]).await.unwrap().pop().unwrap()
 }
 
+/// A change in `agent`'s open connections on node `n1`, with nothing else changed.
+async fn connect(
+    store: &Arc<dyn Store>,
+    tenant: &BusinessId,
+    agent: &UserId,
+    delta: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Agent {
+    let connections = Connections { node: "n1", delta };
+    store
+        .update_agent(tenant, agent, None, None, connections, at)
+        .await
+        .unwrap()
+}
+
 fn created(o: AppendOutcome) -> Message {
     match o {
         AppendOutcome::Created(m) => m,

@@ -76,20 +76,7 @@ pub async fn departments_and_agents(store: Arc<dyn Store>) {
     assert!(without.agents.is_empty());
 
     // Agents: created on first change; connections never below zero; load counts open sessions.
-    let a = store
-        .update_agent(
-            &shop,
-            &ann,
-            None,
-            None,
-            Connections {
-                node: "n1",
-                delta: 1,
-            },
-            clock::now(),
-        )
-        .await
-        .unwrap();
+    let a = connect(&store, &shop, &ann, 1, clock::now()).await;
     assert_eq!(
         (
             a.max_concurrent,
@@ -114,20 +101,7 @@ pub async fn departments_and_agents(store: Arc<dyn Store>) {
         (a.max_concurrent, a.effective_presence()),
         (3, Presence::Away)
     );
-    let a = store
-        .update_agent(
-            &shop,
-            &ann,
-            None,
-            None,
-            Connections {
-                node: "n1",
-                delta: -5,
-            },
-            clock::now(),
-        )
-        .await
-        .unwrap();
+    let a = connect(&store, &shop, &ann, -5, clock::now()).await;
     assert_eq!(
         (a.connections, a.effective_presence()),
         (0, Presence::Offline)
@@ -430,20 +404,7 @@ pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn
     let (shop, other) = (tenant("shop"), tenant("other"));
     let at = clock::now();
     let ann = UserId::parse("ann").unwrap();
-    let before = store
-        .update_agent(
-            &shop,
-            &ann,
-            None,
-            None,
-            Connections {
-                node: "n1",
-                delta: 1,
-            },
-            at,
-        )
-        .await
-        .unwrap();
+    let before = connect(&store, &shop, &ann, 1, at).await;
     assert_eq!(before.presence, Presence::Online, "the default");
     let away_first = TenantSettings {
         initial_presence: Presence::Away,
@@ -458,54 +419,15 @@ pub async fn a_new_agent_starts_with_its_tenants_initial_presence(store: Arc<dyn
     );
     assert_eq!(store.tenant_settings(&shop).await.unwrap(), away_first);
     let bob = UserId::parse("bob").unwrap();
-    let new = store
-        .update_agent(
-            &shop,
-            &bob,
-            None,
-            None,
-            Connections {
-                node: "n1",
-                delta: 1,
-            },
-            at,
-        )
-        .await
-        .unwrap();
+    let new = connect(&store, &shop, &bob, 1, at).await;
     assert_eq!(new.presence, Presence::Away);
-    let known = store
-        .update_agent(
-            &shop,
-            &ann,
-            None,
-            None,
-            Connections {
-                node: "n1",
-                delta: 1,
-            },
-            at,
-        )
-        .await
-        .unwrap();
+    let known = connect(&store, &shop, &ann, 1, at).await;
     assert_eq!(
         known.presence,
         Presence::Online,
         "an existing agent keeps its own"
     );
-    let elsewhere = store
-        .update_agent(
-            &other,
-            &bob,
-            None,
-            None,
-            Connections {
-                node: "n1",
-                delta: 1,
-            },
-            at,
-        )
-        .await
-        .unwrap();
+    let elsewhere = connect(&store, &other, &bob, 1, at).await;
     assert_eq!(
         elsewhere.presence,
         Presence::Online,
@@ -547,20 +469,7 @@ pub async fn routing_finds_a_takeable_session_behind_a_long_queue(store: Arc<dyn
     }
     let last = create(&store, &user("last"), "shop").await;
     let ann = UserId::parse("ann").unwrap();
-    store
-        .update_agent(
-            &shop,
-            &ann,
-            None,
-            None,
-            Connections {
-                node: "n1",
-                delta: 1,
-            },
-            at,
-        )
-        .await
-        .unwrap();
+    connect(&store, &shop, &ann, 1, at).await;
     let got = store.assign_next(&shop, at).await.unwrap().unwrap();
     assert_eq!((got.id, got.agent_id), (last.id, Some(ann)));
     assert!(store.assign_next(&shop, at).await.unwrap().is_none());
