@@ -42,9 +42,11 @@ async fn committed_pages_reach_the_database_file() {
 /// Under writes that never pause, the WAL must still start over: SQLite rewinds it only
 /// when a write transaction begins with every frame checkpointed, which a background
 /// checkpoint alone never achieves while the writer keeps appending (the WAL then grew by
-/// everything written). ~190 MB of messages go through here; the WAL must stay well under
-/// half of that (it settles at a few times the 16 MB at which the writer is asked to let it
-/// start over, depending on how much is written between two background checkpoints).
+/// everything written, and more: its frames carry whole pages). ~190 MB of messages go
+/// through here; a WAL that never started over would be larger than that. How often it
+/// starts over depends on how fast the background checkpoint copies, which a busy machine
+/// slows (on a quiet one the WAL settles at a few times the 16 MB at which the writer is
+/// asked to let it start over), so the bound proves only that it did.
 #[tokio::test]
 async fn the_wal_starts_over_under_steady_writes() {
     let dir = tempfile::tempdir().unwrap();
@@ -70,7 +72,7 @@ async fn the_wal_starts_over_under_steady_writes() {
     }
     let written = (ROUNDS * 60 * 4000) as u64;
     assert!(
-        largest < written / 2,
+        largest < written / 10 * 9,
         "the WAL reached {largest} bytes for {written} bytes of messages: it never started over"
     );
 }
