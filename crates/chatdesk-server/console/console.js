@@ -134,6 +134,7 @@ function onEvent(name, data) {
     case 'newMessage': {
       const m = fromEvent(data);
       if (state.open?.id === m.session_id) {
+        settle(m);
         addMessages([m]);
         markRead();
       } else if (m.sender.id !== String(state.me.id)) {
@@ -388,6 +389,13 @@ async function catchUp() {
   const last = Math.max(0, ...state.open.messages.keys());
   const page = await api('GET', `/v1/sessions/${state.open.id}/messages?after_seq=${last}&limit=200`);
   addMessages(page.messages);
+}
+
+/** One's own message, come back live before its send was answered, is no longer pending. */
+function settle(m) {
+  if (m.sender.id !== String(state.me.id)) return;
+  const i = state.open.pending.findIndex((p) => p.content === m.content);
+  if (i >= 0) state.open.pending.splice(i, 1);
 }
 
 function addMessages(messages) {

@@ -1,5 +1,6 @@
-//! The agent console, served by the binary itself at `/console/`: its files are compiled in
-//! (`console/` beside `src/`), as the browser runs them, with no build step.
+//! The agent console at `/console/` and the visitor widget at `/widget.js`, served by the
+//! binary itself: their files are compiled in (`console/` beside `src/`), as the browser runs
+//! them, with no build step.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -9,6 +10,7 @@ use axum::Router;
 const INDEX: &str = include_str!("../../console/index.html");
 const SCRIPT: &str = include_str!("../../console/console.js");
 const STYLE: &str = include_str!("../../console/console.css");
+const WIDGET: &str = include_str!("../../console/widget.js");
 
 /// The console's pages may load only what this server serves.
 const POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
@@ -32,6 +34,24 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/console/console.css",
             get(|| async { file("text/css; charset=utf-8", STYLE) }),
         )
+        .route("/widget.js", get(|| async { widget() }))
+}
+
+/// The widget's script, which other sites' pages load (what it may call is `cors_allowed_origins`).
+fn widget() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (
+                header::HeaderName::from_static("cross-origin-resource-policy"),
+                "cross-origin",
+            ),
+        ],
+        WIDGET,
+    )
+        .into_response()
 }
 
 fn file(content_type: &'static str, body: &'static str) -> Response {

@@ -1,7 +1,9 @@
-//! The agent console, served by the binary and driven in Debian's Chromium.
+//! The agent console and the visitor widget, served by the binary and driven in Debian's
+//! Chromium.
 
-use crate::harness::{run, As, Kind, TestApp};
-use crate::realtime::node;
+use crate::harness::{run, run_with, As, Kind, TestApp};
+use crate::realtime::{node, token};
+use chatdesk_core::identity::Role;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,5 +71,34 @@ async fn an_agent_answers_a_visitor_in_the_browser() {
         .await;
         assert_eq!(report["ok"], true, "{report}");
     })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_chats_from_another_sites_page() {
+    // The shop's page is served from another origin, which the server is told to allow.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host_port = free.local_addr().unwrap().port();
+    drop(free);
+    let origin = format!("http://localhost:{host_port}");
+    run_with(
+        Kind::Sqlite,
+        |s| s.cors_allowed_origins = vec![origin],
+        |app: TestApp| async move {
+            let screenshots = std::env::var("CHATDESK_SCREENSHOTS").unwrap_or_default();
+            let report = node(
+                &app,
+                "widget.mjs",
+                &[
+                    ("HOST_PORT", host_port.to_string()),
+                    ("AGENT_TOKEN", token(&app, "ag1", Role::Agent, Some("shop"))),
+                    ("AGENT_ID", "ag1".into()),
+                    ("SCREENSHOTS", screenshots),
+                ],
+            )
+            .await;
+            assert_eq!(report["ok"], true, "{report}");
+        },
+    )
     .await;
 }

@@ -72,7 +72,7 @@ async fn echo_namespace_is_off_by_default(app: TestApp) {
     assert_eq!(report["refused"], true, "{report}");
 }
 
-fn token(app: &TestApp, sub: &str, role: Role, business: Option<&str>) -> String {
+pub(crate) fn token(app: &TestApp, sub: &str, role: Role, business: Option<&str>) -> String {
     match app.token(sub, role, business) {
         As::Token(t) => t,
         _ => unreachable!(),

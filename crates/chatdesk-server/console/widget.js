@@ -1,0 +1,261 @@
+// The visitor widget: a site adds
+//   <script src="https://chat.example.com/widget.js" data-business="shop" async></script>
+// and gets a chat bubble. Everything it shows lives in a shadow root, so the host page's
+// styles neither reach it nor are touched. An anonymous visitor is a random UUID kept in
+// this browser (its bearer secret); a signed-in customer is whoever the host page proves
+// with `window.chatdesk = {token}` (a JWT the host's back end issued), never an asserted id.
+(() => {
+  const script = document.currentScript;
+  const origin = new URL(script.src).origin;
+  const business = script.dataset.business || undefined;
+  const KEY = 'chatdesk.visitor';
+  const visitor = localStorage.getItem(KEY) || crypto.randomUUID();
+  localStorage.setItem(KEY, visitor);
+
+  const state = { session: null, messages: new Map(), pending: [], readUpTo: 0, position: null, stop: null };
+
+  function credentials() {
+    const token = window.chatdesk?.token;
+    return token ? { authorization: `Bearer ${token}` } : { 'x-visitor-id': visitor };
+  }
+
+  async function api(method, path, body) {
+    const res = await fetch(`${origin}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...credentials() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = new Error(data?.error?.message || `HTTP ${res.status}`);
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  // --- the bubble and the panel ------------------------------------------------------------
+
+  const host = document.createElement('div');
+  host.id = 'chatdesk-widget';
+  const root = host.attachShadow({ mode: 'open' });
+  root.innerHTML = `
+    <style>
+      :host { all: initial; }
+      * { box-sizing: border-box; font: 15px/1.4 system-ui, sans-serif; }
+      .bubble { position: fixed; right: 1rem; bottom: 1rem; border: 0; border-radius: 2rem; padding: .8rem 1.2rem; background: #1f5fbf; color: #fff; cursor: pointer; box-shadow: 0 2px 8px #0004; z-index: 2147483000; }
+      .panel { position: fixed; right: 1rem; bottom: 4.5rem; width: min(22rem, calc(100vw - 2rem)); height: min(32rem, calc(100vh - 6rem)); display: flex; flex-direction: column; background: #fff; color: #1d2330; border: 1px solid #c9ced8; border-radius: 10px; box-shadow: 0 4px 20px #0003; z-index: 2147483000; }
+      .panel[hidden] { display: none; }
+      header { display: flex; align-items: center; gap: .5rem; padding: .5rem .7rem; border-bottom: 1px solid #e3e6eb; }
+      header h2 { font-weight: 600; margin: 0 auto 0 0; }
+      button { cursor: pointer; border: 1px solid #1f5fbf; background: #fff; color: #1f5fbf; border-radius: 6px; padding: .25rem .6rem; }
+      button:focus-visible, textarea:focus-visible { outline: 3px solid #f0a500; }
+      .status { padding: .3rem .7rem; color: #5b6475; font-size: .85rem; min-height: 1.6rem; }
+      ol { list-style: none; margin: 0; padding: .5rem .7rem; flex: 1; overflow-y: auto; }
+      li { margin: .3rem 0; padding: .35rem .6rem; border-radius: 8px; background: #eef0f3; max-width: 85%; word-wrap: break-word; }
+      li.mine { background: #dce8ff; margin-left: auto; }
+      li.system { background: transparent; color: #5b6475; font-size: .85rem; }
+      .tick { color: #1f5fbf; font-size: .8rem; }
+      form { display: flex; gap: .4rem; padding: .5rem; border-top: 1px solid #e3e6eb; }
+      textarea { flex: 1; resize: none; height: 2.6rem; padding: .4rem; border: 1px solid #c9ced8; border-radius: 6px; }
+      .send { background: #1f5fbf; color: #fff; }
+      .hidden-label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+    </style>
+    <button class="bubble" type="button" aria-expanded="false" aria-controls="chatdesk-panel">Chat with us</button>
+    <section class="panel" id="chatdesk-panel" role="dialog" aria-label="Chat" hidden>
+      <header><h2>Chat</h2><button type="button" class="new">New chat</button><button type="button" class="close" aria-label="Close chat">×</button></header>
+      <p class="status" role="status" aria-live="polite"></p>
+      <ol aria-label="Messages" aria-live="polite"></ol>
+      <form>
+        <label class="hidden-label" for="chatdesk-text">Message</label>
+        <textarea id="chatdesk-text" placeholder="Write a message…" required></textarea>
+        <button class="send" type="submit">Send</button>
+      </form>
+    </section>`;
+  const $ = (sel) => root.querySelector(sel);
+  const bubble = $('.bubble');
+  const panel = $('.panel');
+  const list = $('ol');
+  const text = $('textarea');
+
+  bubble.addEventListener('click', () => toggle(panel.hidden));
+  $('.close').addEventListener('click', () => toggle(false));
+  $('.new').addEventListener('click', () => start(true));
+  root.addEventListener('keydown', (e) => { if (e.key === 'Escape') toggle(false); });
+  $('form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const content = text.value.trim();
+    if (!content) return;
+    text.value = '';
+    send(content);
+  });
+  text.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('form').requestSubmit(); }
+  });
+  window.addEventListener('online', () => flush());
+
+  function toggle(open) {
+    panel.hidden = !open;
+    bubble.setAttribute('aria-expanded', String(open));
+    if (open) {
+      if (!state.session) start(false);
+      text.focus();
+    } else {
+      bubble.focus();
+    }
+  }
+
+  // --- the conversation --------------------------------------------------------------------
+
+  /** Resume the visitor's open conversation (or, `fresh`, start another). */
+  async function start(fresh) {
+    state.stop?.();
+    try {
+      const opened = await api('POST', '/v1/sessions', { business_id: business, force_new: fresh });
+      state.session = opened.session;
+      state.messages = new Map();
+      state.readUpTo = 0;
+      state.position = null;
+      const page = await api('GET', `/v1/sessions/${state.session.id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`);
+      for (const m of page.messages) state.messages.set(m.seq, { ...m, mine: m.sender_type === 'customer' });
+      if (state.session.status === 'waiting') {
+        state.position = (await api('GET', `/v1/sessions/${state.session.id}/queue`)).position ?? null;
+      }
+      render();
+      follow();
+    } catch (e) {
+      setStatus(`Cannot reach the chat (${e.message}); retrying…`);
+      setTimeout(() => start(fresh), 3000);
+    }
+  }
+
+  /** The session's events, from the last seq shown; reconnects replay what was missed. */
+  function follow() {
+    const id = state.session.id;
+    const controller = new AbortController();
+    let stopped = false;
+    state.stop = () => { stopped = true; controller.abort(); };
+    (async () => {
+      for (let wait = 500; !stopped; wait = Math.min(wait * 2, 8000)) {
+        try {
+          const last = Math.max(0, ...state.messages.keys());
+          const res = await fetch(`${origin}/v1/sessions/${id}/events?since_seq=${last}`, {
+            headers: credentials(), signal: controller.signal,
+          });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          wait = 500;
+          flush();
+          const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = '';
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += value;
+            let end;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const block = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              let name = 'message';
+              let data = '';
+              for (const line of block.split('\n')) {
+                if (line.startsWith('event:')) name = line.slice(6).trim();
+                else if (line.startsWith('data:')) data += line.slice(5).trim();
+              }
+              if (data) handle(name, JSON.parse(data));
+            }
+          }
+        } catch (e) {
+          if (stopped) return;
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    })();
+  }
+
+  function handle(name, data) {
+    if (name === 'newMessage') {
+      const mine = data.senderType === 'customer';
+      // One's own message, come back live before its send was answered, is no longer pending.
+      const i = mine ? state.pending.findIndex((p) => p.content === data.content) : -1;
+      if (i >= 0) state.pending.splice(i, 1);
+      state.messages.set(data.seq, { seq: data.seq, content: data.content, sender_type: data.senderType, mine });
+      if (data.senderType !== 'customer' && !panel.hidden) markRead();
+    } else if (name === 'queuePosition') {
+      state.position = data.position;
+    } else if (name === 'messagesRead') {
+      state.readUpTo = Math.max(state.readUpTo, data.upToSeq);
+    } else if (name === 'userTyping') {
+      setStatus(data.isTyping ? 'The agent is typing…' : '');
+      return;
+    } else if (name === 'sessionUpdated') {
+      state.session = { ...state.session, status: data.status, agent_id: data.agentId };
+      if (data.status !== 'waiting') state.position = null;
+    }
+    render();
+  }
+
+  /** Queue a message; it goes out (once: a client id makes a retry harmless) when it can. */
+  function send(content) {
+    state.pending.push({ content, client_msg_id: crypto.randomUUID() });
+    render();
+    flush();
+  }
+
+  let flushing = false;
+  async function flush() {
+    if (flushing || !state.session) return;
+    flushing = true;
+    let next;
+    try {
+      while (state.pending.length) {
+        next = state.pending[0];
+        const m = await api('POST', `/v1/sessions/${state.session.id}/messages`, next);
+        state.pending = state.pending.filter((p) => p !== next);
+        state.messages.set(m.seq, { seq: m.seq, content: m.content, sender_type: m.sender_type, mine: true });
+        render();
+      }
+    } catch (e) {
+      // Offline or refused: kept, and tried again when the connection is back.
+      if (e.status && e.status < 500 && e.status !== 429) {
+        state.pending = state.pending.filter((p) => p !== next);
+        setStatus(e.message);
+      } else {
+        setTimeout(flush, 2000);
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function markRead() {
+    const last = Math.max(0, ...state.messages.keys());
+    if (last) api('POST', `/v1/sessions/${state.session.id}/read`, { up_to_seq: last }).catch(() => {});
+  }
+
+  function setStatus(message) {
+    $('.status').textContent = message;
+  }
+
+  function render() {
+    const s = state.session;
+    if (s?.status === 'closed') setStatus('This conversation is closed. Start a new chat to write again.');
+    else if (state.position) setStatus(`You are number ${state.position} in the queue.`);
+    else if (s?.status === 'waiting') setStatus('Waiting for an agent…');
+    else setStatus('');
+    $('form').hidden = s?.status === 'closed';
+    const shown = [...state.messages.values()].sort((a, b) => a.seq - b.seq).map((m) => {
+      const kind = m.sender_type === 'system' ? 'system' : m.mine ? 'mine' : 'theirs';
+      const tick = m.mine && m.seq <= state.readUpTo ? ' <span class="tick" aria-label="read">✓✓</span>' : '';
+      return `<li class="${kind}">${escape(m.content)}${tick}</li>`;
+    });
+    const waiting = state.pending.map((p) => `<li class="mine" data-pending>${escape(p.content)} <span class="tick">sending…</span></li>`);
+    list.innerHTML = shown.concat(waiting).join('');
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function escape(value) {
+    return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
+  document.body.appendChild(host);
+})();
