@@ -221,6 +221,9 @@ function renderDesk() {
       <h1>chatdesk</h1>
       <span id="status" class="meta" role="status">Connecting…</span>
       <span class="meta">${escape(state.me.name || state.me.email)} (${escape(state.me.role)})</span>
+      <span class="meta" id="load" aria-live="polite"></span>
+      <label class="visually-hidden" for="presence">Presence</label>
+      <select id="presence"><option value="online">Online</option><option value="away">Away</option></select>
       <button type="button" class="quiet" id="sign-out">Sign out</button>
     </header>
     <div class="desk">
@@ -229,12 +232,12 @@ function renderDesk() {
           ${TABS.map(([id, label]) => `<button type="button" class="quiet" data-tab="${id}" aria-pressed="${state.tab === id}">${label}</button>`).join('')}
         </div>
         <div class="filters">
-          <label class="visually-hidden" for="priority">Priority</label>
+          <label class="visually-hidden" for="priority">Filter by priority</label>
           <select id="priority">
             <option value="">Any priority</option>
             ${['urgent', 'high', 'normal', 'low'].map((p) => `<option>${p}</option>`).join('')}
           </select>
-          <label class="visually-hidden" for="department">Department</label>
+          <label class="visually-hidden" for="department">Filter by department</label>
           <select id="department"><option value="">Any department</option></select>
         </div>
         <ul class="sessions" aria-live="polite"></ul>
@@ -244,6 +247,10 @@ function renderDesk() {
       </section>
     </div>`;
   document.getElementById('sign-out').addEventListener('click', signOut);
+  document.getElementById('presence').addEventListener('change', async (e) => {
+    await api('PUT', '/v1/agents/me/presence', { status: e.target.value }).catch((err) => alert(err.message));
+    loadDirectory();
+  });
   for (const b of app.querySelectorAll('[data-tab]')) {
     b.addEventListener('click', () => {
       state.tab = b.dataset.tab;
@@ -253,11 +260,26 @@ function renderDesk() {
   }
   document.getElementById('priority').addEventListener('change', (e) => { state.priority = e.target.value; renderInbox(); });
   document.getElementById('department').addEventListener('change', (e) => { state.department = e.target.value; renderInbox(); });
-  api('GET', '/v1/departments').then((ds) => {
+  loadDirectory().then(() => {
     const select = document.getElementById('department');
-    for (const d of ds) select.insertAdjacentHTML('beforeend', `<option value="${escape(d.id)}">${escape(d.name)}</option>`);
-  }).catch(() => {});
+    for (const d of state.departments) select.insertAdjacentHTML('beforeend', `<option value="${escape(d.id)}">${escape(d.name)}</option>`);
+  });
   state.stream = follow(onEvent);
+}
+
+/** The tenant's departments and agents (for transfers), and this agent's load and presence. */
+async function loadDirectory() {
+  const [departments, agents] = await Promise.all([
+    api('GET', '/v1/departments').catch(() => []),
+    api('GET', '/v1/agents').catch(() => []),
+  ]);
+  state.departments = departments;
+  state.agents = agents;
+  const me = agents.find((a) => a.agent_id === String(state.me.id));
+  if (me) {
+    document.getElementById('load').textContent = `${me.active_sessions} of ${me.max_concurrent} chats`;
+    document.getElementById('presence').value = me.chosen_presence === 'away' ? 'away' : 'online';
+  }
 }
 
 async function loadInbox() {
@@ -314,6 +336,18 @@ async function openConversation(id) {
   section.innerHTML = `
     <div class="head"></div>
     <div class="actions"></div>
+    <form class="details actions">
+      <label for="topic">Topic</label>
+      <input id="topic" name="topic" maxlength="200">
+      <label for="edit-priority">Priority</label>
+      <select id="edit-priority" name="priority">${['low', 'normal', 'high', 'urgent'].map((p) => `<option>${p}</option>`).join('')}</select>
+      <button type="submit" class="quiet">Save</button>
+    </form>
+    <form class="transfer actions">
+      <label for="transfer-to">Transfer to</label>
+      <select id="transfer-to" name="to"></select>
+      <button type="submit" class="quiet">Transfer</button>
+    </form>
     <button type="button" class="quiet" id="earlier">Load earlier messages</button>
     <ol class="messages" aria-live="polite" aria-label="Messages"></ol>
     <p class="typing" aria-live="polite"></p>
@@ -323,6 +357,17 @@ async function openConversation(id) {
       <button type="submit">Send</button>
     </form>`;
   section.querySelector('#earlier').addEventListener('click', loadEarlier);
+  section.querySelector('form.details').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    await change(() => api('PATCH', `/v1/sessions/${id}`, { topic: f.topic.value || null, priority: f.priority.value }));
+  });
+  section.querySelector('form.transfer').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const [kind, target] = e.target.to.value.split(':');
+    const body = kind === 'department' ? { department_id: target } : { agent_id: target };
+    await change(() => api('POST', `/v1/sessions/${id}/assign`, body));
+  });
   const form = section.querySelector('form.send');
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -355,17 +400,24 @@ function renderConversationHead() {
   bar.innerHTML = actions.map(([a, label]) => `<button type="button" data-action="${a}">${label}</button>`).join('');
   for (const b of bar.querySelectorAll('[data-action]')) b.addEventListener('click', () => act(b.dataset.action));
   section.querySelector('#earlier').hidden = !state.open.hasEarlier;
+  const details = section.querySelector('form.details');
+  if (document.activeElement?.form !== details) {
+    details.topic.value = s.topic || '';
+    details.priority.value = s.priority;
+  }
+  const transfer = section.querySelector('form.transfer');
+  transfer.to.innerHTML = (state.departments || []).map((d) => `<option value="department:${escape(d.id)}">${escape(d.name)} (department)</option>`)
+    .concat((state.agents || []).filter((a) => a.agent_id !== s.agent_id).map((a) => `<option value="agent:${escape(a.agent_id)}">${escape(a.agent_id)} (agent)</option>`))
+    .join('');
+  transfer.hidden = s.status === 'closed' || !transfer.to.options.length;
+  details.hidden = s.status === 'closed';
   section.querySelector('form.send').hidden = s.status === 'closed';
 }
 
-async function act(action) {
-  const id = state.open.id;
+/** Apply a change to the open session and show what the server answered. */
+async function change(call) {
   try {
-    const updated = action === 'take'
-      ? await api('POST', `/v1/sessions/${id}/assign`, { agent_id: state.me.id })
-      : action === 'close'
-        ? await api('POST', `/v1/sessions/${id}/end`, {})
-        : await api('POST', `/v1/sessions/${id}/reopen`, {});
+    const updated = await call();
     const s = updated.session ?? updated;
     state.sessions.set(s.id, { ...state.sessions.get(s.id), ...s });
     renderInbox();
@@ -373,6 +425,17 @@ async function act(action) {
   } catch (e) {
     alert(e.message);
   }
+}
+
+async function act(action) {
+  const id = state.open.id;
+  const calls = {
+    take: () => api('POST', `/v1/sessions/${id}/assign`, { agent_id: String(state.me.id) }),
+    close: () => api('POST', `/v1/sessions/${id}/end`, {}),
+    reopen: () => api('POST', `/v1/sessions/${id}/reopen`, {}),
+  };
+  await change(calls[action]);
+  loadDirectory();
 }
 
 async function loadEarlier() {

@@ -46,6 +46,11 @@ async fn an_agent_answers_a_visitor_in_the_browser() {
     run(Kind::Sqlite, |app: TestApp| async move {
         app.account("agent@example.com", "agent").await;
         app.account("customer@example.com", "customer").await;
+        let boss = app.token("boss", Role::Admin, None);
+        let (status, _) = app
+            .post("/v1/departments", &boss, json!({"name": "Billing"}))
+            .await;
+        assert!(status.is_success());
         let visitor = uuid::Uuid::new_v4().to_string();
         let id = app
             .open(

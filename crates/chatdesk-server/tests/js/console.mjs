@@ -59,6 +59,21 @@ main(async (assert) => {
     assert.deepEqual(await accessibilityProblems(page), [], 'a conversation');
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/console-conversation.png` });
 
+    // Topic and priority, then a transfer to another department's queue.
+    await page.getByLabel('Topic').fill('Size exchange');
+    await page.getByLabel('Priority', { exact: true }).selectOption('high');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.head', { hasText: 'priority high' }).waitFor();
+    let now = (await asVisitor('GET', `/v1/sessions/${SESSION_ID}`)).body;
+    assert.deepEqual([now.topic, now.priority], ['Size exchange', 'high']);
+    await page.getByLabel('Transfer to').selectOption({ label: 'Billing (department)' });
+    await page.getByRole('button', { name: 'Transfer' }).click();
+    await page.locator('.head', { hasText: 'waiting' }).waitFor();
+    now = (await asVisitor('GET', `/v1/sessions/${SESSION_ID}`)).body;
+    assert.equal(now.status, 'waiting');
+    assert.equal(now.agent_id, null);
+    assert.ok(now.department_id, 'in the department\'s queue');
+
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.locator('.head', { hasText: 'closed' }).waitFor();
     const closed = await asVisitor('GET', `/v1/sessions/${SESSION_ID}`);
