@@ -2,6 +2,8 @@
 // the server serves this file as it is. Live updates come over `/v1/events` (Server-Sent
 // Events read with fetch, so the token goes in a header), sends over REST.
 
+import { showReports } from './reports.js';
+
 const app = document.getElementById('app');
 const state = {
   token: sessionStorage.getItem('chatdesk.token'),
@@ -224,6 +226,7 @@ function renderDesk() {
       <span class="meta" id="load" aria-live="polite"></span>
       <label class="visually-hidden" for="presence">Presence</label>
       <select id="presence"><option value="online">Online</option><option value="away">Away</option></select>
+      <button type="button" class="quiet" id="reports">Reports</button>
       <button type="button" class="quiet" id="sign-out">Sign out</button>
     </header>
     <div class="desk">
@@ -240,6 +243,11 @@ function renderDesk() {
           <label class="visually-hidden" for="department">Filter by department</label>
           <select id="department"><option value="">Any department</option></select>
         </div>
+        <form class="search" role="search">
+          <label class="visually-hidden" for="q">Search conversations</label>
+          <input id="q" name="q" type="search" placeholder="Search messages" required>
+          <button type="submit" class="quiet">Search</button>
+        </form>
         <ul class="sessions" aria-live="polite"></ul>
       </nav>
       <section class="conversation" aria-label="Conversation">
@@ -247,6 +255,16 @@ function renderDesk() {
       </section>
     </div>`;
   document.getElementById('sign-out').addEventListener('click', signOut);
+  document.getElementById('reports').addEventListener('click', () => {
+    state.open = null;
+    renderInbox();
+    const names = new Map((state.departments || []).map((d) => [d.id, d.name]));
+    showReports(app.querySelector('section.conversation'), api, names);
+  });
+  app.querySelector('form.search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    search(e.target.q.value.trim());
+  });
   document.getElementById('presence').addEventListener('change', async (e) => {
     await api('PUT', '/v1/agents/me/presence', { status: e.target.value }).catch((err) => alert(err.message));
     loadDirectory();
@@ -326,9 +344,28 @@ function renderInbox() {
   }
 }
 
+// --- search ------------------------------------------------------------------------------
+
+/** What the agent may see that contains every word of `q`; a hit opens its conversation. */
+async function search(q) {
+  if (!q) return;
+  state.open = null;
+  renderInbox();
+  const section = app.querySelector('section.conversation');
+  const found = await api('GET', `/v1/search?q=${encodeURIComponent(q)}`);
+  section.innerHTML = `<h2>Search: ${escape(q)}</h2>
+    <ul class="sessions hits" aria-label="Results">${found.messages.map((m) => `
+      <li><button type="button" data-hit="${escape(m.session_id)}" data-seq="${m.seq}">${escape(m.content)}
+      <br><span class="meta">message ${m.seq} · ${escape(m.sender_type)}</span></button></li>`).join('')
+      || '<li class="meta">Nothing found.</li>'}</ul>`;
+  for (const b of section.querySelectorAll('[data-hit]')) {
+    b.addEventListener('click', () => openConversation(b.dataset.hit, Number(b.dataset.seq)));
+  }
+}
+
 // --- a conversation ----------------------------------------------------------------------
 
-async function openConversation(id) {
+async function openConversation(id, focusSeq) {
   state.open = { id, messages: new Map(), readUpTo: 0, pending: [] };
   state.unread.delete(id);
   renderInbox();
@@ -382,8 +419,22 @@ async function openConversation(id) {
   const page = await api('GET', `/v1/sessions/${id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`);
   addMessages(page.messages);
   state.open.hasEarlier = page.has_more;
+  if (focusSeq && !state.open.messages.has(focusSeq)) {
+    // An older message, from a search: the page around it too.
+    const around = await api('GET', `/v1/sessions/${id}/messages?after_seq=${focusSeq - 1}&limit=50`);
+    addMessages(around.messages);
+  }
   renderConversationHead();
   markRead();
+  if (focusSeq) {
+    const hit = app.querySelector(`ol.messages li[data-seq="${focusSeq}"]`);
+    if (hit) {
+      hit.classList.add('hit');
+      hit.tabIndex = -1;
+      hit.scrollIntoView({ block: 'center' });
+      hit.focus();
+    }
+  }
 }
 
 function renderConversationHead() {

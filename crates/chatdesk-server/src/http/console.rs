@@ -10,6 +10,7 @@ use axum::Router;
 const INDEX: &str = include_str!("../../console/index.html");
 const SCRIPT: &str = include_str!("../../console/console.js");
 const STYLE: &str = include_str!("../../console/console.css");
+const REPORTS: &str = include_str!("../../console/reports.js");
 const WIDGET: &str = include_str!("../../console/widget.js");
 
 /// The console's pages may load only what this server serves.
@@ -29,6 +30,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/console/console.js",
             get(|| async { file("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route(
+            "/console/reports.js",
+            get(|| async { file("text/javascript; charset=utf-8", REPORTS) }),
         )
         .route(
             "/console/console.css",

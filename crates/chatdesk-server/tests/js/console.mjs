@@ -79,6 +79,30 @@ main(async (assert) => {
     const closed = await asVisitor('GET', `/v1/sessions/${SESSION_ID}`);
     assert.equal(closed.body.status, 'closed');
 
+    // Search finds a message and opens it in its conversation.
+    await page.getByLabel('Search conversations').fill('small');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('list', { name: 'Results' }).getByText('My shoes are too small').click();
+    await messages.locator('li.hit', { hasText: 'My shoes are too small' }).waitFor();
+
+    // Reports: the charts carry the numbers the API gives for the same range.
+    await page.getByRole('button', { name: 'Reports' }).click();
+    await page.locator('[data-stat="sessions"]').waitFor();
+    const token = await page.evaluate(() => sessionStorage.getItem('chatdesk.token'));
+    const from = new Date(`${await page.getByLabel('From').inputValue()}T00:00:00Z`);
+    const to = new Date(new Date(`${await page.getByLabel('To').inputValue()}T00:00:00Z`).getTime() + 86400000);
+    const stats = await (await fetch(`${BASE}/v1/stats?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`,
+      { headers: { authorization: `Bearer ${token}` } })).json();
+    assert.equal(await page.locator('[data-stat="sessions"]').textContent(), String(stats.overall.sessions));
+    assert.equal(await page.locator('[data-stat="messages"]').textContent(), String(stats.overall.messages));
+    const hourBars = page.getByRole('img', { name: 'Messages by hour (UTC)' }).locator('rect');
+    const drawn = await hourBars.evaluateAll((rects) => rects.map((r) => Number(r.dataset.value)));
+    const expected = [...stats.busiest_hours].sort((a, b) => a.hour - b.hour).map((h) => h.messages);
+    assert.deepEqual(drawn, expected);
+    assert.ok(expected.length > 0 && stats.overall.messages >= 3, JSON.stringify(stats.overall));
+    assert.deepEqual(await accessibilityProblems(page), [], 'the reports');
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/console-reports.png` });
+
     // A customer's account does not get in.
     const customerPage = await (await context(browser)).newPage();
     await signIn(customerPage, CUSTOMER_EMAIL);
