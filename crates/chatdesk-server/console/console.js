@@ -2,6 +2,7 @@
 // the server serves this file as it is. Live updates come over `/v1/events` (Server-Sent
 // Events read with fetch, so the token goes in a header), sends over REST.
 
+import { showAdmin } from './admin.js';
 import { showReports } from './reports.js';
 
 const app = document.getElementById('app');
@@ -227,6 +228,7 @@ function renderDesk() {
       <label class="visually-hidden" for="presence">Presence</label>
       <select id="presence"><option value="online">Online</option><option value="away">Away</option></select>
       <button type="button" class="quiet" id="reports">Reports</button>
+      <button type="button" class="quiet" id="admin">Admin</button>
       <button type="button" class="quiet" id="sign-out">Sign out</button>
     </header>
     <div class="desk">
@@ -260,6 +262,11 @@ function renderDesk() {
     renderInbox();
     const names = new Map((state.departments || []).map((d) => [d.id, d.name]));
     showReports(app.querySelector('section.conversation'), api, names);
+  });
+  document.getElementById('admin').addEventListener('click', () => {
+    state.open = null;
+    renderInbox();
+    showAdmin(app.querySelector('section.conversation'), api);
   });
   app.querySelector('form.search').addEventListener('submit', (e) => {
     e.preventDefault();

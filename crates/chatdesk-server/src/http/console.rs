@@ -11,6 +11,7 @@ const INDEX: &str = include_str!("../../console/index.html");
 const SCRIPT: &str = include_str!("../../console/console.js");
 const STYLE: &str = include_str!("../../console/console.css");
 const REPORTS: &str = include_str!("../../console/reports.js");
+const ADMIN: &str = include_str!("../../console/admin.js");
 const WIDGET: &str = include_str!("../../console/widget.js");
 
 /// The console's pages may load only what this server serves.
@@ -30,6 +31,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/console/console.js",
             get(|| async { file("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route(
+            "/console/admin.js",
+            get(|| async { file("text/javascript; charset=utf-8", ADMIN) }),
         )
         .route(
             "/console/reports.js",

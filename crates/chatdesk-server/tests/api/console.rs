@@ -107,3 +107,27 @@ async fn a_visitor_chats_from_another_sites_page() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_the_tenant_and_others_are_refused() {
+    run(Kind::Sqlite, |app: TestApp| async move {
+        app.account("admin@example.com", "admin").await;
+        app.account("agent@example.com", "agent").await;
+        let screenshots = std::env::var("CHATDESK_SCREENSHOTS").unwrap_or_default();
+        let report = node(
+            &app,
+            "admin.mjs",
+            &[
+                ("ADMIN_EMAIL", "admin@example.com".into()),
+                ("AGENT_EMAIL", "agent@example.com".into()),
+                ("PASSWORD", "password".into()),
+                ("ADMIN_TOKEN", token(&app, "boss", Role::Admin, None)),
+                ("CUSTOMER_TOKEN", token(&app, "c1", Role::Customer, None)),
+                ("SCREENSHOTS", screenshots),
+            ],
+        )
+        .await;
+        assert_eq!(report["ok"], true, "{report}");
+    })
+    .await;
+}
