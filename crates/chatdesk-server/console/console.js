@@ -387,6 +387,16 @@ async function openConversation(id, focusSeq) {
       <select id="edit-priority" name="priority">${['low', 'normal', 'high', 'urgent'].map((p) => `<option>${p}</option>`).join('')}</select>
       <button type="submit" class="quiet">Save</button>
     </form>
+    <details class="contact">
+      <summary>Contact</summary>
+      <form class="contact actions">
+        <label for="contact-name">Name</label><input id="contact-name" name="name" required maxlength="200">
+        <label for="contact-email">Email</label><input id="contact-email" name="email" type="email" required>
+        <label for="contact-phone">Phone</label><input id="contact-phone" name="phone" type="tel">
+        <label for="contact-company">Company</label><input id="contact-company" name="company_name">
+        <button type="submit" class="quiet">Save contact</button>
+      </form>
+    </details>
     <form class="transfer actions">
       <label for="transfer-to">Transfer to</label>
       <select id="transfer-to" name="to"></select>
@@ -405,6 +415,24 @@ async function openConversation(id, focusSeq) {
     e.preventDefault();
     const f = e.target;
     await change(() => api('PATCH', `/v1/sessions/${id}`, { topic: f.topic.value || null, priority: f.priority.value }));
+  });
+  const contact = section.querySelector('form.contact');
+  api('GET', `/v1/sessions/${id}/contact`).then((c) => {
+    for (const field of ['name', 'email', 'phone', 'company_name']) contact[field].value = c[field] ?? '';
+  }).catch(() => {});
+  contact.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('PUT', `/v1/sessions/${id}/contact`, {
+        name: contact.name.value,
+        email: contact.email.value,
+        phone: contact.phone.value || null,
+        company_name: contact.company_name.value || null,
+      });
+      contact.querySelector('button').textContent = 'Saved';
+    } catch (err) {
+      alert(err.message);
+    }
   });
   section.querySelector('form.transfer').addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -59,10 +59,19 @@ main(async (assert) => {
     assert.deepEqual(await accessibilityProblems(page), [], 'a conversation');
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/console-conversation.png` });
 
+    // The contact panel.
+    await page.getByText('Contact', { exact: true }).click();
+    await page.getByLabel('Name').fill('Vera Visitor');
+    await page.getByLabel('Email', { exact: true }).fill('vera@example.com');
+    await page.getByRole('button', { name: 'Save contact' }).click();
+    await page.getByRole('button', { name: 'Saved' }).waitFor();
+    const contact = (await asVisitor('GET', `/v1/sessions/${SESSION_ID}/contact`)).body;
+    assert.deepEqual([contact.name, contact.email], ['Vera Visitor', 'vera@example.com']);
+
     // Topic and priority, then a transfer to another department's queue.
     await page.getByLabel('Topic').fill('Size exchange');
     await page.getByLabel('Priority', { exact: true }).selectOption('high');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.locator('.head', { hasText: 'priority high' }).waitFor();
     let now = (await asVisitor('GET', `/v1/sessions/${SESSION_ID}`)).body;
     assert.deepEqual([now.topic, now.priority], ['Size exchange', 'high']);
