@@ -2,9 +2,7 @@
 // Every change goes through the API, which decides who may make it: a page opened with a
 // credential that may not shows the API's refusal, and nothing else.
 
-function escape(text) {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escape } from './html.js';
 
 const EVENTS = ['session.created', 'message.created', 'session.assigned', 'session.closed'];
 

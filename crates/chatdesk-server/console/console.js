@@ -3,7 +3,10 @@
 // Events read with fetch, so the token goes in a header), sends over REST.
 
 import { showAdmin } from './admin.js';
+import { follow, fromEvent, normalize } from './events.js';
+import { escape } from './html.js';
 import { showReports } from './reports.js';
+import { showSearch } from './search.js';
 
 const app = document.getElementById('app');
 const state = {
@@ -44,75 +47,7 @@ async function api(method, path, body) {
   return data;
 }
 
-/** Session fields as the REST API names them (events name them in camelCase). */
-function normalize(s) {
-  const out = {};
-  for (const [k, v] of Object.entries(s)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
-  return out;
-}
-
-/** A message as the REST API shows it, from a `newMessage` event. */
-function fromEvent(m) {
-  return {
-    id: m.id,
-    session_id: m.sessionId,
-    seq: m.seq,
-    // Seed 004's clients read numeric user ids as numbers; the REST API gives strings.
-    sender: { id: String(m.senderId) },
-    sender_type: m.senderType,
-    content: m.content,
-    created_at: m.createdAt,
-  };
-}
-
 // --- live events -------------------------------------------------------------------------
-
-/** Read `/v1/events` until stopped, reconnecting with the last event id. */
-function follow(onEvent) {
-  let stopped = false;
-  let lastId = null;
-  const controller = new AbortController();
-  (async () => {
-    let wait = 250;
-    while (!stopped) {
-      try {
-        const res = await fetch('/v1/events', {
-          headers: { authorization: `Bearer ${state.token}`, ...(lastId ? { 'last-event-id': lastId } : {}) },
-          signal: controller.signal,
-        });
-        if (!res.ok) throw new Error(`events: HTTP ${res.status}`);
-        wait = 250;
-        onEvent('connected', null);
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let end;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            let name = 'message';
-            let data = '';
-            for (const line of block.split('\n')) {
-              if (line.startsWith('event:')) name = line.slice(6).trim();
-              else if (line.startsWith('data:')) data += line.slice(5).trim();
-              else if (line.startsWith('id:')) lastId = line.slice(3).trim();
-            }
-            if (data) onEvent(name, JSON.parse(data));
-          }
-        }
-      } catch (e) {
-        if (stopped) return;
-      }
-      onEvent('disconnected', null);
-      await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, 5000);
-    }
-  })();
-  return () => { stopped = true; controller.abort(); };
-}
 
 function onEvent(name, data) {
   switch (name) {
@@ -270,7 +205,11 @@ function renderDesk() {
   });
   app.querySelector('form.search').addEventListener('submit', (e) => {
     e.preventDefault();
-    search(e.target.q.value.trim());
+    const q = e.target.q.value.trim();
+    if (!q) return;
+    state.open = null;
+    renderInbox();
+    showSearch(app.querySelector('section.conversation'), api, q, openConversation);
   });
   document.getElementById('presence').addEventListener('change', async (e) => {
     await api('PUT', '/v1/agents/me/presence', { status: e.target.value }).catch((err) => alert(err.message));
@@ -289,7 +228,7 @@ function renderDesk() {
     const select = document.getElementById('department');
     for (const d of state.departments) select.insertAdjacentHTML('beforeend', `<option value="${escape(d.id)}">${escape(d.name)}</option>`);
   });
-  state.stream = follow(onEvent);
+  state.stream = follow(state.token, onEvent);
 }
 
 /** The tenant's departments and agents (for transfers), and this agent's load and presence. */
@@ -348,25 +287,6 @@ function renderInbox() {
   }).join('') : '<li class="meta">Nothing here.</li>';
   for (const b of list.querySelectorAll('[data-session]')) {
     b.addEventListener('click', () => openConversation(b.dataset.session));
-  }
-}
-
-// --- search ------------------------------------------------------------------------------
-
-/** What the agent may see that contains every word of `q`; a hit opens its conversation. */
-async function search(q) {
-  if (!q) return;
-  state.open = null;
-  renderInbox();
-  const section = app.querySelector('section.conversation');
-  const found = await api('GET', `/v1/search?q=${encodeURIComponent(q)}`);
-  section.innerHTML = `<h2>Search: ${escape(q)}</h2>
-    <ul class="sessions hits" aria-label="Results">${found.messages.map((m) => `
-      <li><button type="button" data-hit="${escape(m.session_id)}" data-seq="${m.seq}">${escape(m.content)}
-      <br><span class="meta">message ${m.seq} · ${escape(m.sender_type)}</span></button></li>`).join('')
-      || '<li class="meta">Nothing found.</li>'}</ul>`;
-  for (const b of section.querySelectorAll('[data-hit]')) {
-    b.addEventListener('click', () => openConversation(b.dataset.hit, Number(b.dataset.seq)));
   }
 }
 
@@ -595,10 +515,6 @@ async function send(sessionId, content) {
 async function markRead() {
   const last = Math.max(0, ...state.open.messages.keys());
   if (last > 0) await api('POST', `/v1/sessions/${state.open.id}/read`, { up_to_seq: last }).catch(() => {});
-}
-
-function escape(text) {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 if (state.token && state.me) renderDesk();

@@ -1,6 +1,8 @@
 // The reports page: first response, resolution, per agent and per department, and the
 // busiest hours, over a chosen range, drawn as bar charts (SVG) beside their numbers.
 
+import { escape } from './html.js';
+
 /** Seconds as people read them. */
 function duration(secs) {
   if (secs === null || secs === undefined) return '–';
@@ -24,10 +26,6 @@ function barChart(title, rows) {
   const height = Math.max(rowHeight, rows.length * rowHeight);
   return `<figure><figcaption>${escape(title)}</figcaption>
     <svg role="img" aria-label="${escape(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${bars}</svg></figure>`;
-}
-
-function escape(text) {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Show the report page in `section`, reading `/v1/stats` through `api`; departments are

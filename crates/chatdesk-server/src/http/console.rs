@@ -2,16 +2,34 @@
 //! binary itself: their files are compiled in (`console/` beside `src/`), as the browser runs
 //! them, with no build step.
 
-use axum::http::header;
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
-const INDEX: &str = include_str!("../../console/index.html");
-const SCRIPT: &str = include_str!("../../console/console.js");
-const STYLE: &str = include_str!("../../console/console.css");
-const REPORTS: &str = include_str!("../../console/reports.js");
-const ADMIN: &str = include_str!("../../console/admin.js");
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The console's files: name, content type, text.
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../../console/index.html"),
+    ),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("../../console/console.css"),
+    ),
+    ("console.js", JS, include_str!("../../console/console.js")),
+    ("events.js", JS, include_str!("../../console/events.js")),
+    ("html.js", JS, include_str!("../../console/html.js")),
+    ("search.js", JS, include_str!("../../console/search.js")),
+    ("reports.js", JS, include_str!("../../console/reports.js")),
+    ("admin.js", JS, include_str!("../../console/admin.js")),
+];
+
 const WIDGET: &str = include_str!("../../console/widget.js");
 
 /// The console's pages may load only what this server serves.
@@ -24,34 +42,36 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/console",
             get(|| async { Redirect::permanent("/console/") }),
         )
+        .route("/console/", get(|| async { file("index.html") }))
         .route(
-            "/console/",
-            get(|| async { file("text/html; charset=utf-8", INDEX) }),
-        )
-        .route(
-            "/console/console.js",
-            get(|| async { file("text/javascript; charset=utf-8", SCRIPT) }),
-        )
-        .route(
-            "/console/admin.js",
-            get(|| async { file("text/javascript; charset=utf-8", ADMIN) }),
-        )
-        .route(
-            "/console/reports.js",
-            get(|| async { file("text/javascript; charset=utf-8", REPORTS) }),
-        )
-        .route(
-            "/console/console.css",
-            get(|| async { file("text/css; charset=utf-8", STYLE) }),
+            "/console/{name}",
+            get(|Path(name): Path<String>| async move { file(&name) }),
         )
         .route("/widget.js", get(|| async { widget() }))
+}
+
+fn file(name: &str) -> Response {
+    let Some((_, content_type, body)) = FILES.iter().find(|(n, _, _)| *n == name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, *content_type),
+            (header::CONTENT_SECURITY_POLICY, POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            // Revalidated each time: a new binary's console replaces the old at once.
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        *body,
+    )
+        .into_response()
 }
 
 /// The widget's script, which other sites' pages load (what it may call is `cors_allowed_origins`).
 fn widget() -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_TYPE, JS),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::CACHE_CONTROL, "no-cache"),
             (
@@ -60,20 +80,6 @@ fn widget() -> Response {
             ),
         ],
         WIDGET,
-    )
-        .into_response()
-}
-
-fn file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_SECURITY_POLICY, POLICY),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            // Revalidated each time: a new binary's console replaces the old at once.
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
     )
         .into_response()
 }

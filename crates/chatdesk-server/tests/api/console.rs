@@ -28,6 +28,13 @@ async fn the_console_is_served_with_a_strict_policy() {
                 .unwrap()
                 .starts_with(kind));
         }
+        let unknown = app
+            .client
+            .get(app.url("/console/secret.txt"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), 404);
         let bare = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
