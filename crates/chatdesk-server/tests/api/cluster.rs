@@ -5,7 +5,7 @@
 use crate::binary::Binary;
 use crate::harness::{place, Kind, Place, SECRET};
 use crate::realtime::node_at;
-use crate::webhooks::Receiver;
+use crate::webhooks::{Received, Receiver};
 use chatdesk_core::identity::Role;
 use chatdesk_server::auth::jwt::JwtKeys;
 use reqwest::Method;
@@ -138,15 +138,7 @@ async fn three_nodes_deliver_each_webhook_once() {
     // Every node's dispatcher and deliverer has had time to send a duplicate.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let got = receiver.got.lock().unwrap().clone();
-    let deliveries: std::collections::HashSet<_> = got
-        .iter()
-        .map(|r| {
-            r.headers["x-chatdesk-delivery"]
-                .to_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let deliveries: std::collections::HashSet<_> = got.iter().map(Received::delivery_id).collect();
     assert_eq!(got.len(), SENDS, "each event delivered once");
     assert_eq!(deliveries.len(), SENDS);
     cluster.stop().await;

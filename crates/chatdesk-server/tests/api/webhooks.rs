@@ -18,6 +18,16 @@ pub(crate) struct Received {
     pub body: String,
 }
 
+impl Received {
+    /// The delivery's id: the same on every attempt of one delivery.
+    pub fn delivery_id(&self) -> String {
+        self.headers["x-chatdesk-delivery"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
 /// A webhook receiver on a local port that keeps what it was sent.
 #[derive(Clone, Default)]
 pub(crate) struct Receiver {
@@ -429,15 +439,7 @@ async fn a_failing_receiver_gets_retries_with_the_same_delivery_id(app: TestApp)
     let id = app.open(&alice, json!({})).await;
     app.send(&alice, &id, "retry me").await;
     let got = receiver.wait_for(3).await;
-    let ids: Vec<_> = got
-        .iter()
-        .map(|r| {
-            r.headers["x-chatdesk-delivery"]
-                .to_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let ids: Vec<_> = got.iter().map(Received::delivery_id).collect();
     assert!(
         ids.iter().all(|i| *i == ids[0]),
         "every retry carries the same delivery id: {ids:?}"
