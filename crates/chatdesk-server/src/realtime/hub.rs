@@ -235,10 +235,18 @@ impl Hub {
             | Event::SessionAssigned(s) => {
                 r.audience(Some(s.id), Some(&s.owner), Some(&s.business_id))
             }
-            // A queue place is the waiting visitor's business only.
+            // A queue place is the waiting visitor's business only: its connections, scoped
+            // to the session's tenant or not, and not the tenant's agents.
             Event::QueuePosition {
-                owner, session_id, ..
-            } => r.audience(Some(*session_id), Some(owner), None),
+                business_id,
+                owner,
+                session_id,
+                ..
+            } => {
+                let mut t = r.audience(Some(*session_id), None, None);
+                r.add_party(&mut t, owner, Some(business_id));
+                t
+            }
             Event::VisitorLinked { visitor, .. } => {
                 r.audience(None, Some(&Party::Visitor(*visitor)), None)
             }

@@ -71,6 +71,7 @@ async fn messages_typing_and_receipts_cross_nodes_once_and_in_order() {
             ("NODE_B", cluster.nodes[1].base.clone()),
             ("NODE_C", cluster.nodes[2].base.clone()),
             ("CUSTOMER_TOKEN", cluster.token("c1", Role::Customer)),
+            ("CUSTOMER2_TOKEN", cluster.token("c2", Role::Customer)),
             ("AGENT_TOKEN", cluster.token("ag1", Role::Agent)),
             ("ADMIN_TOKEN", cluster.token("boss", Role::Admin)),
             (

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { ask, main, once, restAt, until } from './lib.mjs';
 
 const [A, B, C] = [process.env.NODE_A, process.env.NODE_B, process.env.NODE_C];
-const { CUSTOMER_TOKEN: customer, AGENT_TOKEN: agent, ADMIN_TOKEN: admin, REDIS_URL } = process.env;
+const { CUSTOMER_TOKEN: customer, CUSTOMER2_TOKEN: customer2, AGENT_TOKEN: agent, ADMIN_TOKEN: admin, REDIS_URL } = process.env;
 const ROUNDS = 40;
 
 /** A client of one node that stays joined to `sid`: when the node disconnects it, it
@@ -17,7 +17,7 @@ function follower(base, token, sid) {
   const seqs = [];
   // What each connection received after its join was acknowledged: live delivery only.
   const live = [];
-  const state = { seqs, live, reconnects: 0, socket: null, typing: [], reads: [] };
+  const state = { seqs, live, reconnects: 0, socket: null, typing: [], reads: [], unread: [], updates: [] };
   let last = 0;
   const start = async () => {
     const since = last;
@@ -33,6 +33,8 @@ function follower(base, token, sid) {
     });
     s.on('userTyping', (t) => state.typing.push(t));
     s.on('messagesRead', (r) => state.reads.push(r));
+    s.on('unreadCount', (u) => state.unread.push(u));
+    s.on('sessionUpdated', (u) => state.updates.push(u));
     s.on('disconnect', (reason) => {
       if (state.closing) return;
       state.reconnects += 1;
@@ -86,6 +88,31 @@ main(async (assert) => {
   const upTo = now.session?.last_seq ?? now.last_seq;
   await ask(clients.customer.socket, 'markAsRead', { sessionId: sid, upToSeq: upTo });
   await until('the read receipt crosses nodes', () => clients.agent.reads.some((r) => r.sessionId === sid && r.upToSeq === upTo));
+
+  // Each of these arrives once, on another node than the one it happened on.
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+  // The agent reads through node C: its socket on B learns its unread count.
+  await restAt(C, 'POST', `/v1/sessions/${sid}/read`, agent, { up_to_seq: upTo });
+  const unreadOf = () => clients.agent.unread.filter((u) => u.sessionId === sid);
+  await until('the unread count crosses nodes', () => unreadOf().length > 0);
+  // The admin changes the session on C: the customer on A and the agent on B see it.
+  await restAt(C, 'PATCH', `/v1/sessions/${sid}`, admin, { priority: 'high' });
+  const updatesOf = (c) => c.updates.filter((u) => u.id === sid && u.priority === 'high');
+  await until('session events cross nodes', () => updatesOf(clients.customer).length > 0 && updatesOf(clients.agent).length > 0);
+  // A second customer, connected to B, opens a session through A: its place comes to B.
+  const second = io(`${B}/chat`, { transports: ['websocket'], reconnection: false, auth: { token: customer2 } });
+  await new Promise((resolve, reject) => { second.once('connect', resolve); second.once('connect_error', reject); });
+  const places = [];
+  second.on('queuePosition', (q) => places.push(q));
+  const { body: other } = await restAt(A, 'POST', '/v1/sessions', customer2, { force_new: true, business_id: 'shop' });
+  await until('the queue position crosses nodes', () => places.some((q) => q.sessionId === other.session.id));
+  await settle();
+  assert.equal(unreadOf().length, 1, `one unread count: ${JSON.stringify(unreadOf())}`);
+  assert.equal(unreadOf()[0].unreadCount, 0);
+  assert.equal(updatesOf(clients.customer).length, 1, 'one session update for the customer');
+  assert.equal(updatesOf(clients.agent).length, 1, 'one session update for the agent');
+  assert.deepEqual(places.filter((q) => q.sessionId === other.session.id).map((q) => q.position), [1]);
+  second.close();
 
   // Cut every node off Redis while both sides keep writing.
   const sending = sendAll(ROUNDS / 2, ROUNDS);
