@@ -152,6 +152,8 @@ pub struct LimitSettings {
     pub session_opens_per_ip: Rate,
     /// Events one Socket.IO connection may send; a connection that exceeds it is cut.
     pub socket_events: Rate,
+    /// Typing notices one caller may post to one session over HTTP (`/v1/sessions/{id}/typing`).
+    pub typing_per_session: Rate,
     /// Seconds a Socket.IO connection may stay without proving who it is.
     pub unauthenticated_socket_secs: u64,
     /// Open connections from one client address (WebSockets and event streams included);
@@ -173,6 +175,7 @@ impl Default for LimitSettings {
             login_hashing_concurrency: 2,
             session_opens_per_ip: Rate::new(30, 20.0),
             socket_events: Rate::new(100, 0.05),
+            typing_per_session: Rate::new(5, 1.0),
             unauthenticated_socket_secs: 30,
             max_connections_per_ip: 256,
             request_head_timeout_secs: 10,

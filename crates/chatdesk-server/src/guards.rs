@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::limits::Limiter;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use chatdesk_core::domain::{Party, SessionId};
 use chatdesk_core::ServiceResult;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -20,6 +21,7 @@ pub struct Guards {
     login_failures: Limiter<String>,
     hashing: Semaphore,
     session_opens_per_ip: Limiter<IpAddr>,
+    typing_per_session: Limiter<(Party, SessionId)>,
     client_ip_header: Option<String>,
 }
 
@@ -30,6 +32,7 @@ impl Guards {
             login_failures: Limiter::new(limits.login_failures_per_account),
             hashing: Semaphore::new(limits.login_hashing_concurrency.max(1)),
             session_opens_per_ip: Limiter::new(limits.session_opens_per_ip),
+            typing_per_session: Limiter::new(limits.typing_per_session),
             client_ip_header: limits
                 .client_ip_header
                 .as_ref()
@@ -99,6 +102,13 @@ impl Guards {
             let _ = self.session_opens_per_ip.take(&ip);
         }
         Ok((opened, is_new))
+    }
+
+    /// One more typing notice from `party` in `session`, or `429` until the bucket refills.
+    pub fn typing(&self, party: &Party, session: SessionId) -> ApiResult<()> {
+        self.typing_per_session
+            .take(&(party.clone(), session))
+            .map_err(|wait| ApiError::rate_limited("typing notices in this session", wait))
     }
 }
 

@@ -22,6 +22,10 @@ use verified::VerifiedTokens;
 
 pub const VISITOR_HEADER: &str = "x-visitor-id";
 pub const API_KEY_HEADER: &str = "x-api-key";
+/// A host site's signed-in customer, with its proof in [`USER_HASH_HEADER`] (seed 002's
+/// `user_hash`, for clients such as the widget that speak the native API).
+pub const USER_HEADER: &str = "x-user-id";
+pub const USER_HASH_HEADER: &str = "x-user-hash";
 /// The shared anonymous identity of `--dev` mode (seed 003's `demo_user`).
 pub const DEMO_USER: &str = "demo_user";
 
@@ -74,6 +78,14 @@ impl Authenticator {
             let visitor = VisitorId::parse(visitor.to_str().unwrap_or_default())
                 .map_err(|e| ApiError::unauthenticated(e.code, e.message))?;
             return Ok(Some(Principal::visitor(visitor)));
+        }
+        if let Some(user) = headers.get(USER_HEADER) {
+            let hash = headers
+                .get(USER_HASH_HEADER)
+                .map(|h| h.to_str().unwrap_or_default());
+            return self
+                .named_user(user.to_str().unwrap_or_default(), hash, None)
+                .map(Some);
         }
         Ok(None)
     }

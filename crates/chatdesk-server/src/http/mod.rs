@@ -82,6 +82,8 @@ pub fn cors(origins: &[String]) -> anyhow::Result<Option<tower_http::cors::CorsL
                 header::CONTENT_TYPE,
                 HeaderName::from_static("x-visitor-id"),
                 HeaderName::from_static("x-api-key"),
+                HeaderName::from_static("x-user-id"),
+                HeaderName::from_static("x-user-hash"),
                 HeaderName::from_static("last-event-id"),
             ])
             .expose_headers([header::RETRY_AFTER])

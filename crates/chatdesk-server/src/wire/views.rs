@@ -250,6 +250,33 @@ impl From<&ReadReceipt> for ReadReceiptView {
     }
 }
 
+/// Where each participant has read up to in a session.
+#[derive(Serialize, ToSchema)]
+pub struct ReadCursorsView {
+    pub cursors: Vec<ReadCursorView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadCursorView {
+    pub reader: PartyView,
+    /// Everything up to and including this seq has been read by `reader`.
+    pub up_to_seq: i64,
+}
+
+impl From<Vec<(Party, i64)>> for ReadCursorsView {
+    fn from(cursors: Vec<(Party, i64)>) -> Self {
+        Self {
+            cursors: cursors
+                .iter()
+                .map(|(reader, up_to_seq)| ReadCursorView {
+                    reader: reader.into(),
+                    up_to_seq: *up_to_seq,
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct UnreadView {
     pub total: i64,

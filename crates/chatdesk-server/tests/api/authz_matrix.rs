@@ -275,7 +275,7 @@ async fn every_actor_reaches_exactly_what_the_rule_table_allows(app: TestApp) {
 fn handshake_token(who: &As) -> String {
     match who {
         As::Token(t) | As::Visitor(t) | As::ApiKey(t) => t.clone(),
-        As::Nobody => unreachable!("every actor has a credential"),
+        As::Nobody | As::User { .. } => unreachable!("every actor has a handshake credential"),
     }
 }
 

@@ -192,6 +192,11 @@ pub enum As {
     Token(String),
     Visitor(String),
     ApiKey(String),
+    /// A host site's customer, proved by seed 002's `user_hash` in headers.
+    User {
+        id: String,
+        hash: String,
+    },
 }
 
 impl TestApp {
@@ -246,6 +251,7 @@ impl TestApp {
             As::Token(t) => rb.bearer_auth(t),
             As::Visitor(v) => rb.header("X-Visitor-Id", v),
             As::ApiKey(k) => rb.header("X-Api-Key", k),
+            As::User { id, hash } => rb.header("X-User-Id", id).header("X-User-Hash", hash),
         }
     }
 
@@ -289,13 +295,18 @@ impl TestApp {
 
     /// A built-in account, created directly in the server's database.
     pub async fn account(&self, email: &str, role: &str) -> i64 {
+        self.account_in(email, role, None).await
+    }
+
+    /// An account (password `password`) in one tenant, or in none.
+    pub async fn account_in(&self, email: &str, role: &str, business: Option<&str>) -> i64 {
         let backend = self.backend().await;
         let a = chatdesk_server::auth::accounts::add(
             backend.store().as_ref(),
             email,
             "password",
             role,
-            None,
+            business,
             Some("Agent Smith"),
         )
         .await

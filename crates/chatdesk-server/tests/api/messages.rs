@@ -11,6 +11,7 @@ on_both_stores!(
     a_closed_session_takes_no_messages,
     an_agent_reply_activates_a_waiting_session,
     read_cursor_and_unread_counts,
+    read_cursors_say_who_read_how_far,
     concurrent_sends_are_all_stored_in_order,
 );
 
@@ -290,6 +291,42 @@ async fn read_cursor_and_unread_counts(app: TestApp) {
     assert_eq!(r["unread"], 0);
     let (_, unread) = app.get("/v1/me/unread", &who).await;
     assert_eq!(unread["total"], 0);
+}
+
+async fn read_cursors_say_who_read_how_far(app: TestApp) {
+    let who = app.customer("reader");
+    let agent = app.agent("reading-agent", "default");
+    let id = app.open(&who, json!({})).await;
+    app.send(&who, &id, "one").await;
+    app.send(&agent, &id, "two").await;
+    let read = format!("/v1/sessions/{id}/read");
+    let (status, none) = app.get(&read, &who).await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!(none["cursors"], json!([]));
+    app.post(&read, &agent, json!({"up_to_seq": 1})).await;
+    app.post(&read, &who, json!({"up_to_seq": 2})).await;
+    let (_, got) = app.get(&read, &who).await;
+    let mut cursors: Vec<(String, i64)> = got["cursors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["reader"]["id"].as_str().unwrap().to_owned(),
+                c["up_to_seq"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    cursors.sort();
+    assert_eq!(
+        cursors,
+        vec![("reader".into(), 2), ("reading-agent".into(), 1)]
+    );
+    assert_error(
+        &app.get(&read, &app.customer("someone-else")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
 }
 
 async fn concurrent_sends_are_all_stored_in_order(app: TestApp) {

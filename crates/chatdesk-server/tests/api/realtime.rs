@@ -14,6 +14,7 @@ on_both_stores!(
     bad_credentials_are_refused,
     sse_session_stream_resumes_exactly,
     sse_global_stream_follows_what_the_caller_may_see,
+    typing_over_http_reaches_the_other_side,
     echo_namespace_is_off_by_default
 );
 #[cfg(feature = "echo")]
@@ -389,4 +390,66 @@ async fn sse_global_stream_follows_what_the_caller_may_see(app: TestApp) {
     app.send(&alice, &shop, "alice again").await;
     app.send(&bob, &other, "bob again").await;
     assert_eq!(mine.next_message().await.data["content"], "bob again");
+}
+
+async fn typing_over_http_reaches_the_other_side(app: TestApp) {
+    let me = app.customer("typist");
+    let agent = app.agent("typing-agent", "default");
+    let id = app.open(&me, json!({})).await;
+    app.send(&me, &id, "hello").await;
+    let mut stream = Sse::open(&app, &format!("/v1/sessions/{id}/events"), &me, None)
+        .await
+        .unwrap();
+    let typing = format!("/v1/sessions/{id}/typing");
+    let (status, _) = app.post(&typing, &agent, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.post(&typing, &agent, json!({"is_typing": false})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // One's own typing is not echoed back: only the agent's two notices arrive.
+    let (status, _) = app.post(&typing, &me, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for expected in [true, false] {
+        let f = stream.next().await;
+        assert_eq!(f.event, "userTyping", "{f:?}");
+        assert_eq!(f.data["isTyping"], expected, "{f:?}");
+        assert_eq!(f.data["userId"], "typing-agent", "{f:?}");
+    }
+    app.send(&agent, &id, "after typing").await;
+    assert_eq!(stream.next().await.event, "newMessage");
+
+    assert_error(
+        &app.post(&typing, &agent, json!({"is_typing": "yes"})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+    );
+    let stranger = app.customer("not-in-it");
+    assert_error(
+        &app.post(&typing, &stranger, json!({})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    // The default allowance (5 at once, one a second) is spent by a flood, and said so.
+    let mut limited = None;
+    for _ in 0..20 {
+        let r = app
+            .request(reqwest::Method::POST, &typing, &me)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("a flood of typing notices is limited");
+    assert!(r.headers().contains_key("retry-after"), "{r:?}");
+    assert_error(
+        &crate::harness::split(r).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+    // Another caller in the same session has its own allowance.
+    let (status, _) = app.post(&typing, &agent, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 }

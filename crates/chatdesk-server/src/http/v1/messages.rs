@@ -4,10 +4,12 @@ use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::{ApiJson, ApiQuery, SessionPath};
 use crate::state::AppState;
-use crate::wire::views::{MessageList, MessageView, Names, ReadReceiptView, UnreadView};
+use crate::wire::views::{
+    MessageList, MessageView, Names, ReadCursorsView, ReadReceiptView, UnreadView,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
-use chatdesk_core::service::{MessageQuery, SendMessage};
+use chatdesk_core::service::{Conversation, MessageQuery, SendMessage};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +18,8 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(send_message, list_messages))
-        .routes(routes!(mark_read))
+        .routes(routes!(mark_read, read_cursors))
+        .routes(routes!(typing))
         .routes(routes!(my_unread))
 }
 
@@ -130,6 +133,52 @@ async fn mark_read(
 ) -> ApiResult<ApiJson<ReadReceiptView>> {
     let receipt = state.messages.mark_read(&p, id, b.up_to_seq).await?;
     Ok(ApiJson((&receipt).into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TypingBody {
+    /// `true` (the default) while writing, `false` once stopped. Clients let a `true` lapse
+    /// after a few seconds without another.
+    pub is_typing: Option<bool>,
+}
+
+/// Tell the session's other participants the caller is typing (`userTyping` on Socket.IO and
+/// event streams). Never stored; limited per caller and session (`limits.typing_per_session`).
+#[utoipa::path(post, path = "/v1/sessions/{id}/typing", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    request_body = TypingBody,
+    responses((status = 204, description = "Told"), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn typing(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    SessionPath(id): SessionPath,
+    ApiJson(b): ApiJson<TypingBody>,
+) -> ApiResult<StatusCode> {
+    state.guards.typing(&p.party, id)?;
+    let is_typing = b.is_typing.unwrap_or(true);
+    state
+        .messages
+        .typing(&p, Conversation::Id(id), is_typing)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where each participant has read up to: a client that reloads shows its read ticks again.
+#[utoipa::path(get, path = "/v1/sessions/{id}/read", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    responses((status = 200, body = ReadCursorsView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn read_cursors(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    SessionPath(id): SessionPath,
+) -> ApiResult<ApiJson<ReadCursorsView>> {
+    let session = state.messages.readable(&p, id).await?;
+    let cursors = state.messages.read_cursors(&session).await?;
+    Ok(ApiJson(cursors.into()))
 }
 
 /// Unread messages per session and in total: sessions the caller owns, is assigned to, or

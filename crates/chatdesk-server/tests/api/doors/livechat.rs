@@ -23,6 +23,7 @@ on_both_stores!(@with with_secret;
     flow_two_logged_in_user,
     errors_are_in_the_documents_shape,
     the_oss_chat_alias_serves_the_same_endpoints,
+    the_native_api_takes_a_user_hash_in_headers,
 );
 on_both_stores!(@with trusting; the_documents_requests_as_written_where_user_ids_are_trusted);
 on_both_stores!(@with dev; in_dev_the_bare_contact_call_works_as_written);
@@ -435,4 +436,63 @@ async fn the_documents_requests_as_written_where_user_ids_are_trusted(app: TestA
         .get("/api/chat/history?oss_user_id=USER123", &As::Nobody)
         .await;
     assert_eq!(history["total"], 2);
+}
+
+/// The widget's signed-in customer on `/v1`: `X-User-Id` with `X-User-Hash`, the same proof
+/// as `oss_user_id` with `user_hash`, and the same sessions.
+async fn the_native_api_takes_a_user_hash_in_headers(app: TestApp) {
+    let proved = As::User {
+        id: "shopper-7".into(),
+        hash: UserHash::compute(SECRET, "shopper-7"),
+    };
+    let (status, opened) = app.post("/v1/sessions", &proved, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!(opened["session"]["owner"]["id"], "shopper-7");
+    let id = opened["session"]["id"].as_str().unwrap().to_owned();
+    app.send(&proved, &id, "hi from the shop").await;
+    // The same customer by the seed door sees the same conversation.
+    let (_, history) = app
+        .get(
+            &format!(
+                "/api/chat/history?oss_user_id=shopper-7&user_hash={}",
+                UserHash::compute(SECRET, "shopper-7")
+            ),
+            &As::Nobody,
+        )
+        .await;
+    assert!(history.to_string().contains(&id), "{history}");
+
+    let forged = As::User {
+        id: "shopper-7".into(),
+        hash: UserHash::compute("another secret", "shopper-7"),
+    };
+    crate::harness::assert_error(
+        &app.get(&format!("/v1/sessions/{id}"), &forged).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_user_hash",
+    );
+    let (status, body) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/sessions/{id}"),
+            &As::Nobody,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let bare = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/v1/sessions/{id}"),
+            &As::Nobody,
+        )
+        .header("X-User-Id", "shopper-7")
+        .send()
+        .await
+        .unwrap();
+    crate::harness::assert_error(
+        &crate::harness::split(bare).await,
+        StatusCode::UNAUTHORIZED,
+        "unverified_user",
+    );
 }
