@@ -7,6 +7,7 @@ import { follow, fromEvent, normalize } from './events.js';
 import { escape } from './html.js';
 import { showReports } from './reports.js';
 import { showSearch } from './search.js';
+import { typingIndicator, typingNotifier } from './typing.js';
 
 const app = document.getElementById('app');
 const state = {
@@ -83,7 +84,7 @@ function onEvent(name, data) {
     }
     case 'userTyping':
       if (state.open?.id === data.sessionId) {
-        document.querySelector('.typing').textContent = data.isTyping ? 'The visitor is typing…' : '';
+        state.open.showTyping(data.isTyping ? 'The visitor is typing…' : '');
       }
       break;
     case 'messagesRead':
@@ -108,6 +109,7 @@ function signOut() {
   sessionStorage.removeItem('chatdesk.token');
   sessionStorage.removeItem('chatdesk.me');
   Object.assign(state, { token: null, me: null, open: null, stream: null });
+  history.replaceState(null, '', location.pathname);
   state.sessions.clear();
   renderLogin();
 }
@@ -193,22 +195,19 @@ function renderDesk() {
     </div>`;
   document.getElementById('sign-out').addEventListener('click', signOut);
   document.getElementById('reports').addEventListener('click', () => {
-    state.open = null;
-    renderInbox();
+    leaveConversation();
     const names = new Map((state.departments || []).map((d) => [d.id, d.name]));
     showReports(app.querySelector('section.conversation'), api, names);
   });
   document.getElementById('admin').addEventListener('click', () => {
-    state.open = null;
-    renderInbox();
+    leaveConversation();
     showAdmin(app.querySelector('section.conversation'), api);
   });
   app.querySelector('form.search').addEventListener('submit', (e) => {
     e.preventDefault();
     const q = e.target.q.value.trim();
     if (!q) return;
-    state.open = null;
-    renderInbox();
+    leaveConversation();
     showSearch(app.querySelector('section.conversation'), api, q, openConversation);
   });
   document.getElementById('presence').addEventListener('change', async (e) => {
@@ -229,6 +228,9 @@ function renderDesk() {
     for (const d of state.departments) select.insertAdjacentHTML('beforeend', `<option value="${escape(d.id)}">${escape(d.name)}</option>`);
   });
   state.stream = follow(state.token, onEvent);
+  // A reload comes back to the conversation that was open.
+  const reopen = decodeURIComponent(location.hash.slice(1));
+  if (/^[0-9a-f-]{36}$/.test(reopen)) openConversation(reopen);
 }
 
 /** The tenant's departments and agents (for transfers), and this agent's load and presence. */
@@ -292,8 +294,15 @@ function renderInbox() {
 
 // --- a conversation ----------------------------------------------------------------------
 
+function leaveConversation() {
+  state.open = null;
+  history.replaceState(null, '', location.pathname);
+  renderInbox();
+}
+
 async function openConversation(id, focusSeq) {
   state.open = { id, messages: new Map(), readUpTo: 0, pending: [] };
+  history.replaceState(null, '', `#${id}`);
   state.unread.delete(id);
   renderInbox();
   const section = app.querySelector('section.conversation');
@@ -360,18 +369,29 @@ async function openConversation(id, focusSeq) {
     const body = kind === 'department' ? { department_id: target } : { agent_id: target };
     await change(() => api('POST', `/v1/sessions/${id}/assign`, body));
   });
+  state.open.showTyping = typingIndicator(section.querySelector('.typing'));
+  const typing = typingNotifier((isTyping) => {
+    api('POST', `/v1/sessions/${id}/typing`, { is_typing: isTyping }).catch(() => {});
+  });
   const form = section.querySelector('form.send');
+  form.reply.addEventListener('input', () => typing.input(!form.reply.value.trim()));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const text = form.reply.value.trim();
     if (!text) return;
     form.reply.value = '';
+    typing.stop();
     send(id, text);
   });
   form.reply.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
-  const page = await api('GET', `/v1/sessions/${id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`);
+  const [page, read] = await Promise.all([
+    api('GET', `/v1/sessions/${id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`),
+    api('GET', `/v1/sessions/${id}/read`),
+  ]);
+  const othersRead = read.cursors.filter((c) => c.reader.id !== String(state.me.id)).map((c) => c.up_to_seq);
+  state.open.readUpTo = Math.max(state.open.readUpTo, 0, ...othersRead);
   addMessages(page.messages);
   state.open.hasEarlier = page.has_more;
   if (focusSeq && !state.open.messages.has(focusSeq)) {
@@ -458,6 +478,7 @@ async function catchUp() {
   const last = Math.max(0, ...state.open.messages.keys());
   const page = await api('GET', `/v1/sessions/${state.open.id}/messages?after_seq=${last}&limit=200`);
   addMessages(page.messages);
+  renderConversationHead();
 }
 
 /** One's own message, come back live before its send was answered, is no longer pending. */

@@ -3,7 +3,8 @@
 // and gets a chat bubble. Everything it shows lives in a shadow root, so the host page's
 // styles neither reach it nor are touched. An anonymous visitor is a random UUID kept in
 // this browser (its bearer secret); a signed-in customer is whoever the host page proves
-// with `window.chatdesk = {token}` (a JWT the host's back end issued), never an asserted id.
+// with `window.chatdesk = {token}` (a JWT the host's back end issued) or `{user_id,
+// user_hash}` (seed 002's HMAC of the id, made by the host's back end), never an asserted id.
 (() => {
   const script = document.currentScript;
   const origin = new URL(script.src).origin;
@@ -15,8 +16,10 @@
   const state = { session: null, messages: new Map(), pending: [], readUpTo: 0, position: null, stop: null };
 
   function credentials() {
-    const token = window.chatdesk?.token;
-    return token ? { authorization: `Bearer ${token}` } : { 'x-visitor-id': visitor };
+    const who = window.chatdesk || {};
+    if (who.token) return { authorization: `Bearer ${who.token}` };
+    if (who.user_id) return { 'x-user-id': who.user_id, 'x-user-hash': who.user_hash };
+    return { 'x-visitor-id': visitor };
   }
 
   async function api(method, path, body) {
@@ -66,6 +69,7 @@
       <header><h2>Chat</h2><button type="button" class="new">New chat</button><button type="button" class="close" aria-label="Close chat">×</button></header>
       <p class="status" role="status" aria-live="polite"></p>
       <ol aria-label="Messages" aria-live="polite"></ol>
+      <p class="status typing" aria-live="polite"></p>
       <form>
         <label class="hidden-label" for="chatdesk-text">Message</label>
         <textarea id="chatdesk-text" placeholder="Write a message…" required></textarea>
@@ -87,8 +91,10 @@
     const content = text.value.trim();
     if (!content) return;
     text.value = '';
+    stopTyping();
     send(content);
   });
+  text.addEventListener('input', () => (text.value.trim() ? startTyping() : stopTyping()));
   text.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('form').requestSubmit(); }
   });
@@ -116,8 +122,13 @@
       state.messages = new Map();
       state.readUpTo = 0;
       state.position = null;
-      const page = await api('GET', `/v1/sessions/${state.session.id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`);
+      const [page, read] = await Promise.all([
+        api('GET', `/v1/sessions/${state.session.id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`),
+        api('GET', `/v1/sessions/${state.session.id}/read`),
+      ]);
       for (const m of page.messages) state.messages.set(m.seq, { ...m, mine: m.sender_type === 'customer' });
+      const owner = state.session.owner?.id;
+      state.readUpTo = Math.max(0, ...read.cursors.filter((c) => c.reader.id !== owner).map((c) => c.up_to_seq));
       if (state.session.status === 'waiting') {
         state.position = (await api('GET', `/v1/sessions/${state.session.id}/queue`)).position ?? null;
       }
@@ -185,7 +196,7 @@
     } else if (name === 'messagesRead') {
       state.readUpTo = Math.max(state.readUpTo, data.upToSeq);
     } else if (name === 'userTyping') {
-      setStatus(data.isTyping ? 'The agent is typing…' : '');
+      showTyping(data.isTyping ? 'The agent is typing…' : '');
       return;
     } else if (name === 'sessionUpdated') {
       state.session = { ...state.session, status: data.status, agent_id: data.agentId };
@@ -225,6 +236,26 @@
     } finally {
       flushing = false;
     }
+  }
+
+  // Typing both ways, as the console does (console/typing.js): a notice renewed every 3 s
+  // while writing, "stopped" on send; the agent's shown for 6 s unless renewed.
+  let typingSince = 0;
+  let typingShown;
+  function startTyping() {
+    if (!state.session || Date.now() - typingSince < 3000) return;
+    typingSince = Date.now();
+    api('POST', `/v1/sessions/${state.session.id}/typing`, { is_typing: true }).catch(() => {});
+  }
+  function stopTyping() {
+    if (!typingSince || !state.session) return;
+    typingSince = 0;
+    api('POST', `/v1/sessions/${state.session.id}/typing`, { is_typing: false }).catch(() => {});
+  }
+  function showTyping(message) {
+    clearTimeout(typingShown);
+    $('.typing').textContent = message;
+    if (message) typingShown = setTimeout(() => showTyping(''), 6000);
   }
 
   function markRead() {

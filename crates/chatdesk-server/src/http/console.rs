@@ -3,7 +3,7 @@
 //! them, with no build step.
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -28,6 +28,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("search.js", JS, include_str!("../../console/search.js")),
     ("reports.js", JS, include_str!("../../console/reports.js")),
     ("admin.js", JS, include_str!("../../console/admin.js")),
+    ("typing.js", JS, include_str!("../../console/typing.js")),
 ];
 
 const WIDGET: &str = include_str!("../../console/widget.js");
@@ -42,18 +43,46 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/console",
             get(|| async { Redirect::permanent("/console/") }),
         )
-        .route("/console/", get(|| async { file("index.html") }))
+        .route(
+            "/console/",
+            get(|headers: HeaderMap| async move { file("index.html", &headers) }),
+        )
         .route(
             "/console/{name}",
-            get(|Path(name): Path<String>| async move { file(&name) }),
+            get(
+                |Path(name): Path<String>, headers: HeaderMap| async move { file(&name, &headers) },
+            ),
         )
-        .route("/widget.js", get(|| async { widget() }))
+        .route(
+            "/widget.js",
+            get(|headers: HeaderMap| async move { widget(&headers) }),
+        )
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
-fn file(name: &str) -> Response {
+/// A tag that changes with the file's text, so a browser revalidating gets `304`.
+fn etag(body: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
+}
+
+/// `304` when the browser already holds this version.
+fn unchanged(headers: &HeaderMap, tag: &str) -> Option<Response> {
+    let held = headers.get(header::IF_NONE_MATCH)?;
+    (held.as_bytes() == tag.as_bytes())
+        .then(|| (StatusCode::NOT_MODIFIED, [(header::ETAG, tag.to_owned())]).into_response())
+}
+
+fn file(name: &str, headers: &HeaderMap) -> Response {
     let Some((_, content_type, body)) = FILES.iter().find(|(n, _, _)| *n == name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let tag = etag(body);
+    if let Some(not_modified) = unchanged(headers, &tag) {
+        return not_modified;
+    }
     (
         [
             (header::CONTENT_TYPE, *content_type),
@@ -61,6 +90,7 @@ fn file(name: &str) -> Response {
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             // Revalidated each time: a new binary's console replaces the old at once.
             (header::CACHE_CONTROL, "no-cache"),
+            (header::ETAG, tag.as_str()),
         ],
         *body,
     )
@@ -68,7 +98,11 @@ fn file(name: &str) -> Response {
 }
 
 /// The widget's script, which other sites' pages load (what it may call is `cors_allowed_origins`).
-fn widget() -> Response {
+fn widget(headers: &HeaderMap) -> Response {
+    let tag = etag(WIDGET);
+    if let Some(not_modified) = unchanged(headers, &tag) {
+        return not_modified;
+    }
     (
         [
             (header::CONTENT_TYPE, JS),
@@ -78,6 +112,7 @@ fn widget() -> Response {
                 header::HeaderName::from_static("cross-origin-resource-policy"),
                 "cross-origin",
             ),
+            (header::ETAG, tag.as_str()),
         ],
         WIDGET,
     )

@@ -35,6 +35,19 @@ async fn the_console_is_served_with_a_strict_policy() {
             .await
             .unwrap();
         assert_eq!(unknown.status(), 404);
+        // Revalidation costs a 304, not the file again.
+        for path in ["/console/console.js", "/widget.js"] {
+            let r = app.client.get(app.url(path)).send().await.unwrap();
+            let tag = r.headers()["etag"].clone();
+            let again = app
+                .client
+                .get(app.url(path))
+                .header("if-none-match", tag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), 304, "{path}");
+        }
         let bare = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -82,6 +95,7 @@ async fn an_agent_answers_a_visitor_in_the_browser() {
         )
         .await;
         assert_eq!(report["ok"], true, "{report}");
+        println!("the console's first load: {}", report["first_load"]);
     })
     .await;
 }
@@ -97,14 +111,26 @@ async fn a_visitor_chats_from_another_sites_page() {
         Kind::Sqlite,
         |s| s.cors_allowed_origins = vec![origin],
         |app: TestApp| async move {
+            let agent = app
+                .account_in("agent@shop.example", "agent", Some("shop"))
+                .await;
+            let admin = app.token("shop-admin", Role::Admin, Some("shop"));
+            let (status, _) = app
+                .post("/v1/departments", &admin, json!({"name": "Returns"}))
+                .await;
+            assert!(status.is_success());
             let screenshots = std::env::var("CHATDESK_SCREENSHOTS").unwrap_or_default();
             let report = node(
                 &app,
                 "widget.mjs",
                 &[
                     ("HOST_PORT", host_port.to_string()),
-                    ("AGENT_TOKEN", token(&app, "ag1", Role::Agent, Some("shop"))),
-                    ("AGENT_ID", "ag1".into()),
+                    ("AGENT_EMAIL", "agent@shop.example".into()),
+                    ("PASSWORD", "password".into()),
+                    (
+                        "AGENT_TOKEN",
+                        token(&app, &agent.to_string(), Role::Agent, Some("shop")),
+                    ),
                     ("SCREENSHOTS", screenshots),
                 ],
             )

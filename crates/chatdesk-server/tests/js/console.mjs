@@ -2,7 +2,7 @@
 // place in the queue, takes it, answers, sees the visitor's next message arrive live, and
 // closes it; a customer cannot get in; no serious accessibility problem on the pages.
 import { main } from './lib.mjs';
-import { launch, context, accessibilityProblems } from './browser.mjs';
+import { launch, context, accessibilityProblems, signIn as signInAt } from './browser.mjs';
 
 const { CHATDESK_URL: BASE, AGENT_EMAIL, CUSTOMER_EMAIL, PASSWORD, VISITOR_ID, SESSION_ID, SCREENSHOTS } = process.env;
 
@@ -15,16 +15,28 @@ async function asVisitor(method, path, body) {
   return { status: res.status, body: await res.json() };
 }
 
-async function signIn(page, email) {
+const signIn = (page, email) => signInAt(page, BASE, email, PASSWORD);
+
+/** A first visit's sign-in page: until the load event, and the bytes it fetched. */
+async function firstLoad(browser) {
+  const page = await (await context(browser)).newPage();
   await page.goto(`${BASE}/console/`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Email').waitFor();
+  return page.evaluate(() => {
+    const [nav] = performance.getEntriesByType('navigation');
+    const files = performance.getEntriesByType('resource');
+    return {
+      load_ms: Math.round(nav.loadEventEnd),
+      files: files.length + 1,
+      bytes: files.reduce((sum, f) => sum + f.transferSize, nav.transferSize),
+    };
+  });
 }
 
 main(async (assert) => {
   const browser = await launch();
   try {
+    const first_load = await firstLoad(browser);
     const agentContext = await context(browser);
     const page = await agentContext.newPage();
     await signIn(page, AGENT_EMAIL);
@@ -117,7 +129,7 @@ main(async (assert) => {
     await signIn(customerPage, CUSTOMER_EMAIL);
     await customerPage.getByRole('alert').filter({ hasText: 'for agents and admins' }).waitFor();
     assert.deepEqual(await accessibilityProblems(customerPage), [], 'the sign-in page');
-    return { ok: true };
+    return { ok: true, first_load };
   } catch (e) {
     for (const [i, ctx] of browser.contexts().entries()) {
       for (const [j, p] of ctx.pages().entries()) {

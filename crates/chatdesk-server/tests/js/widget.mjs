@@ -1,14 +1,16 @@
-// The widget on another site's page, in Chromium: a visitor opens the bubble and writes,
-// sees its place in the queue, the agent's reply arriving live and the read tick; writes
-// twice while offline and each message goes out once when the connection is back; sees the
-// conversation closed and starts a new one. The script stays small, and the page has no
-// serious accessibility problem.
+// The widget on another site's page and the console in a second browser, in Chromium.
+// 1. The visitor writes; the agent sees it waiting with its place, takes it and replies;
+//    typing and read ticks show on both sides.
+// 2. The agent reloads mid-conversation while the visitor, offline, writes twice: each
+//    message arrives exactly once, in order, on both sides.
+// 3. A transfer to another department, then close: the visitor sees it closed and starts a
+//    new one. The script stays small; neither page has a serious accessibility problem.
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { main, rest } from './lib.mjs';
-import { launch, context, accessibilityProblems } from './browser.mjs';
+import { launch, context, accessibilityProblems, signIn } from './browser.mjs';
 
-const { CHATDESK_URL: BASE, HOST_PORT, AGENT_TOKEN, AGENT_ID, SCREENSHOTS } = process.env;
+const { CHATDESK_URL: BASE, HOST_PORT, AGENT_EMAIL, PASSWORD, AGENT_TOKEN, SCREENSHOTS } = process.env;
 
 /** The shop's own page, on another origin than chatdesk's, with the one tag. */
 function shopPage() {
@@ -22,9 +24,9 @@ function shopPage() {
   return new Promise((resolve) => server.listen(Number(HOST_PORT), 'localhost', () => resolve(server)));
 }
 
-async function messagesOf(sid) {
-  const { body } = await rest('GET', `/v1/sessions/${sid}/messages?limit=200`, AGENT_TOKEN);
-  return body.messages;
+/** The texts of a message list, without the ticks. */
+async function texts(list) {
+  return (await list.locator('li').allTextContents()).map((t) => t.replace(/\s*(✓✓|sending…)\s*$/, '').trim());
 }
 
 main(async (assert) => {
@@ -41,51 +43,83 @@ main(async (assert) => {
     await page.getByRole('button', { name: 'Chat with us' }).click();
     const messages = page.getByRole('list', { name: 'Messages' });
     const status = page.getByRole('status');
-    await page.getByRole('textbox', { name: 'Message' }).fill('Do you have size 42?');
+    const box = page.getByRole('textbox', { name: 'Message' });
+    await box.fill('Do you have size 42?');
     await page.keyboard.press('Enter');
     await messages.locator('li.mine', { hasText: 'Do you have size 42?' }).waitFor();
     await status.filter({ hasText: 'number 1 in the queue' }).waitFor();
 
-    // The agent finds it waiting, takes it and answers.
-    const { body: waiting } = await rest('GET', '/v1/sessions?status=waiting&business_id=shop', AGENT_TOKEN);
-    assert.equal(waiting.sessions.length, 1);
-    const sid = waiting.sessions[0].id;
-    const taken = await rest('POST', `/v1/sessions/${sid}/assign`, AGENT_TOKEN, { agent_id: AGENT_ID });
-    assert.equal(taken.status, 200, JSON.stringify(taken.body));
-    await rest('POST', `/v1/sessions/${sid}/messages`, AGENT_TOKEN, { content: 'We do! Which color?' });
-    await messages.getByText('We do! Which color?').waitFor();
-    // The visitor had the panel open: the agent's message is read; the agent reads too.
-    await rest('POST', `/v1/sessions/${sid}/read`, AGENT_TOKEN, { up_to_seq: 1 });
+    // 1. The agent, in its own browser, finds it waiting first in the queue and takes it.
+    const agentPage = await (await context(browser)).newPage();
+    await signIn(agentPage, BASE, AGENT_EMAIL, PASSWORD);
+    await agentPage.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    const waiting = agentPage.locator('[data-session]', { hasText: '#1 in queue' });
+    await waiting.click();
+    const desk = agentPage.getByRole('list', { name: 'Messages' });
+    await desk.getByText('Do you have size 42?').waitFor();
+    await agentPage.getByRole('button', { name: 'Take', exact: true }).click();
+    await agentPage.locator('.head', { hasText: 'active' }).waitFor();
+    await status.filter({ hasText: 'number 1' }).waitFor({ state: 'detached' });
+    // The agent has it open, so the visitor's message shows read.
     await messages.locator('li.mine', { hasText: 'size 42' }).getByLabel('read').waitFor();
+
+    // Typing both ways, then the reply.
+    await box.fill('Black');
+    await agentPage.locator('.typing', { hasText: 'The visitor is typing' }).waitFor();
+    await agentPage.getByLabel('Reply').fill('We do! Which color?');
+    const agentTyping = page.locator('.typing', { hasText: 'The agent is typing' });
+    await agentTyping.waitFor();
+    await agentPage.keyboard.press('Enter');
+    await messages.getByText('We do! Which color?').waitFor();
+    await agentTyping.waitFor({ state: 'detached' });
+    // The visitor's panel is open: the reply is read, and the agent sees the tick.
+    await desk.locator('li.mine', { hasText: 'Which color?' }).getByLabel('read').waitFor();
     assert.deepEqual(await accessibilityProblems(page), [], 'the widget');
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/widget.png` });
 
-    // Offline: two messages wait, then go out once each, in order.
+    // 2. The agent reloads while the visitor, offline, writes twice.
     await visitorContext.setOffline(true);
+    const reloaded = agentPage.reload();
     for (const text of ['Black, please', 'And laces']) {
-      await page.getByRole('textbox', { name: 'Message' }).fill(text);
+      await box.fill(text);
       await page.keyboard.press('Enter');
     }
     await messages.locator('[data-pending]').nth(1).waitFor();
+    await reloaded;
     await visitorContext.setOffline(false);
     await messages.locator('[data-pending]').first().waitFor({ state: 'detached', timeout: 30000 });
-    const stored = (await messagesOf(sid)).map((m) => m.content);
-    assert.deepEqual(stored.filter((c) => c === 'Black, please' || c === 'And laces'), ['Black, please', 'And laces']);
-    await rest('POST', `/v1/sessions/${sid}/messages`, AGENT_TOKEN, { content: 'On their way' });
+    // Back on the same conversation after the reload, with both, once each.
+    await desk.getByText('And laces').waitFor();
+    await agentPage.getByLabel('Reply').fill('On their way');
+    await agentPage.keyboard.press('Enter');
     await messages.getByText('On their way').waitFor();
-    const shown = await messages.locator('li').allTextContents();
-    assert.equal(shown.filter((t) => t.startsWith('Black, please')).length, 1, JSON.stringify(shown));
+    await desk.locator('li.mine', { hasText: 'On their way' }).waitFor();
+    const expected = ['Do you have size 42?', 'We do! Which color?', 'Black, please', 'And laces', 'On their way'];
+    const onlyChat = (list) => list.filter((t) => expected.includes(t));
+    assert.deepEqual(onlyChat(await texts(messages)), expected, 'the visitor sees each once, in order');
+    assert.deepEqual(onlyChat(await texts(desk)), expected, 'the agent sees each once, in order');
+    const { body: listed } = await rest('GET', '/v1/sessions?business_id=shop&status=active', AGENT_TOKEN);
+    const sid = listed.sessions[0].id;
+    const { body: stored } = await rest('GET', `/v1/sessions/${sid}/messages?limit=200`, AGENT_TOKEN);
+    assert.deepEqual(onlyChat(stored.messages.map((m) => m.content)), expected, 'stored once each');
 
-    // Closed by the agent: the visitor is told, and starts again.
-    await rest('POST', `/v1/sessions/${sid}/end`, AGENT_TOKEN, {});
+    // 3. Transferred to Returns: the visitor waits again; closed: told, and starts anew.
+    await agentPage.getByLabel('Transfer to').selectOption({ label: 'Returns (department)' });
+    await agentPage.getByRole('button', { name: 'Transfer' }).click();
+    await agentPage.locator('.head', { hasText: 'waiting' }).waitFor();
+    await status.filter({ hasText: /queue|Waiting/ }).waitFor();
+    await agentPage.getByRole('button', { name: 'Close', exact: true }).click();
+    await agentPage.locator('.head', { hasText: 'closed' }).waitFor();
     await status.filter({ hasText: 'closed' }).waitFor();
     await page.getByRole('button', { name: 'New chat' }).click();
     await status.filter({ hasText: 'queue' }).waitFor();
     assert.equal(await messages.locator('li').count(), 0, 'a new conversation starts empty');
     return { ok: true, gzipped };
   } catch (e) {
-    for (const ctx of browser.contexts()) {
-      for (const p of ctx.pages()) await p.screenshot({ path: '/tmp/widget-failure.png' }).catch(() => {});
+    for (const [i, ctx] of browser.contexts().entries()) {
+      for (const [j, p] of ctx.pages().entries()) {
+        await p.screenshot({ path: `/tmp/widget-failure-${i}-${j}.png` }).catch(() => {});
+      }
     }
     throw e;
   } finally {
