@@ -148,6 +148,8 @@ function renderLogin(message = '') {
 
 // --- the desk ----------------------------------------------------------------------------
 
+const RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
+
 const TABS = [
   ['waiting', 'Waiting'],
   ['mine', 'Mine'],
@@ -274,9 +276,10 @@ function renderInbox() {
     .filter(inTab)
     .filter((s) => !state.priority || s.priority === state.priority)
     .filter((s) => !state.department || s.department_id === state.department)
-    // The waiting queue in queue order; the rest most recent first.
+    // The waiting queue in queue order (by priority, then oldest first); the rest most
+    // recent first.
     .sort((a, b) => state.tab === 'waiting'
-      ? a.started_at.localeCompare(b.started_at)
+      ? RANK[a.priority] - RANK[b.priority] || a.number - b.number
       : b.last_activity_at.localeCompare(a.last_activity_at));
   list.innerHTML = shown.length ? shown.map((s, i) => {
     const unread = state.unread.get(s.id) || 0;

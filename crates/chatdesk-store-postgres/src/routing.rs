@@ -1,6 +1,7 @@
 //! Routing: departments, agents, tenant settings, queues and the next assignment.
 
 use super::*;
+use chatdesk_core::domain::QUEUE_RANK_SQL;
 use chatdesk_core::routing::{self, Candidate};
 
 /// The first waiting session of the tenant, in queue order, that `routing::choose` gives an
@@ -46,27 +47,29 @@ async fn pick(
     .await
     .map_err(db)?;
     let agents = routing::with_memberships(agents, members);
-    let mut after = 0i64;
+    let page = format!(
+        "SELECT id, {QUEUE_RANK_SQL}::BIGINT AS queue_rank, number, department_id FROM sessions \
+         WHERE business_id = $1 AND status = 'waiting' AND deleted_at IS NULL AND agent_id IS NULL \
+         AND ({QUEUE_RANK_SQL}, number) > ($2, $3) ORDER BY {QUEUE_RANK_SQL}, number LIMIT $4"
+    );
+    let mut after = (-1i64, 0i64);
     loop {
-        let waiting: Vec<(uuid::Uuid, i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, number, department_id FROM sessions WHERE business_id = $1 \
-             AND status = 'waiting' AND agent_id IS NULL AND deleted_at IS NULL AND number > $2 \
-             ORDER BY number LIMIT $3",
-        )
-        .bind(tenant.as_str())
-        .bind(after)
-        .bind(i64::from(routing::WAITING_PAGE))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        for (id, _, department) in &waiting {
+        let waiting: Vec<(uuid::Uuid, i64, i64, Option<String>)> = sqlx::query_as(&page)
+            .bind(tenant.as_str())
+            .bind(after.0)
+            .bind(after.1)
+            .bind(i64::from(routing::WAITING_PAGE))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        for (id, _, _, department) in &waiting {
             if let Some(agent) = routing::choose(department.as_deref(), &agents) {
                 return Ok(Some((SessionId::from_uuid(*id), agent.clone())));
             }
         }
         match waiting.last() {
-            Some((_, number, _)) if waiting.len() == routing::WAITING_PAGE as usize => {
-                after = *number
+            Some((_, rank, number, _)) if waiting.len() == routing::WAITING_PAGE as usize => {
+                after = (*rank, *number)
             }
             _ => return Ok(None),
         }
@@ -415,13 +418,15 @@ impl RoutingStore for PgStore {
     }
 
     async fn queue_position(&self, session: &Session) -> StoreResult<i64> {
-        sqlx::query_scalar(
+        let (rank, number) = session.queue_key();
+        sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM sessions WHERE business_id = $1 AND status = 'waiting' AND deleted_at IS NULL \
-             AND COALESCE(department_id, '') = COALESCE($2, '') AND number <= $3",
-        )
+             AND COALESCE(department_id, '') = COALESCE($2, '') AND ({QUEUE_RANK_SQL}, number) <= ($3, $4)"
+        ))
         .bind(session.business_id.as_str())
         .bind(session.department_id.clone())
-        .bind(session.number)
+        .bind(rank)
+        .bind(number)
         .fetch_one(&self.pool)
         .await
         .map_err(db)
@@ -433,9 +438,10 @@ impl RoutingStore for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<(Session, i64)>> {
         let rows = sqlx::query(&format!(
-            "SELECT {}, ROW_NUMBER() OVER (PARTITION BY COALESCE(s.department_id, '') ORDER BY s.number) AS position \
+            "SELECT {}, ROW_NUMBER() OVER (PARTITION BY COALESCE(s.department_id, '') \
+             ORDER BY {QUEUE_RANK_SQL}, s.number) AS position \
              FROM sessions s WHERE s.business_id = $1 AND s.status = 'waiting' AND s.deleted_at IS NULL \
-             ORDER BY s.number LIMIT $2",
+             ORDER BY {QUEUE_RANK_SQL}, s.number LIMIT $2",
             qualified(SESSION_COLUMNS, "s")
         ))
         .bind(business_id.as_str())

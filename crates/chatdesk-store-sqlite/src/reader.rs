@@ -7,7 +7,9 @@ use crate::rows::{
     self, qualified, StatementColumns, CONTACT_COLUMNS, MESSAGE_COLUMNS, SESSION_COLUMNS,
 };
 use crate::writer::Writer;
-use chatdesk_core::domain::{BusinessId, Contact, Message, Presence, Session, SessionId};
+use chatdesk_core::domain::{
+    BusinessId, Contact, Message, Presence, Session, SessionId, QUEUE_RANK_SQL,
+};
 use chatdesk_core::rows::{contact_columns_of_session, corrupt, Columns, CONTACT_OF_SESSION};
 use chatdesk_core::store::{MessageRange, StoreResult, TenantSettings};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
@@ -218,14 +220,16 @@ pub fn messages(
 /// a new arrival are none or a few. One statement, so both parts see the same snapshot.
 pub fn queue_position(c: &Connection, session: &Session) -> StoreResult<i64> {
     let department = session.department_id.as_deref().unwrap_or("");
-    c.prepare_cached(
+    let (rank, number) = session.queue_key();
+    c.prepare_cached(&format!(
         "SELECT COALESCE((SELECT waiting FROM queue_lengths WHERE business_id = ?1 AND department = ?2), 0) \
               - (SELECT COUNT(*) FROM sessions WHERE business_id = ?1 AND status = 'waiting' \
-                 AND deleted_at IS NULL AND COALESCE(department_id, '') = ?2 AND number > ?3)",
-    )
+                 AND deleted_at IS NULL AND COALESCE(department_id, '') = ?2 \
+                 AND ({QUEUE_RANK_SQL}, number) > (?3, ?4))"
+    ))
     .and_then(|mut stmt| {
         stmt.query_row(
-            params![session.business_id.as_str(), department, session.number],
+            params![session.business_id.as_str(), department, rank, number],
             |r| r.get(0),
         )
     })

@@ -1,6 +1,7 @@
 //! Routing: departments, agents, tenant settings, queues and the next assignment.
 
 use super::*;
+use chatdesk_core::domain::QUEUE_RANK_SQL;
 use chatdesk_core::routing::{self, Candidate};
 
 const DEPARTMENT_COLUMNS: &str = "id, business_id, name, created_at, updated_at";
@@ -66,20 +67,23 @@ fn pick(c: &Connection, tenant: &str) -> StoreResult<Option<(SessionId, UserId)>
         },
     )?;
     let agents = routing::with_memberships(agents, members);
-    let mut after = 0;
+    let page = format!(
+        "SELECT id, {QUEUE_RANK_SQL} AS queue_rank, number, department_id FROM sessions \
+         WHERE business_id = ?1 AND status = 'waiting' AND deleted_at IS NULL AND agent_id IS NULL \
+         AND ({QUEUE_RANK_SQL}, number) > (?2, ?3) ORDER BY {QUEUE_RANK_SQL}, number LIMIT ?4"
+    );
+    let mut after = (-1i64, 0i64);
     loop {
         let waiting = sql::all(
             c,
-            "SELECT id, number, department_id FROM sessions WHERE business_id = ?1 \
-             AND status = 'waiting' AND agent_id IS NULL AND deleted_at IS NULL AND number > ?2 \
-             ORDER BY number LIMIT ?3",
-            params![tenant, after, routing::WAITING_PAGE],
+            &page,
+            params![tenant, after.0, after.1, routing::WAITING_PAGE],
             |r| {
                 use chatdesk_core::rows::Columns;
                 let id = r.uuid("id")?.ok_or_else(|| corrupt("id is NULL"))?;
                 Ok((
                     SessionId::from_uuid(id),
-                    r.required::<i64>("number")?,
+                    (r.required::<i64>("queue_rank")?, r.required::<i64>("number")?),
                     r.text("department_id")?,
                 ))
             },
@@ -90,9 +94,7 @@ fn pick(c: &Connection, tenant: &str) -> StoreResult<Option<(SessionId, UserId)>
             }
         }
         match waiting.last() {
-            Some((_, number, _)) if waiting.len() == routing::WAITING_PAGE as usize => {
-                after = *number
-            }
+            Some((_, key, _)) if waiting.len() == routing::WAITING_PAGE as usize => after = *key,
             _ => return Ok(None),
         }
     }
@@ -415,9 +417,10 @@ impl RoutingStore for SqliteStore {
             sql::all(
                 c,
                 &format!(
-                    "SELECT {}, ROW_NUMBER() OVER (PARTITION BY COALESCE(s.department_id, '') ORDER BY s.number) AS position \
+                    "SELECT {}, ROW_NUMBER() OVER (PARTITION BY COALESCE(s.department_id, '') \
+                     ORDER BY {QUEUE_RANK_SQL}, s.number) AS position \
                      FROM sessions s WHERE s.business_id = ?1 AND s.status = 'waiting' AND s.deleted_at IS NULL \
-                     ORDER BY s.number LIMIT ?2",
+                     ORDER BY {QUEUE_RANK_SQL}, s.number LIMIT ?2",
                     qualified(SESSION_COLUMNS, "s")
                 ),
                 params![business, limit],

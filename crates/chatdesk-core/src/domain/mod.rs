@@ -25,6 +25,8 @@ pub use invalid::Invalid;
 pub use message::{Content, Message, SenderType};
 pub use party::Party;
 pub use search::SearchQuery;
-pub use session::{Priority, Session, SessionStatus, SessionType, Title, Topic};
+pub use session::{
+    Priority, Session, SessionStatus, SessionType, Title, Topic, QUEUE_RANK_SQL,
+};
 pub use tenant::{BusinessId, LocationId};
 pub use webhook::{WebhookEvent, WebhookUrl};

@@ -61,7 +61,22 @@ impl Priority {
             Self::Urgent => "urgent",
         }
     }
+
+    /// Where this priority is served in a queue: urgent (0) first, low (3) last. The stores'
+    /// SQL spells the same order as [`QUEUE_RANK_SQL`].
+    pub fn queue_rank(self) -> i64 {
+        match self {
+            Self::Urgent => 0,
+            Self::High => 1,
+            Self::Normal => 2,
+            Self::Low => 3,
+        }
+    }
 }
+
+/// [`Priority::queue_rank`] of a `priority` column, for the stores' queries and indexes.
+pub const QUEUE_RANK_SQL: &str =
+    "(CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END)";
 
 /// Where a session is in its life: `waiting` (no agent yet) → `active` → `closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
@@ -152,6 +167,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Its place in a queue's order: by priority, then oldest first.
+    pub fn queue_key(&self) -> (i64, i64) {
+        (self.priority.queue_rank(), self.number)
+    }
+
     /// A new waiting session, for tests.
     pub fn sample(owner: super::Party, tenant: &str) -> Session {
         let now = chrono::Utc::now();

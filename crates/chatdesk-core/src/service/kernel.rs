@@ -84,6 +84,10 @@ impl Kernel {
         {
             PatchOutcome::Updated(s) => {
                 self.bus.publish(Event::SessionUpdated(s.clone()));
+                // A waiting session's new priority moves it (and others) in its queue.
+                if patch.priority.is_some() && s.status == SessionStatus::Waiting {
+                    self.announce_queue(&s.business_id).await?;
+                }
                 if patch.status.is_some_and(|c| c.closes()) {
                     self.bus.publish(Event::SessionClosed(s.clone()));
                     self.post_system(&s, "Conversation closed".into()).await;

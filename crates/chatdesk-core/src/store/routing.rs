@@ -83,8 +83,8 @@ pub trait RoutingStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<TenantSettings>;
 
-    /// One routing step, atomically: the oldest waiting session of the tenant that has an
-    /// eligible agent goes to the least-loaded one (online by choice, connected, under its
+    /// One routing step, atomically: the first waiting session of the tenant in queue order
+    /// (by priority, urgent first, then oldest first) that has an eligible agent goes to the least-loaded one (online by choice, connected, under its
     /// cap; a member of the session's department if it has one). The session becomes
     /// `active`. `None` when nothing can be assigned.
     async fn assign_next(
@@ -93,10 +93,11 @@ pub trait RoutingStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>>;
 
-    /// A waiting session's place in its department's queue (1 = next).
+    /// A waiting session's place in its department's queue (1 = next), in queue order: by
+    /// priority, then oldest first ([`Session::queue_key`]).
     async fn queue_position(&self, session: &Session) -> StoreResult<i64>;
 
-    /// Waiting sessions of a tenant, oldest first, with their place in their department's
+    /// Waiting sessions of a tenant in queue order, with their place in their department's
     /// queue (1 = next).
     async fn queue(&self, business_id: &BusinessId, limit: u32)
         -> StoreResult<Vec<(Session, i64)>>;

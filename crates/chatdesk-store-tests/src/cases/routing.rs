@@ -462,9 +462,12 @@ pub async fn routing_finds_a_takeable_session_behind_a_long_queue(store: Arc<dyn
         .await
         .unwrap();
     let behind = chatdesk_core::routing::WAITING_PAGE as usize * 2 + 1;
+    // Of every priority, so the pages cross from one priority to the next.
+    let priorities = [Priority::Urgent, Priority::High, Priority::Normal];
     for i in 0..behind {
         let mut waiting = new_session(&user(&format!("w{i}")), "shop");
         waiting.department_id = Some(nobodys.id);
+        waiting.priority = priorities[i % 3];
         store.open_session(waiting, false).await.unwrap();
     }
     let last = create(&store, &user("last"), "shop").await;
@@ -473,6 +476,53 @@ pub async fn routing_finds_a_takeable_session_behind_a_long_queue(store: Arc<dyn
     let got = store.assign_next(&shop, at).await.unwrap().unwrap();
     assert_eq!((got.id, got.agent_id), (last.id, Some(ann)));
     assert!(store.assign_next(&shop, at).await.unwrap().is_none());
+}
+
+/// Queues are served by priority, urgent first, and oldest first within one: in the queue's
+/// listing, in each session's place, and in what routing assigns next.
+pub async fn queues_are_served_by_priority_then_age(store: Arc<dyn Store>) {
+    let shop = tenant("shop");
+    let at = clock::now();
+    let mut opened = Vec::new();
+    for (who, priority) in [
+        ("low", Priority::Low),
+        ("normal-1", Priority::Normal),
+        ("urgent", Priority::Urgent),
+        ("high", Priority::High),
+        ("normal-2", Priority::Normal),
+    ] {
+        let mut s = new_session(&user(who), "shop");
+        s.priority = priority;
+        let (s, _) = store.open_session(s, false).await.unwrap();
+        opened.push((who, s.id));
+    }
+    let name = |id: SessionId| opened.iter().find(|(_, s)| *s == id).unwrap().0;
+    let order: Vec<&str> = places_agree(&store, &shop)
+        .await
+        .into_iter()
+        .map(|(id, _)| name(id))
+        .collect();
+    assert_eq!(order, ["urgent", "high", "normal-1", "normal-2", "low"]);
+    // Raised to high, the oldest session goes ahead of the younger high one too.
+    let low = opened[0].1;
+    let patch = SessionPatch {
+        priority: Some(Priority::High),
+        ..SessionPatch::default()
+    };
+    store.update_session(low, &patch, at).await.unwrap();
+    let order: Vec<&str> = places_agree(&store, &shop)
+        .await
+        .into_iter()
+        .map(|(id, _)| name(id))
+        .collect();
+    assert_eq!(order, ["urgent", "low", "high", "normal-1", "normal-2"]);
+    let ann = UserId::parse("ann").unwrap();
+    connect(&store, &shop, &ann, 1, at).await;
+    let mut assigned = Vec::new();
+    while let Some(s) = store.assign_next(&shop, at).await.unwrap() {
+        assigned.push(name(s.id));
+    }
+    assert_eq!(assigned, ["urgent", "low", "high", "normal-1", "normal-2"]);
 }
 
 /// Connections are counted per node: a node that falls silent takes its own off its agents'

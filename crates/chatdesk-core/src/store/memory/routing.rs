@@ -55,7 +55,7 @@ impl State {
                 o.status == SessionStatus::Waiting
                     && o.business_id == s.business_id
                     && o.department_id == s.department_id
-                    && o.number <= s.number
+                    && o.queue_key() <= s.queue_key()
             })
             .count() as i64
     }
@@ -314,7 +314,7 @@ impl RoutingStore for MemoryStore {
                     && s.agent_id.is_none()
             })
             .collect();
-        waiting.sort_by_key(|s| s.number);
+        waiting.sort_by_key(|s| s.queue_key());
         let pick = waiting.iter().find_map(|s| {
             let agent = routing::choose(s.department_id.as_deref(), &agents)?;
             Some((s.id, agent.clone()))
@@ -345,7 +345,7 @@ impl RoutingStore for MemoryStore {
             .live_sessions()
             .filter(|s| &s.business_id == business_id && s.status == SessionStatus::Waiting)
             .collect();
-        waiting.sort_by_key(|s| s.number);
+        waiting.sort_by_key(|s| s.queue_key());
         Ok(waiting
             .into_iter()
             .take(limit as usize)
