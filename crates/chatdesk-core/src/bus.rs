@@ -2,7 +2,7 @@
 //!
 //! Events are published only after the change they describe has committed.
 
-use crate::domain::{BusinessId, Message, Party, Session, SessionId, UserId, VisitorId};
+use crate::domain::{BusinessId, Message, Note, Party, Session, SessionId, UserId, VisitorId};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -36,6 +36,11 @@ pub enum Event {
         session_number: i64,
         reader: Party,
         up_to_seq: i64,
+    },
+    /// A private note: for the tenant's staff, never for the session's owner.
+    NoteCreated {
+        business_id: BusinessId,
+        note: Note,
     },
     /// Someone is typing (or stopped). Ephemeral: never stored.
     Typing {

@@ -171,6 +171,18 @@ pub fn contact(r: &impl Columns) -> StoreResult<(SessionId, Contact)> {
     ))
 }
 
+pub const NOTE_COLUMNS: &str = "session_id, number, author, content, created_at";
+
+pub fn note(r: &impl Columns) -> StoreResult<Note> {
+    Ok(Note {
+        session_id: SessionId::from_uuid(uuid(r, "session_id")?),
+        number: int(r, "number")?,
+        author: parsed(r, "author", UserId::parse)?,
+        content: required("content", r.text("content")?)?,
+        created_at: time(r, "created_at")?,
+    })
+}
+
 /// A column list with every column prefixed by a table name or alias.
 pub fn qualified(columns: &str, table: &str) -> String {
     columns

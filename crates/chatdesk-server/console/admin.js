@@ -4,7 +4,7 @@
 
 import { escape } from './html.js';
 
-const EVENTS = ['session.created', 'message.created', 'session.assigned', 'session.closed'];
+const EVENTS = ['session.created', 'message.created', 'session.assigned', 'session.closed', 'note.created'];
 
 /** Show the admin page in `section`, calling the API through `api`. */
 export async function showAdmin(section, api) {

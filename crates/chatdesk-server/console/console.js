@@ -5,6 +5,7 @@
 import { showAdmin } from './admin.js';
 import { follow, fromEvent, normalize } from './events.js';
 import { escape } from './html.js';
+import { showNotes } from './notes.js';
 import { showReports } from './reports.js';
 import { showSearch } from './search.js';
 import { typingIndicator, typingNotifier } from './typing.js';
@@ -86,6 +87,9 @@ function onEvent(name, data) {
       if (state.open?.id === data.sessionId) {
         state.open.showTyping(data.isTyping ? 'The visitor is typing…' : '');
       }
+      break;
+    case 'noteCreated':
+      if (state.open?.id === data.sessionId) state.open.addNote?.(data);
       break;
     case 'messagesRead':
       if (state.open?.id === data.sessionId) {
@@ -341,7 +345,9 @@ async function openConversation(id, focusSeq) {
       <label class="visually-hidden" for="reply">Reply</label>
       <textarea id="reply" name="reply" placeholder="Write a reply…" required></textarea>
       <button type="submit">Send</button>
-    </form>`;
+    </form>
+    <div class="notes"></div>`;
+  state.open.addNote = showNotes(section.querySelector('div.notes'), api, id);
   section.querySelector('#earlier').addEventListener('click', loadEarlier);
   section.querySelector('form.details').addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -116,6 +116,7 @@ pub async fn launch(
         routing: uses.routing,
         directory: uses.directory,
         contacts: uses.contacts,
+        notes: uses.notes,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),

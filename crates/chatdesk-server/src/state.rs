@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use chatdesk_core::service::{
-    Activity, Contacts, Directory, Messages, Routing, Search, Sessions, Stats, Webhooks,
+    Activity, Contacts, Directory, Messages, Notes, Routing, Search, Sessions, Stats, Webhooks,
 };
 use chatdesk_core::store::Store;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ pub struct AppState {
     pub routing: Routing,
     pub directory: Directory,
     pub contacts: Contacts,
+    pub notes: Notes,
     pub webhooks: Arc<Webhooks>,
     pub stats: Arc<Stats>,
     pub search: Arc<Search>,

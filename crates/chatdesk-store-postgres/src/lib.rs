@@ -8,6 +8,7 @@ mod accounts;
 mod append;
 mod contacts;
 mod messages;
+mod notes;
 mod outbox;
 mod routing;
 mod rows;

@@ -23,21 +23,24 @@ pub const QUEUE_INSERTED: &str = concat!(
     subscribed!()
 );
 
-/// An entry for session `id`'s `event`, if its tenant has a webhook for it.
+/// An entry for session `id`'s `event` (about its message or note `seq`, if any), if its
+/// tenant has a webhook for it.
 pub async fn queue(
     conn: &mut PgConnection,
     id: SessionId,
     event: WebhookEvent,
+    seq: Option<i64>,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
     sqlx::query(concat!(
-        "INSERT INTO webhook_outbox (business_id, event, session_id, at) \
-         SELECT s.business_id, $2, s.id, $3 FROM sessions s WHERE s.id = $1 AND ",
+        "INSERT INTO webhook_outbox (business_id, event, session_id, seq, at) \
+         SELECT s.business_id, $2, s.id, $4, $3 FROM sessions s WHERE s.id = $1 AND ",
         subscribed!()
     ))
     .bind(id.as_uuid())
     .bind(event.as_str())
     .bind(at)
+    .bind(seq)
     .execute(conn)
     .await
     .map(drop)

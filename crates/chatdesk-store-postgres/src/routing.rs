@@ -411,7 +411,7 @@ impl RoutingStore for PgStore {
             .map(|r| rows::session(&rows::PgRowRef(r)))
             .transpose()?;
         if let Some(s) = &assigned {
-            outbox::queue(&mut tx, s.id, WebhookEvent::SessionAssigned, at).await?;
+            outbox::queue(&mut tx, s.id, WebhookEvent::SessionAssigned, None, at).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(assigned)

@@ -65,7 +65,7 @@ impl SessionStore for PgStore {
             .await
             .map_err(db)?;
         let session = rows::session(&rows::PgRowRef(&row))?;
-        outbox::queue(&mut tx, session.id, WebhookEvent::SessionCreated, at).await?;
+        outbox::queue(&mut tx, session.id, WebhookEvent::SessionCreated, None, at).await?;
         tx.commit().await.map_err(db)?;
         Ok((session, true))
     }
@@ -151,7 +151,7 @@ impl SessionStore for PgStore {
         let rows = q.build().fetch_all(&mut *tx).await.map_err(db)?;
         let closed = rows::sessions(&rows)?;
         for s in &closed {
-            outbox::queue(&mut tx, s.id, WebhookEvent::SessionClosed, at).await?;
+            outbox::queue(&mut tx, s.id, WebhookEvent::SessionClosed, None, at).await?;
         }
         tx.commit().await.map_err(db)?;
         Ok(closed)
@@ -202,7 +202,7 @@ impl SessionStore for PgStore {
         let outcome = match updated {
             Some(row) => {
                 for event in patch.webhook_events() {
-                    outbox::queue(&mut tx, id, event, at).await?;
+                    outbox::queue(&mut tx, id, event, None, at).await?;
                 }
                 PatchOutcome::Updated(rows::session(&rows::PgRowRef(&row))?)
             }

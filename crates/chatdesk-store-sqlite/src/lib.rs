@@ -13,6 +13,7 @@ mod contacts;
 mod error;
 mod messages;
 mod migrate;
+mod notes;
 mod open;
 mod outbox;
 mod reader;

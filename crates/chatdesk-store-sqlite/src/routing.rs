@@ -83,7 +83,10 @@ fn pick(c: &Connection, tenant: &str) -> StoreResult<Option<(SessionId, UserId)>
                 let id = r.uuid("id")?.ok_or_else(|| corrupt("id is NULL"))?;
                 Ok((
                     SessionId::from_uuid(id),
-                    (r.required::<i64>("queue_rank")?, r.required::<i64>("number")?),
+                    (
+                        r.required::<i64>("queue_rank")?,
+                        r.required::<i64>("number")?,
+                    ),
                     r.text("department_id")?,
                 ))
             },

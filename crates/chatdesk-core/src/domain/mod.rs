@@ -9,6 +9,7 @@ mod fuzz;
 mod ids;
 mod invalid;
 mod message;
+mod note;
 mod party;
 mod search;
 mod session;
@@ -23,10 +24,9 @@ pub use email::Email;
 pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};
 pub use invalid::Invalid;
 pub use message::{Content, Message, SenderType};
+pub use note::Note;
 pub use party::Party;
 pub use search::SearchQuery;
-pub use session::{
-    Priority, Session, SessionStatus, SessionType, Title, Topic, QUEUE_RANK_SQL,
-};
+pub use session::{Priority, Session, SessionStatus, SessionType, Title, Topic, QUEUE_RANK_SQL};
 pub use tenant::{BusinessId, LocationId};
 pub use webhook::{WebhookEvent, WebhookUrl};

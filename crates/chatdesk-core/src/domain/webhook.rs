@@ -13,6 +13,9 @@ pub enum WebhookEvent {
     SessionAssigned,
     #[serde(rename = "session.closed")]
     SessionClosed,
+    /// A private note: staff only (`"private": true` in its data).
+    #[serde(rename = "note.created")]
+    NoteCreated,
     /// A test delivery an admin asks for; nobody subscribes to it.
     #[serde(rename = "ping")]
     Ping,
@@ -20,16 +23,17 @@ pub enum WebhookEvent {
 
 impl WebhookEvent {
     /// The events a webhook can subscribe to.
-    pub const ALL: [WebhookEvent; 4] = [
+    pub const ALL: [WebhookEvent; 5] = [
         Self::SessionCreated,
         Self::MessageCreated,
         Self::SessionAssigned,
         Self::SessionClosed,
+        Self::NoteCreated,
     ];
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Self::ALL.into_iter().find(|e| e.as_str() == raw.trim()).ok_or_else(|| {
-            Invalid::new("events", "invalid_event", "events must be session.created, message.created, session.assigned or session.closed")
+            Invalid::new("events", "invalid_event", "events must be session.created, message.created, session.assigned, session.closed or note.created")
         })
     }
 
@@ -39,6 +43,7 @@ impl WebhookEvent {
             Self::MessageCreated => "message.created",
             Self::SessionAssigned => "session.assigned",
             Self::SessionClosed => "session.closed",
+            Self::NoteCreated => "note.created",
             Self::Ping => "ping",
         }
     }

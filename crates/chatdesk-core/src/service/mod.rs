@@ -26,6 +26,7 @@ mod contacts;
 mod conversation;
 mod kernel;
 mod messages;
+mod notes;
 mod routing;
 mod search;
 mod sessions;
@@ -41,11 +42,12 @@ pub use agents::Directory;
 pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
 pub use messages::Messages;
+pub use notes::{Notes, MAX_NOTES_LISTED};
 pub use routing::Routing;
 pub use search::{Search, SearchResults};
 pub use sessions::Sessions;
 pub use stats::{Stats, StatsQuery, StatsReport, MAX_REPORT_SESSIONS};
-pub use webhooks::Webhooks;
+pub use webhooks::{Subject, Webhooks};
 
 /// The sender id of the messages the system writes into conversations.
 pub const SYSTEM_SENDER: &str = "system";
@@ -158,6 +160,7 @@ pub struct UseCases {
     pub routing: Routing,
     pub directory: Directory,
     pub contacts: Contacts,
+    pub notes: Notes,
 }
 
 impl UseCases {
@@ -180,6 +183,7 @@ impl UseCases {
             messages: Messages::new(kernel.clone(), sessions.clone()),
             routing: Routing::new(kernel.clone()),
             directory: Directory::new(kernel.clone()),
+            notes: Notes::new(kernel.clone()),
             contacts: Contacts::new(kernel),
             sessions,
         }

@@ -4,7 +4,7 @@
 use super::{managed_tenant, page_size, Limits};
 use crate::clock;
 use crate::domain::{BusinessId, Invalid, WebhookEvent, WebhookUrl};
-use crate::domain::{Message, Session};
+use crate::domain::{Message, Note, Session};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 use crate::store::Store;
@@ -13,6 +13,13 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+
+/// What an outbox entry is about: a session, or one of its messages or notes.
+pub enum Subject {
+    Session(Session),
+    Message(Session, Message),
+    Note(Session, Note),
+}
 
 /// Webhook use cases: tenants' subscriptions, and the outbox and delivery queue the server's
 /// dispatcher and deliverer work through.
@@ -187,16 +194,17 @@ impl Webhooks {
 
     /// What an outbox entry is about, as it is now: its session and, for `message.created`,
     /// its message. `None` when the session (or message) is gone.
-    pub async fn outbox_subject(
-        &self,
-        entry: &OutboxEntry,
-    ) -> ServiceResult<Option<(Session, Option<Message>)>> {
+    pub async fn outbox_subject(&self, entry: &OutboxEntry) -> ServiceResult<Option<Subject>> {
         let Some(session) = self.store.get_session(entry.session_id).await? else {
             return Ok(None);
         };
         let Some(seq) = entry.seq else {
-            return Ok(Some((session, None)));
+            return Ok(Some(Subject::Session(session)));
         };
+        if entry.event == WebhookEvent::NoteCreated {
+            let note = self.store.get_note(entry.session_id, seq).await?;
+            return Ok(note.map(|n| Subject::Note(session, n)));
+        }
         let range = MessageRange::After {
             after: seq - 1,
             limit: 1,
@@ -207,7 +215,7 @@ impl Webhooks {
             .await?
             .into_iter()
             .find(|m| m.seq == seq);
-        Ok(message.map(|m| (session, Some(m))))
+        Ok(message.map(|m| Subject::Message(session, m)))
     }
 
     pub async fn dispatch_outbox(

@@ -18,6 +18,7 @@ mod contacts;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 mod messages;
+mod notes;
 pub mod remembered;
 mod routing;
 mod sessions;
@@ -26,6 +27,7 @@ mod webhooks;
 pub use accounts::AccountStore;
 pub use contacts::ContactStore;
 pub use messages::MessageStore;
+pub use notes::NoteStore;
 pub use routing::RoutingStore;
 pub use sessions::SessionStore;
 pub use webhooks::WebhookStore;
@@ -457,12 +459,18 @@ pub enum LinkOutcome {
 /// The whole port: every aggregate's store. A backend implements each part (in modules of
 /// the same names) and is a `Store` by that alone.
 pub trait Store:
-    SessionStore + MessageStore + ContactStore + WebhookStore + RoutingStore + AccountStore
+    SessionStore + MessageStore + NoteStore + ContactStore + WebhookStore + RoutingStore + AccountStore
 {
 }
 
 impl<
-        T: SessionStore + MessageStore + ContactStore + WebhookStore + RoutingStore + AccountStore,
+        T: SessionStore
+            + MessageStore
+            + NoteStore
+            + ContactStore
+            + WebhookStore
+            + RoutingStore
+            + AccountStore,
     > Store for T
 {
 }

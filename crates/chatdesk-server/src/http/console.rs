@@ -29,6 +29,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("reports.js", JS, include_str!("../../console/reports.js")),
     ("admin.js", JS, include_str!("../../console/admin.js")),
     ("typing.js", JS, include_str!("../../console/typing.js")),
+    ("notes.js", JS, include_str!("../../console/notes.js")),
 ];
 
 const WIDGET: &str = include_str!("../../console/widget.js");

@@ -76,6 +76,12 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
             "identityLinked",
             json!({"userId": party_id(&Party::User(user.clone()))}),
         ),
+        Event::NoteCreated { note, .. } => other(
+            "noteCreated",
+            json!({"sessionId": note.session_id.to_string(), "number": note.number,
+                "authorId": note.author.to_string(), "content": note.content,
+                "createdAt": note.created_at, "private": true}),
+        ),
         Event::TenantSettingsChanged { .. } => None,
     }
 }

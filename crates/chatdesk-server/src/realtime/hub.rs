@@ -247,6 +247,8 @@ impl Hub {
                 r.add_party(&mut t, owner, Some(business_id));
                 t
             }
+            // Private notes: the tenant's staff only, never the session's watchers or owner.
+            Event::NoteCreated { business_id, .. } => r.audience(None, None, Some(business_id)),
             Event::VisitorLinked { visitor, .. } => {
                 r.audience(None, Some(&Party::Visitor(*visitor)), None)
             }

@@ -38,6 +38,7 @@ fn queued_by(event: &Event) -> Option<(WebhookEvent, &BusinessId)> {
         Event::MessageCreated { business_id, .. } => {
             Some((WebhookEvent::MessageCreated, business_id))
         }
+        Event::NoteCreated { business_id, .. } => Some((WebhookEvent::NoteCreated, business_id)),
         _ => None,
     }
 }
@@ -99,10 +100,10 @@ async fn drain(webhooks: &Webhooks, wake: &Notify) -> ServiceResult<()> {
             if subscribed.is_empty() {
                 continue;
             }
-            let Some((session, message)) = webhooks.outbox_subject(entry).await? else {
+            let Some(subject) = webhooks.outbox_subject(entry).await? else {
                 continue;
             };
-            let data = data(&session, message.as_ref());
+            let data = data(&subject);
             deliveries.extend(subscribed.into_iter().map(|h| {
                 let id = delivery_id(entry, h);
                 let body = json!({

@@ -1,7 +1,9 @@
 //! What the native API returns. Decoupled from the domain types so the wire format is chosen
 //! here, once.
 
-use chatdesk_core::domain::{Message, MessageId, Party, Session, SessionId, UserId, VisitorId};
+use chatdesk_core::domain::{
+    Message, MessageId, Note, Party, Session, SessionId, UserId, VisitorId,
+};
 use chatdesk_core::service::{ReadReceipt, UnreadSummary};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -246,6 +248,31 @@ impl From<&ReadReceipt> for ReadReceiptView {
             session_id: r.session_id.to_string(),
             last_read_seq: r.last_read_seq,
             unread: r.unread,
+        }
+    }
+}
+
+/// A private note (staff only).
+#[derive(Serialize, ToSchema)]
+pub struct NoteView {
+    #[schema(value_type = String)]
+    pub session_id: SessionId,
+    /// 1, 2, … within the session (apart from messages' `seq`).
+    pub number: i64,
+    pub author_id: String,
+    pub content: String,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Note> for NoteView {
+    fn from(n: &Note) -> Self {
+        Self {
+            session_id: n.session_id,
+            number: n.number,
+            author_id: n.author.to_string(),
+            content: n.content.clone(),
+            created_at: n.created_at,
         }
     }
 }

@@ -1,13 +1,19 @@
 //! A webhook delivery's `data`: the same views as `/v1` (snake_case).
 
-use super::views::{MessageView, SessionView};
-use chatdesk_core::domain::{Message, Session};
+use super::views::{MessageView, NoteView, SessionView};
+use chatdesk_core::service::Subject;
 use serde_json::{json, Value};
 
-/// What a delivery says about its session and, for `message.created`, its message.
-pub fn data(session: &Session, message: Option<&Message>) -> Value {
-    match message {
-        Some(m) => json!({"message": MessageView::from(m), "session_number": session.number}),
-        None => json!({"session": SessionView::from(session)}),
+/// What a delivery says about its session and, for `message.created`, its message; for
+/// `note.created`, its note, marked private.
+pub fn data(subject: &Subject) -> Value {
+    match subject {
+        Subject::Session(s) => json!({"session": SessionView::from(s)}),
+        Subject::Message(s, m) => {
+            json!({"message": MessageView::from(m), "session_number": s.number})
+        }
+        Subject::Note(s, n) => {
+            json!({"note": NoteView::from(n), "session_number": s.number, "private": true})
+        }
     }
 }

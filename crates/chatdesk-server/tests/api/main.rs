@@ -17,6 +17,7 @@ mod doors;
 mod errors;
 mod login;
 mod messages;
+mod notes;
 mod ops;
 mod realtime;
 mod routing;

@@ -71,6 +71,14 @@ main(async (assert) => {
     assert.deepEqual(await accessibilityProblems(page), [], 'a conversation');
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/console-conversation.png` });
 
+    // A private note: listed for staff, never in the visitor's history.
+    await page.getByLabel('Note', { exact: true }).fill('Regular customer, offer free shipping');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByRole('list', { name: 'Private notes' }).getByText('offer free shipping').waitFor();
+    const seen = await asVisitor('GET', `/v1/sessions/${SESSION_ID}/messages`);
+    assert.ok(!JSON.stringify(seen.body).includes('free shipping'), 'the visitor never sees a note');
+    assert.equal((await asVisitor('GET', `/v1/sessions/${SESSION_ID}/notes`)).status, 403);
+
     // The contact panel.
     await page.getByText('Contact', { exact: true }).click();
     await page.getByLabel('Name').fill('Vera Visitor');

@@ -5,6 +5,7 @@
 mod accounts;
 mod contacts;
 mod messages;
+mod notes;
 mod routing;
 mod sessions;
 mod webhooks;
@@ -12,6 +13,7 @@ mod webhooks;
 pub use accounts::*;
 pub use contacts::*;
 pub use messages::*;
+pub use notes::*;
 pub use routing::*;
 pub use sessions::*;
 pub use webhooks::*;

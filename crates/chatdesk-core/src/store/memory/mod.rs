@@ -5,6 +5,7 @@
 mod accounts;
 mod contacts;
 mod messages;
+mod notes;
 mod routing;
 mod sessions;
 mod webhooks;
@@ -35,6 +36,7 @@ struct State {
     sessions: BTreeMap<i64, Row<Session>>,
     numbers: HashMap<SessionId, i64>,
     messages: HashMap<SessionId, Vec<Message>>,
+    notes: HashMap<SessionId, Vec<crate::domain::Note>>,
     message_ids: HashSet<MessageId>,
     /// (session, reader's key) → last read seq.
     cursors: BTreeMap<(SessionId, String), i64>,

@@ -190,6 +190,35 @@ impl MessageStore for Remembered {
 }
 
 #[async_trait]
+impl NoteStore for Remembered {
+    async fn add_note(
+        &self,
+        session: SessionId,
+        author: &UserId,
+        content: &crate::domain::Content,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::domain::Note>> {
+        self.inner.add_note(session, author, content, at).await
+    }
+
+    async fn list_notes(
+        &self,
+        session: SessionId,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::domain::Note>> {
+        self.inner.list_notes(session, limit).await
+    }
+
+    async fn get_note(
+        &self,
+        session: SessionId,
+        number: i64,
+    ) -> StoreResult<Option<crate::domain::Note>> {
+        self.inner.get_note(session, number).await
+    }
+}
+
+#[async_trait]
 impl ContactStore for Remembered {
     async fn get_session_with_contact(
         &self,

@@ -5,6 +5,7 @@ mod api_keys;
 mod auth;
 pub mod contacts;
 mod messages;
+mod notes;
 mod routing;
 mod search;
 mod sessions;
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(agents::router())
         .merge(contacts::router())
+        .merge(notes::router())
         .merge(search::router())
         .merge(routing::router())
         .merge(stats::router())

@@ -26,7 +26,8 @@ pub struct WebhookView {
     pub id: i64,
     pub business_id: String,
     pub url: String,
-    /// `session.created`, `message.created`, `session.assigned`, `session.closed`.
+    /// `session.created`, `message.created`, `session.assigned`, `session.closed`,
+    /// `note.created` (staff-only notes, marked `"private": true`).
     pub events: Vec<&'static str>,
     pub created_at: DateTime<Utc>,
     /// Shown once, when the subscription is created.
