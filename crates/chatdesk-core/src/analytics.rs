@@ -2,10 +2,10 @@
 //! response, resolution, message counts) and over many sessions (per tenant, agent and
 //! department: counts, average and median first response, average resolution, busiest hours).
 
-use crate::domain::{SenderType, Session};
+use crate::domain::{SenderType, Session, SessionId};
 use chrono::{DateTime, Timelike, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One message as analytics sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -129,6 +129,9 @@ pub struct Summary {
     pub average_first_response_secs: Option<f64>,
     pub median_first_response_secs: Option<f64>,
     pub average_resolution_secs: Option<f64>,
+    /// Sessions their customer rated, and the mean of those ratings (1–5).
+    pub rated_sessions: i64,
+    pub average_rating: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -147,7 +150,11 @@ pub struct Report {
     pub by_department: BTreeMap<String, Summary>,
 }
 
-fn summarise(items: &[(&Session, &SessionStats)]) -> Summary {
+fn summarise(items: &[(&Session, &SessionStats)], ratings: &HashMap<SessionId, i64>) -> Summary {
+    let scores: Vec<f64> = items
+        .iter()
+        .filter_map(|(s, _)| ratings.get(&s.id).map(|r| *r as f64))
+        .collect();
     let mut first: Vec<f64> = items
         .iter()
         .filter_map(|(_, s)| s.first_response_secs)
@@ -163,11 +170,13 @@ fn summarise(items: &[(&Session, &SessionStats)]) -> Summary {
         average_first_response_secs: mean(&first),
         median_first_response_secs: median(&mut first),
         average_resolution_secs: mean(&resolution),
+        rated_sessions: scores.len() as i64,
+        average_rating: mean(&scores),
     }
 }
 
-/// The report over sessions and their messages.
-pub fn report(sessions: &[(Session, Vec<Beat>)]) -> Report {
+/// The report over sessions, their messages and their ratings (score by session).
+pub fn report(sessions: &[(Session, Vec<Beat>)], ratings: &HashMap<SessionId, i64>) -> Report {
     let stats: Vec<(&Session, SessionStats)> = sessions
         .iter()
         .map(|(s, b)| (s, session_stats(s, b)))
@@ -182,7 +191,7 @@ pub fn report(sessions: &[(Session, Vec<Beat>)]) -> Report {
         }
         groups
             .into_iter()
-            .map(|(k, v)| (k, summarise(&v)))
+            .map(|(k, v)| (k, summarise(&v, ratings)))
             .collect::<BTreeMap<_, _>>()
     };
     let mut hours = [0i64; 24];
@@ -202,7 +211,7 @@ pub fn report(sessions: &[(Session, Vec<Beat>)]) -> Report {
         .collect();
     busiest.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.hour.cmp(&b.hour)));
     Report {
-        overall: summarise(&all),
+        overall: summarise(&all, ratings),
         busiest_hours: busiest,
         by_agent: group(&|s| s.agent_id.as_ref().map(ToString::to_string)),
         by_department: group(&|s| s.department_id.clone()),
@@ -329,7 +338,15 @@ mod tests {
                 beats,
             )
         };
-        let r = report(&[mk(10, "a", 9), mk(20, "a", 9), mk(60, "b", 14)]);
+        let sessions = [mk(10, "a", 9), mk(20, "a", 9), mk(60, "b", 14)];
+        let ratings = HashMap::from([(sessions[0].0.id, 4), (sessions[2].0.id, 1)]);
+        let r = report(&sessions, &ratings);
+        assert_eq!(
+            (r.overall.rated_sessions, r.overall.average_rating),
+            (2, Some(2.5))
+        );
+        assert_eq!(r.by_agent["a"].average_rating, Some(4.0));
+        assert_eq!(r.by_agent["b"].average_rating, Some(1.0));
         assert_eq!(r.overall.sessions, 3);
         assert_eq!(r.overall.messages, 6);
         assert_eq!(r.overall.average_first_response_secs, Some(30.0));

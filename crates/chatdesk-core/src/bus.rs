@@ -2,7 +2,9 @@
 //!
 //! Events are published only after the change they describe has committed.
 
-use crate::domain::{BusinessId, Message, Note, Party, Session, SessionId, UserId, VisitorId};
+use crate::domain::{
+    BusinessId, Message, Note, Party, Rating, Session, SessionId, UserId, VisitorId,
+};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -41,6 +43,12 @@ pub enum Event {
     NoteCreated {
         business_id: BusinessId,
         note: Note,
+    },
+    /// A closed conversation was rated by its customer.
+    SessionRated {
+        business_id: BusinessId,
+        owner: Party,
+        rating: Rating,
     },
     /// Someone is typing (or stopped). Ephemeral: never stored.
     Typing {

@@ -171,6 +171,17 @@ pub fn contact(r: &impl Columns) -> StoreResult<(SessionId, Contact)> {
     ))
 }
 
+pub const RATING_COLUMNS: &str = "session_id, score, comment, rated_at";
+
+pub fn rating(r: &impl Columns) -> StoreResult<Rating> {
+    Ok(Rating {
+        session_id: SessionId::from_uuid(uuid(r, "session_id")?),
+        score: Score::parse(int(r, "score")?).map_err(corrupt)?,
+        comment: r.text("comment")?,
+        rated_at: time(r, "rated_at")?,
+    })
+}
+
 pub const NOTE_COLUMNS: &str = "session_id, number, author, content, created_at";
 
 pub fn note(r: &impl Columns) -> StoreResult<Note> {

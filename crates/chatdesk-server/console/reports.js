@@ -56,6 +56,9 @@ export function showReports(section, api, departmentNames = new Map()) {
         .map(([agent, s]) => [agent, s.average_first_response_secs, duration(s.average_first_response_secs)]);
       const departments = Object.entries(r.by_department)
         .map(([d, s]) => [departmentNames.get(d) || d, s.sessions, String(s.sessions)]);
+      const rated = Object.entries(r.by_agent).filter(([, s]) => s.average_rating != null)
+        .map(([agent, s]) => [agent, s.average_rating, `${s.average_rating.toFixed(1)} ★ (${s.rated_sessions})`]);
+      const rating = o.average_rating == null ? '–' : `${o.average_rating.toFixed(1)} ★ from ${o.rated_sessions}`;
       out.innerHTML = `
         <dl class="summary">
           <dt>Sessions</dt><dd data-stat="sessions">${o.sessions}</dd>
@@ -63,10 +66,12 @@ export function showReports(section, api, departmentNames = new Map()) {
           <dt>First response (average)</dt><dd>${duration(o.average_first_response_secs)}</dd>
           <dt>First response (median)</dt><dd>${duration(o.median_first_response_secs)}</dd>
           <dt>Resolution (average)</dt><dd>${duration(o.average_resolution_secs)}</dd>
+          <dt>Rating (average)</dt><dd data-stat="rating">${rating}</dd>
         </dl>
         ${barChart('Messages by hour (UTC)', hours)}
         ${barChart('First response by agent', agents)}
         ${barChart('Sessions by department', departments)}
+        ${barChart('Rating by agent', rated)}
         ${r.truncated ? '<p class="meta">More sessions than one report reads: narrow the range.</p>' : ''}`;
     } catch (e) {
       out.innerHTML = `<p class="error" role="alert">${escape(e.message)}</p>`;

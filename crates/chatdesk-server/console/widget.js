@@ -60,6 +60,10 @@
       li.system { background: transparent; color: #5b6475; font-size: .85rem; }
       .tick { color: #1f5fbf; font-size: .8rem; }
       form { display: flex; gap: .4rem; padding: .5rem; border-top: 1px solid #e3e6eb; }
+      form.rate { flex-wrap: wrap; align-items: center; }
+      form[hidden] { display: none; }
+      fieldset { border: 0; margin: 0; padding: 0; width: 100%; }
+      form.rate input[name=comment] { flex: 1; padding: .3rem; border: 1px solid #c9ced8; border-radius: 6px; }
       textarea { flex: 1; resize: none; height: 2.6rem; padding: .4rem; border: 1px solid #c9ced8; border-radius: 6px; }
       .send { background: #1f5fbf; color: #fff; }
       .hidden-label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
@@ -74,6 +78,14 @@
         <label class="hidden-label" for="chatdesk-text">Message</label>
         <textarea id="chatdesk-text" placeholder="Write a message…" required></textarea>
         <button class="send" type="submit">Send</button>
+      </form>
+      <form class="rate" hidden>
+        <fieldset><legend>How did we do?</legend>
+          ${[1, 2, 3, 4, 5].map((n) => `<label><input type="radio" name="score" value="${n}" required> ${n}★</label>`).join('')}
+        </fieldset>
+        <label class="hidden-label" for="chatdesk-comment">Comment</label>
+        <input id="chatdesk-comment" name="comment" placeholder="A comment (optional)" maxlength="1000">
+        <button class="send" type="submit">Rate</button>
       </form>
     </section>`;
   const $ = (sel) => root.querySelector(sel);
@@ -95,6 +107,19 @@
     send(content);
   });
   text.addEventListener('input', () => (text.value.trim() ? startTyping() : stopTyping()));
+  $('form.rate').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      await api('POST', `/v1/sessions/${state.session.id}/rating`, { score: Number(f.score.value), comment: f.comment.value || null });
+      state.rated = true;
+    } catch (err) {
+      // Rated before (another tab): the same as rated now.
+      state.rated = err.status === 409;
+      if (!state.rated) setStatus(err.message);
+    }
+    render();
+  });
   text.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('form').requestSubmit(); }
   });
@@ -122,6 +147,7 @@
       state.messages = new Map();
       state.readUpTo = 0;
       state.position = null;
+      state.rated = false;
       const [page, read] = await Promise.all([
         api('GET', `/v1/sessions/${state.session.id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`),
         api('GET', `/v1/sessions/${state.session.id}/read`),
@@ -274,6 +300,8 @@
     else if (s?.status === 'waiting') setStatus('Waiting for an agent…');
     else setStatus('');
     $('form').hidden = s?.status === 'closed';
+    $('form.rate').hidden = s?.status !== 'closed' || state.rated;
+    if (s?.status === 'closed' && state.rated) setStatus('Thank you for your rating. Start a new chat to write again.');
     const shown = [...state.messages.values()].sort((a, b) => a.seq - b.seq).map((m) => {
       const kind = m.sender_type === 'system' ? 'system' : m.mine ? 'mine' : 'theirs';
       const tick = m.mine && m.seq <= state.readUpTo ? ' <span class="tick" aria-label="read">✓✓</span>' : '';

@@ -117,6 +117,7 @@ pub async fn launch(
         directory: uses.directory,
         contacts: uses.contacts,
         notes: uses.notes,
+        ratings: uses.ratings,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),

@@ -5,7 +5,8 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use chatdesk_core::service::{
-    Activity, Contacts, Directory, Messages, Notes, Routing, Search, Sessions, Stats, Webhooks,
+    Activity, Contacts, Directory, Messages, Notes, Ratings, Routing, Search, Sessions, Stats,
+    Webhooks,
 };
 use chatdesk_core::store::Store;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub directory: Directory,
     pub contacts: Contacts,
     pub notes: Notes,
+    pub ratings: Ratings,
     pub webhooks: Arc<Webhooks>,
     pub stats: Arc<Stats>,
     pub search: Arc<Search>,

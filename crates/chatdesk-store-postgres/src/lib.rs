@@ -10,6 +10,7 @@ mod contacts;
 mod messages;
 mod notes;
 mod outbox;
+mod ratings;
 mod routing;
 mod rows;
 mod sessions;

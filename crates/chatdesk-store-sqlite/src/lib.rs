@@ -16,6 +16,7 @@ mod migrate;
 mod notes;
 mod open;
 mod outbox;
+mod ratings;
 mod reader;
 mod routing;
 mod rows;

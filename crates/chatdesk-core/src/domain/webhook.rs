@@ -16,6 +16,9 @@ pub enum WebhookEvent {
     /// A private note: staff only (`"private": true` in its data).
     #[serde(rename = "note.created")]
     NoteCreated,
+    /// A customer rated its closed conversation.
+    #[serde(rename = "session.rated")]
+    SessionRated,
     /// A test delivery an admin asks for; nobody subscribes to it.
     #[serde(rename = "ping")]
     Ping,
@@ -23,17 +26,18 @@ pub enum WebhookEvent {
 
 impl WebhookEvent {
     /// The events a webhook can subscribe to.
-    pub const ALL: [WebhookEvent; 5] = [
+    pub const ALL: [WebhookEvent; 6] = [
         Self::SessionCreated,
         Self::MessageCreated,
         Self::SessionAssigned,
         Self::SessionClosed,
         Self::NoteCreated,
+        Self::SessionRated,
     ];
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Self::ALL.into_iter().find(|e| e.as_str() == raw.trim()).ok_or_else(|| {
-            Invalid::new("events", "invalid_event", "events must be session.created, message.created, session.assigned, session.closed or note.created")
+            Invalid::new("events", "invalid_event", "events must be session.created, message.created, session.assigned, session.closed, note.created or session.rated")
         })
     }
 
@@ -44,6 +48,7 @@ impl WebhookEvent {
             Self::SessionAssigned => "session.assigned",
             Self::SessionClosed => "session.closed",
             Self::NoteCreated => "note.created",
+            Self::SessionRated => "session.rated",
             Self::Ping => "ping",
         }
     }

@@ -27,6 +27,7 @@ mod conversation;
 mod kernel;
 mod messages;
 mod notes;
+mod ratings;
 mod routing;
 mod search;
 mod sessions;
@@ -43,6 +44,7 @@ pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
 pub use messages::Messages;
 pub use notes::{Notes, MAX_NOTES_LISTED};
+pub use ratings::Ratings;
 pub use routing::Routing;
 pub use search::{Search, SearchResults};
 pub use sessions::Sessions;
@@ -161,6 +163,7 @@ pub struct UseCases {
     pub directory: Directory,
     pub contacts: Contacts,
     pub notes: Notes,
+    pub ratings: Ratings,
 }
 
 impl UseCases {
@@ -184,6 +187,7 @@ impl UseCases {
             routing: Routing::new(kernel.clone()),
             directory: Directory::new(kernel.clone()),
             notes: Notes::new(kernel.clone()),
+            ratings: Ratings::new(kernel.clone()),
             contacts: Contacts::new(kernel),
             sessions,
         }

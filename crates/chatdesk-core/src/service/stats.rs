@@ -103,10 +103,14 @@ impl Stats {
         let truncated = sessions.len() > MAX_REPORT_SESSIONS as usize;
         let sessions = &sessions[..sessions.len().min(MAX_REPORT_SESSIONS as usize)];
         let mut beats: HashMap<SessionId, Vec<Beat>> = HashMap::new();
+        let mut ratings: HashMap<SessionId, i64> = HashMap::new();
         for chunk in sessions.chunks(500) {
             let ids: Vec<SessionId> = chunk.iter().map(|s| s.id).collect();
             for (id, beat) in self.store.message_beats(&ids).await? {
                 beats.entry(id).or_default().push(beat);
+            }
+            for r in self.store.ratings(&ids).await? {
+                ratings.insert(r.session_id, r.score.get());
             }
         }
         let input: Vec<_> = sessions
@@ -116,7 +120,7 @@ impl Stats {
         Ok(StatsReport {
             from,
             to,
-            report: analytics::report(&input),
+            report: analytics::report(&input, &ratings),
             truncated,
         })
     }

@@ -4,7 +4,7 @@
 use super::{managed_tenant, page_size, Limits};
 use crate::clock;
 use crate::domain::{BusinessId, Invalid, WebhookEvent, WebhookUrl};
-use crate::domain::{Message, Note, Session};
+use crate::domain::{Message, Note, Rating, Session};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 use crate::store::Store;
@@ -19,6 +19,7 @@ pub enum Subject {
     Session(Session),
     Message(Session, Message),
     Note(Session, Note),
+    Rated(Session, Rating),
 }
 
 /// Webhook use cases: tenants' subscriptions, and the outbox and delivery queue the server's
@@ -198,6 +199,10 @@ impl Webhooks {
         let Some(session) = self.store.get_session(entry.session_id).await? else {
             return Ok(None);
         };
+        if entry.event == WebhookEvent::SessionRated {
+            let rating = self.store.ratings(&[session.id]).await?.pop();
+            return Ok(rating.map(|r| Subject::Rated(session, r)));
+        }
         let Some(seq) = entry.seq else {
             return Ok(Some(Subject::Session(session)));
         };

@@ -19,6 +19,7 @@ mod contacts;
 pub mod memory;
 mod messages;
 mod notes;
+mod ratings;
 pub mod remembered;
 mod routing;
 mod sessions;
@@ -28,6 +29,7 @@ pub use accounts::AccountStore;
 pub use contacts::ContactStore;
 pub use messages::MessageStore;
 pub use notes::NoteStore;
+pub use ratings::{RateOutcome, RatingStore};
 pub use routing::RoutingStore;
 pub use sessions::SessionStore;
 pub use webhooks::WebhookStore;
@@ -459,7 +461,14 @@ pub enum LinkOutcome {
 /// The whole port: every aggregate's store. A backend implements each part (in modules of
 /// the same names) and is a `Store` by that alone.
 pub trait Store:
-    SessionStore + MessageStore + NoteStore + ContactStore + WebhookStore + RoutingStore + AccountStore
+    SessionStore
+    + MessageStore
+    + NoteStore
+    + RatingStore
+    + ContactStore
+    + WebhookStore
+    + RoutingStore
+    + AccountStore
 {
 }
 
@@ -467,6 +476,7 @@ impl<
         T: SessionStore
             + MessageStore
             + NoteStore
+            + RatingStore
             + ContactStore
             + WebhookStore
             + RoutingStore

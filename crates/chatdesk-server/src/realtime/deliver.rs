@@ -82,6 +82,11 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
                 "authorId": note.author.to_string(), "content": note.content,
                 "createdAt": note.created_at, "private": true}),
         ),
+        Event::SessionRated { rating, .. } => other(
+            "sessionRated",
+            json!({"sessionId": rating.session_id.to_string(), "score": rating.score.get(),
+                "comment": rating.comment, "ratedAt": rating.rated_at}),
+        ),
         Event::TenantSettingsChanged { .. } => None,
     }
 }

@@ -247,6 +247,11 @@ impl Hub {
                 r.add_party(&mut t, owner, Some(business_id));
                 t
             }
+            Event::SessionRated {
+                business_id,
+                owner,
+                rating,
+            } => r.audience(Some(rating.session_id), Some(owner), Some(business_id)),
             // Private notes: the tenant's staff only, never the session's watchers or owner.
             Event::NoteCreated { business_id, .. } => r.audience(None, None, Some(business_id)),
             Event::VisitorLinked { visitor, .. } => {

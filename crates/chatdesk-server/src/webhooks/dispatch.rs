@@ -39,6 +39,7 @@ fn queued_by(event: &Event) -> Option<(WebhookEvent, &BusinessId)> {
             Some((WebhookEvent::MessageCreated, business_id))
         }
         Event::NoteCreated { business_id, .. } => Some((WebhookEvent::NoteCreated, business_id)),
+        Event::SessionRated { business_id, .. } => Some((WebhookEvent::SessionRated, business_id)),
         _ => None,
     }
 }

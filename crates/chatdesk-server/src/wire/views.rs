@@ -2,7 +2,7 @@
 //! here, once.
 
 use chatdesk_core::domain::{
-    Message, MessageId, Note, Party, Session, SessionId, UserId, VisitorId,
+    Message, MessageId, Note, Party, Rating, Session, SessionId, UserId, VisitorId,
 };
 use chatdesk_core::service::{ReadReceipt, UnreadSummary};
 use chrono::{DateTime, Utc};
@@ -273,6 +273,29 @@ impl From<&Note> for NoteView {
             author_id: n.author.to_string(),
             content: n.content.clone(),
             created_at: n.created_at,
+        }
+    }
+}
+
+/// A customer's rating of a closed conversation.
+#[derive(Serialize, ToSchema)]
+pub struct RatingView {
+    #[schema(value_type = String)]
+    pub session_id: SessionId,
+    /// 1 (worst) to 5 (best).
+    pub score: i64,
+    pub comment: Option<String>,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
+    pub rated_at: DateTime<Utc>,
+}
+
+impl From<&Rating> for RatingView {
+    fn from(r: &Rating) -> Self {
+        Self {
+            session_id: r.session_id,
+            score: r.score.get(),
+            comment: r.comment.clone(),
+            rated_at: r.rated_at,
         }
     }
 }

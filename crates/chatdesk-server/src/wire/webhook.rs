@@ -1,6 +1,6 @@
 //! A webhook delivery's `data`: the same views as `/v1` (snake_case).
 
-use super::views::{MessageView, NoteView, SessionView};
+use super::views::{MessageView, NoteView, RatingView, SessionView};
 use chatdesk_core::service::Subject;
 use serde_json::{json, Value};
 
@@ -11,6 +11,9 @@ pub fn data(subject: &Subject) -> Value {
         Subject::Session(s) => json!({"session": SessionView::from(s)}),
         Subject::Message(s, m) => {
             json!({"message": MessageView::from(m), "session_number": s.number})
+        }
+        Subject::Rated(s, r) => {
+            json!({"session": SessionView::from(s), "rating": RatingView::from(r)})
         }
         Subject::Note(s, n) => {
             json!({"note": NoteView::from(n), "session_number": s.number, "private": true})

@@ -19,6 +19,7 @@ mod login;
 mod messages;
 mod notes;
 mod ops;
+mod ratings;
 mod realtime;
 mod routing;
 mod search;

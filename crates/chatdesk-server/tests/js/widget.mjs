@@ -3,8 +3,8 @@
 //    typing and read ticks show on both sides.
 // 2. The agent reloads mid-conversation while the visitor, offline, writes twice: each
 //    message arrives exactly once, in order, on both sides.
-// 3. A transfer to another department, then close: the visitor sees it closed and starts a
-//    new one. The script stays small; neither page has a serious accessibility problem.
+// 3. A transfer to another department, then close: the visitor sees it closed, rates it
+//    and starts a new one. The script stays small; neither page has a serious accessibility problem.
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { main, rest } from './lib.mjs';
@@ -111,6 +111,15 @@ main(async (assert) => {
     await agentPage.getByRole('button', { name: 'Close', exact: true }).click();
     await agentPage.locator('.head', { hasText: 'closed' }).waitFor();
     await status.filter({ hasText: 'closed' }).waitFor();
+    // The visitor rates it; the rating is what the API keeps, once.
+    await page.getByLabel('5★').check();
+    await page.getByLabel('Comment').fill('Quick and kind');
+    await page.getByRole('button', { name: 'Rate' }).click();
+    await status.filter({ hasText: 'Thank you for your rating' }).waitFor();
+    const { status: ratedStatus, body: rated } = await rest('GET', `/v1/sessions/${sid}/rating`, AGENT_TOKEN);
+    assert.equal(ratedStatus, 200);
+    assert.deepEqual([rated.score, rated.comment], [5, 'Quick and kind']);
+    assert.deepEqual(await accessibilityProblems(page), [], 'the widget\'s rating form');
     await page.getByRole('button', { name: 'New chat' }).click();
     await status.filter({ hasText: 'queue' }).waitFor();
     assert.equal(await messages.locator('li').count(), 0, 'a new conversation starts empty');

@@ -6,6 +6,7 @@ mod accounts;
 mod contacts;
 mod messages;
 mod notes;
+mod ratings;
 mod routing;
 mod sessions;
 mod webhooks;
@@ -37,6 +38,7 @@ struct State {
     numbers: HashMap<SessionId, i64>,
     messages: HashMap<SessionId, Vec<Message>>,
     notes: HashMap<SessionId, Vec<crate::domain::Note>>,
+    ratings: HashMap<SessionId, crate::domain::Rating>,
     message_ids: HashSet<MessageId>,
     /// (session, reader's key) → last read seq.
     cursors: BTreeMap<(SessionId, String), i64>,

@@ -219,6 +219,17 @@ impl NoteStore for Remembered {
 }
 
 #[async_trait]
+impl RatingStore for Remembered {
+    async fn rate_session(&self, rating: &crate::domain::Rating) -> StoreResult<RateOutcome> {
+        self.inner.rate_session(rating).await
+    }
+
+    async fn ratings(&self, sessions: &[SessionId]) -> StoreResult<Vec<crate::domain::Rating>> {
+        self.inner.ratings(sessions).await
+    }
+}
+
+#[async_trait]
 impl ContactStore for Remembered {
     async fn get_session_with_contact(
         &self,

@@ -6,6 +6,7 @@ mod auth;
 pub mod contacts;
 mod messages;
 mod notes;
+mod ratings;
 mod routing;
 mod search;
 mod sessions;
@@ -23,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(agents::router())
         .merge(contacts::router())
         .merge(notes::router())
+        .merge(ratings::router())
         .merge(search::router())
         .merge(routing::router())
         .merge(stats::router())
