@@ -171,6 +171,21 @@ pub fn contact(r: &impl Columns) -> StoreResult<(SessionId, Contact)> {
     ))
 }
 
+pub const CANNED_COLUMNS: &str =
+    "id, business_id, department_id, code, text, created_at, updated_at";
+
+pub fn canned(r: &impl Columns) -> StoreResult<CannedResponse> {
+    Ok(CannedResponse {
+        id: uuid(r, "id")?,
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        department_id: r.text("department_id")?,
+        code: parsed(r, "code", ShortCode::parse)?,
+        text: required("text", r.text("text")?)?,
+        created_at: time(r, "created_at")?,
+        updated_at: time(r, "updated_at")?,
+    })
+}
+
 pub const RATING_COLUMNS: &str = "session_id, score, comment, rated_at";
 
 pub fn rating(r: &impl Columns) -> StoreResult<Rating> {

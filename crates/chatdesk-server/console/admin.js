@@ -1,10 +1,11 @@
-// The admin page: tenant settings, departments and their agents, agents' caps, webhooks.
+// The admin page: tenant settings, departments and their agents, agents' caps, canned
+// responses, webhooks.
 // Every change goes through the API, which decides who may make it: a page opened with a
 // credential that may not shows the API's refusal, and nothing else.
 
 import { escape } from './html.js';
 
-const EVENTS = ['session.created', 'message.created', 'session.assigned', 'session.closed', 'note.created'];
+const EVENTS = ['session.created', 'message.created', 'session.assigned', 'session.closed', 'note.created', 'session.rated'];
 
 /** Show the admin page in `section`, calling the API through `api`. */
 export async function showAdmin(section, api) {
@@ -14,12 +15,14 @@ export async function showAdmin(section, api) {
   let departments;
   let agents;
   let webhooks;
+  let canned;
   try {
-    [settings, departments, agents, webhooks] = await Promise.all([
+    [settings, departments, agents, webhooks, canned] = await Promise.all([
       api('GET', '/v1/tenant/settings'),
       api('GET', '/v1/departments'),
       api('GET', '/v1/agents'),
       api('GET', '/v1/webhooks'),
+      api('GET', '/v1/canned-responses'),
     ]);
   } catch (e) {
     out.innerHTML = `<p class="error" role="alert">This page is for admins. The server said: ${escape(e.message)}</p>`;
@@ -72,6 +75,18 @@ export async function showAdmin(section, api) {
         <input id="cap-${escape(a.agent_id)}" name="cap" type="number" min="0" max="100" value="${a.max_concurrent}">
         <button type="submit" class="quiet">Set cap</button></form></li>`).join('') || '<li class="meta">No agents yet.</li>'}</ul>
     </section>
+    <section aria-labelledby="canned-title">
+      <h3 id="canned-title">Canned responses</h3>
+      <ul>${canned.canned_responses.map((c) => `<li><strong>/${escape(c.code)}</strong> ${escape(c.text)}
+        <button type="button" class="quiet" data-delete-canned="${escape(c.id)}" aria-label="Delete /${escape(c.code)}">Delete</button></li>`).join('') || '<li class="meta">None.</li>'}</ul>
+      <form class="canned actions">
+        <label for="canned-code">Code</label>
+        <input id="canned-code" name="code" required maxlength="32" pattern="[A-Za-z0-9_-]+">
+        <label for="canned-text">Text</label>
+        <input id="canned-text" name="text" required maxlength="2000" placeholder="Hello {{contact.name}}, {{agent.name}} here.">
+        <button type="submit" class="quiet">Add canned response</button>
+      </form>
+    </section>
     <section aria-labelledby="webhooks-title">
       <h3 id="webhooks-title">Webhooks</h3>
       <ul>${webhooks.map((w) => `<li>${escape(w.url)} <span class="meta">${w.events.map(escape).join(', ')}</span>
@@ -95,6 +110,14 @@ export async function showAdmin(section, api) {
   for (const form of out.querySelectorAll('form.cap')) {
     form.addEventListener('submit', guarded((f) =>
       api('PUT', `/v1/agents/${encodeURIComponent(f.dataset.agent)}`, { max_concurrent: Number(f.cap.value) })));
+  }
+  out.querySelector('form.canned').addEventListener('submit', guarded((f) =>
+    api('POST', '/v1/canned-responses', { code: f.code.value, text: f.text.value })));
+  for (const b of out.querySelectorAll('[data-delete-canned]')) {
+    b.addEventListener('click', async () => {
+      await api('DELETE', `/v1/canned-responses/${b.dataset.deleteCanned}`).catch((e) => alert(e.message));
+      again();
+    });
   }
   for (const b of out.querySelectorAll('[data-delete]')) {
     b.addEventListener('click', async () => {

@@ -341,6 +341,10 @@ async function openConversation(id, focusSeq) {
     <button type="button" class="quiet" id="earlier">Load earlier messages</button>
     <ol class="messages" aria-live="polite" aria-label="Messages"></ol>
     <p class="typing" aria-live="polite"></p>
+    <form class="canned actions">
+      <label for="canned">Canned response</label>
+      <select id="canned" name="canned"><option value="">Choose…</option></select>
+    </form>
     <form class="send">
       <label class="visually-hidden" for="reply">Reply</label>
       <textarea id="reply" name="reply" placeholder="Write a reply…" required></textarea>
@@ -384,6 +388,30 @@ async function openConversation(id, focusSeq) {
   });
   const form = section.querySelector('form.send');
   form.reply.addEventListener('input', () => typing.input(!form.reply.value.trim()));
+  const canned = section.querySelector('#canned');
+  // Read again whenever the agent turns to it: an admin may have added one meanwhile.
+  const loadCanned = () => api('GET', '/v1/canned-responses').then((r) => {
+    const options = '<option value="">Choose…</option>' + r.canned_responses
+      .map((c) => `<option value="${escape(c.id)}">/${escape(c.code)}: ${escape(c.text.slice(0, 40))}</option>`).join('');
+    // Replaced only when it changed, so an open list is left alone.
+    if (canned.dataset.options !== options) {
+      canned.innerHTML = options;
+      canned.dataset.options = options;
+    }
+  }).catch(() => {});
+  loadCanned();
+  canned.addEventListener('focus', loadCanned);
+  canned.addEventListener('change', async () => {
+    if (!canned.value) return;
+    try {
+      const { text } = await api('POST', `/v1/canned-responses/${canned.value}/render`, { session_id: id });
+      form.reply.value = form.reply.value ? `${form.reply.value} ${text}` : text;
+      form.reply.focus();
+    } catch (err) {
+      alert(err.message);
+    }
+    canned.value = '';
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const text = form.reply.value.trim();

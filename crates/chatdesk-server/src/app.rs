@@ -118,6 +118,7 @@ pub async fn launch(
         contacts: uses.contacts,
         notes: uses.notes,
         ratings: uses.ratings,
+        canned: uses.canned,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),

@@ -5,8 +5,8 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use chatdesk_core::service::{
-    Activity, Contacts, Directory, Messages, Notes, Ratings, Routing, Search, Sessions, Stats,
-    Webhooks,
+    Activity, Canned, Contacts, Directory, Messages, Notes, Ratings, Routing, Search, Sessions,
+    Stats, Webhooks,
 };
 use chatdesk_core::store::Store;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ pub struct AppState {
     pub contacts: Contacts,
     pub notes: Notes,
     pub ratings: Ratings,
+    pub canned: Canned,
     pub webhooks: Arc<Webhooks>,
     pub stats: Arc<Stats>,
     pub search: Arc<Search>,

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod append;
+mod canned;
 mod contacts;
 mod messages;
 mod notes;

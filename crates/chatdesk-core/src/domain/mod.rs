@@ -2,6 +2,7 @@
 
 mod activity;
 mod agent;
+mod canned;
 mod contact;
 mod email;
 #[cfg(test)]
@@ -20,6 +21,9 @@ mod webhook;
 
 pub use activity::{response_time_ms, ActivityCounters, ActivityKind};
 pub use agent::{max_concurrent, Agent, Department, DepartmentName, Presence};
+pub use canned::{
+    canned_text, render as render_canned, CannedResponse, ShortCode, MAX_CANNED_CHARS, PLACEHOLDERS,
+};
 pub use contact::{Contact, ContactText, Phone};
 pub use email::Email;
 pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};

@@ -22,6 +22,7 @@ use std::sync::Arc;
 mod activity;
 mod agents;
 mod api_keys;
+mod canned;
 mod contacts;
 mod conversation;
 mod kernel;
@@ -40,6 +41,7 @@ use sessions::parse_opt;
 
 pub use activity::Activity;
 pub use agents::Directory;
+pub use canned::{Canned, NewCanned};
 pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
 pub use messages::Messages;
@@ -164,6 +166,7 @@ pub struct UseCases {
     pub contacts: Contacts,
     pub notes: Notes,
     pub ratings: Ratings,
+    pub canned: Canned,
 }
 
 impl UseCases {
@@ -188,6 +191,7 @@ impl UseCases {
             directory: Directory::new(kernel.clone()),
             notes: Notes::new(kernel.clone()),
             ratings: Ratings::new(kernel.clone()),
+            canned: Canned::new(kernel.clone()),
             contacts: Contacts::new(kernel),
             sessions,
         }

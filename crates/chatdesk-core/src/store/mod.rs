@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 mod accounts;
+mod canned;
 mod contacts;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
@@ -26,6 +27,7 @@ mod sessions;
 mod webhooks;
 
 pub use accounts::AccountStore;
+pub use canned::CannedStore;
 pub use contacts::ContactStore;
 pub use messages::MessageStore;
 pub use notes::NoteStore;
@@ -465,6 +467,7 @@ pub trait Store:
     + MessageStore
     + NoteStore
     + RatingStore
+    + CannedStore
     + ContactStore
     + WebhookStore
     + RoutingStore
@@ -477,6 +480,7 @@ impl<
             + MessageStore
             + NoteStore
             + RatingStore
+            + CannedStore
             + ContactStore
             + WebhookStore
             + RoutingStore

@@ -19,6 +19,7 @@ use utoipa::OpenApi as _;
         (name = "agents", description = "Departments, agents, caps and presence"),
         (name = "analytics", description = "Response and resolution times, volumes, busiest hours"),
         (name = "webhooks", description = "Signed, retried event deliveries to your URLs"),
+        (name = "canned", description = "Canned responses: ready answers with placeholders"),
     )
 )]
 struct BaseDoc;

@@ -90,6 +90,7 @@ async fn an_agent_answers_a_visitor_in_the_browser() {
                 ("PASSWORD", "password".into()),
                 ("VISITOR_ID", visitor),
                 ("SESSION_ID", id),
+                ("ADMIN_TOKEN", token(&app, "boss", Role::Admin, None)),
                 ("SCREENSHOTS", screenshots),
             ],
         )

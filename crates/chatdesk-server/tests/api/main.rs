@@ -8,6 +8,7 @@ mod api_keys;
 mod authz;
 mod authz_matrix;
 mod binary;
+mod canned;
 mod cli;
 mod cluster;
 mod console;

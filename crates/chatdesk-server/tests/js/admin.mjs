@@ -1,5 +1,6 @@
 // The console's admin page in Chromium: an admin changes routing, adds a department and an
-// agent to it, sets the agent's cap, adds a webhook (its secret shown once) and deletes it,
+// agent to it, sets the agent's cap, adds a canned response and a webhook (its secret shown
+// once) and deletes them,
 // each checked through the API. An agent, and a customer's token put into the page by hand,
 // are refused by the API, and the page says so.
 import { main, rest } from './lib.mjs';
@@ -40,6 +41,13 @@ main(async (assert) => {
     const agents = (await rest('GET', '/v1/agents', ADMIN_TOKEN)).body;
     assert.equal(agents.find((a) => a.agent_id === 'ag9').max_concurrent, 3);
 
+    await admin.getByLabel('Code').fill('thanks');
+    await admin.getByLabel('Text').fill('Thanks, {{contact.name}}!');
+    await admin.getByRole('button', { name: 'Add canned response' }).click();
+    await admin.getByText('/thanks').waitFor();
+    const canned = (await rest('GET', '/v1/canned-responses', ADMIN_TOKEN)).body.canned_responses;
+    assert.deepEqual(canned.map((c) => [c.code, c.text]), [['thanks', 'Thanks, {{contact.name}}!']]);
+
     await admin.getByLabel('URL').fill('https://example.com/hook');
     await admin.getByRole('button', { name: 'Add webhook' }).click();
     const secret = page.getByText('Signing secret (shown once)');
@@ -49,9 +57,13 @@ main(async (assert) => {
     assert.equal(hooks[0].secret, undefined, 'the list never shows the secret');
     assert.deepEqual(await accessibilityProblems(page), [], 'the admin page');
     if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/console-admin.png`, fullPage: true });
-    await admin.getByRole('button', { name: 'Delete' }).click();
-    await admin.getByText('None.').waitFor();
+    const hookSection = admin.locator('section', { has: page.getByRole('heading', { name: 'Webhooks' }) });
+    await hookSection.getByRole('button', { name: 'Delete', exact: true }).click();
+    await hookSection.getByText('None.').waitFor();
     assert.equal((await rest('GET', '/v1/webhooks', ADMIN_TOKEN)).body.length, 0);
+    await admin.getByRole('button', { name: 'Delete /thanks' }).click();
+    await admin.getByText('/thanks').waitFor({ state: 'detached' });
+    assert.equal((await rest('GET', '/v1/canned-responses', ADMIN_TOKEN)).body.canned_responses.length, 0);
 
     // An agent may use the console, but not its admin page: the API says no.
     const agentPage = await (await context(browser)).newPage();

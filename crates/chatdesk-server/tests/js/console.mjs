@@ -4,7 +4,7 @@
 import { main } from './lib.mjs';
 import { launch, context, accessibilityProblems, signIn as signInAt } from './browser.mjs';
 
-const { CHATDESK_URL: BASE, AGENT_EMAIL, CUSTOMER_EMAIL, PASSWORD, VISITOR_ID, SESSION_ID, SCREENSHOTS } = process.env;
+const { CHATDESK_URL: BASE, AGENT_EMAIL, CUSTOMER_EMAIL, PASSWORD, VISITOR_ID, SESSION_ID, ADMIN_TOKEN, SCREENSHOTS } = process.env;
 
 async function asVisitor(method, path, body) {
   const res = await fetch(`${BASE}${path}`, {
@@ -37,6 +37,12 @@ main(async (assert) => {
   const browser = await launch();
   try {
     const first_load = await firstLoad(browser);
+    const made = await fetch(`${BASE}/v1/canned-responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ code: 'size', text: 'Which width, {{contact.name}}?' }),
+    });
+    assert.equal(made.status, 201);
     const agentContext = await context(browser);
     const page = await agentContext.newPage();
     await signIn(page, AGENT_EMAIL);
@@ -87,6 +93,12 @@ main(async (assert) => {
     await page.getByRole('button', { name: 'Saved' }).waitFor();
     const contact = (await asVisitor('GET', `/v1/sessions/${SESSION_ID}/contact`)).body;
     assert.deepEqual([contact.name, contact.email], ['Vera Visitor', 'vera@example.com']);
+
+    // A canned response, rendered for this conversation, goes into the reply box.
+    await page.getByLabel('Canned response').selectOption({ label: '/size: Which width, {{contact.name}}?' });
+    await page.waitForFunction(() => document.getElementById('reply').value === 'Which width, Vera Visitor?');
+    await page.keyboard.press('Enter');
+    await messages.locator('li.mine', { hasText: 'Which width, Vera Visitor?' }).waitFor();
 
     // Topic and priority, then a transfer to another department's queue.
     await page.getByLabel('Topic').fill('Size exchange');

@@ -3,6 +3,7 @@
 //! it (a `// contract: one thread` line above it runs it on a single-threaded runtime).
 
 mod accounts;
+mod canned;
 mod contacts;
 mod messages;
 mod notes;
@@ -12,6 +13,7 @@ mod sessions;
 mod webhooks;
 
 pub use accounts::*;
+pub use canned::*;
 pub use contacts::*;
 pub use messages::*;
 pub use notes::*;

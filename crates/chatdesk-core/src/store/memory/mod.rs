@@ -3,6 +3,7 @@
 //! around everything makes each call atomic, as a transaction would.
 
 mod accounts;
+mod canned;
 mod contacts;
 mod messages;
 mod notes;
@@ -39,6 +40,7 @@ struct State {
     messages: HashMap<SessionId, Vec<Message>>,
     notes: HashMap<SessionId, Vec<crate::domain::Note>>,
     ratings: HashMap<SessionId, crate::domain::Rating>,
+    canned: Vec<crate::domain::CannedResponse>,
     message_ids: HashSet<MessageId>,
     /// (session, reader's key) → last read seq.
     cursors: BTreeMap<(SessionId, String), i64>,

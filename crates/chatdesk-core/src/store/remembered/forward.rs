@@ -230,6 +230,40 @@ impl RatingStore for Remembered {
 }
 
 #[async_trait]
+impl CannedStore for Remembered {
+    async fn create_canned(
+        &self,
+        canned: &crate::domain::CannedResponse,
+    ) -> StoreResult<crate::domain::CannedResponse> {
+        self.inner.create_canned(canned).await
+    }
+
+    async fn list_canned(
+        &self,
+        business_id: &BusinessId,
+    ) -> StoreResult<Vec<crate::domain::CannedResponse>> {
+        self.inner.list_canned(business_id).await
+    }
+
+    async fn update_canned(
+        &self,
+        business_id: &BusinessId,
+        id: uuid::Uuid,
+        code: Option<&crate::domain::ShortCode>,
+        text: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::domain::CannedResponse>> {
+        self.inner
+            .update_canned(business_id, id, code, text, at)
+            .await
+    }
+
+    async fn delete_canned(&self, business_id: &BusinessId, id: uuid::Uuid) -> StoreResult<bool> {
+        self.inner.delete_canned(business_id, id).await
+    }
+}
+
+#[async_trait]
 impl ContactStore for Remembered {
     async fn get_session_with_contact(
         &self,

@@ -3,6 +3,7 @@
 mod agents;
 mod api_keys;
 mod auth;
+mod canned;
 pub mod contacts;
 mod messages;
 mod notes;
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(agents::router())
         .merge(contacts::router())
         .merge(notes::router())
+        .merge(canned::router())
         .merge(ratings::router())
         .merge(search::router())
         .merge(routing::router())
