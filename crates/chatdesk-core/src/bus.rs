@@ -44,6 +44,12 @@ pub enum Event {
         business_id: BusinessId,
         note: Note,
     },
+    /// An assistant's session went to the people's queue (`from`: the agent it had).
+    SessionHandedOff {
+        session: Session,
+        from: Option<UserId>,
+        reason: Option<String>,
+    },
     /// A closed conversation was rated by its customer.
     SessionRated {
         business_id: BusinessId,

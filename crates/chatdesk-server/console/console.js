@@ -88,6 +88,9 @@ function onEvent(name, data) {
         state.open.showTyping(data.isTyping ? 'The visitor is typing…' : '');
       }
       break;
+    case 'sessionHandedOff':
+      if (state.open?.id === data.sessionId) setStatus(`Handed off${data.reason ? `: ${data.reason}` : ''}`);
+      break;
     case 'noteCreated':
       if (state.open?.id === data.sessionId) state.open.addNote?.(data);
       break;
@@ -459,6 +462,9 @@ function renderConversationHead() {
   if (s.status === 'waiting') actions.push(['take', 'Take']);
   if (s.status !== 'closed') actions.push(['close', 'Close']);
   if (s.status === 'closed') actions.push(['reopen', 'Reopen']);
+  // An assistant spoke here: the conversation can go back to it.
+  const assistant = [...state.open.messages.values()].find((m) => m.sender_type === 'assistant');
+  if (assistant && s.status !== 'closed' && s.agent_id !== assistant.sender?.id) actions.push(['handback', 'Hand back to assistant']);
   const bar = section.querySelector('.actions');
   bar.innerHTML = actions.map(([a, label]) => `<button type="button" data-action="${a}">${label}</button>`).join('');
   for (const b of bar.querySelectorAll('[data-action]')) b.addEventListener('click', () => act(b.dataset.action));
@@ -496,6 +502,7 @@ async function act(action) {
     take: () => api('POST', `/v1/sessions/${id}/assign`, { agent_id: String(state.me.id) }),
     close: () => api('POST', `/v1/sessions/${id}/end`, {}),
     reopen: () => api('POST', `/v1/sessions/${id}/reopen`, {}),
+    handback: () => api('POST', `/v1/sessions/${id}/handback`, {}),
   };
   await change(calls[action]);
   loadDirectory();

@@ -119,6 +119,7 @@ pub async fn launch(
         notes: uses.notes,
         ratings: uses.ratings,
         canned: uses.canned,
+        handoffs: uses.handoffs,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),

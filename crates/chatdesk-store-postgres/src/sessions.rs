@@ -46,9 +46,10 @@ impl SessionStore for PgStore {
         let at = new.at;
         let sql = format!(
             "INSERT INTO sessions (id, business_id, location_id, owner, session_type, topic, title, \
-             priority, status, metadata, department_id, started_at, last_activity_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $11, $10, $10, $10, $10) RETURNING {SESSION_COLUMNS}"
+             priority, status, metadata, department_id, agent_id, started_at, last_activity_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $12, $9, $11, $13, $10, $10, $10, $10) RETURNING {SESSION_COLUMNS}"
         );
+        let assistant = new.assistant.as_ref().map(|a| a.as_str());
         let row = sqlx::query(&sql)
             .bind(new.id.as_uuid())
             .bind(new.business_id.as_str())
@@ -61,10 +62,26 @@ impl SessionStore for PgStore {
             .bind(&new.metadata)
             .bind(at)
             .bind(new.department_id.map(|d| d.to_string()))
+            .bind(if assistant.is_some() {
+                "active"
+            } else {
+                "waiting"
+            })
+            .bind(assistant)
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
         let session = rows::session(&rows::PgRowRef(&row))?;
+        if let Some(assistant) = assistant {
+            sqlx::query(
+                "INSERT INTO session_assistants (session_id, assistant_id) VALUES ($1, $2)",
+            )
+            .bind(session.id.as_uuid())
+            .bind(assistant)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
         outbox::queue(&mut tx, session.id, WebhookEvent::SessionCreated, None, at).await?;
         tx.commit().await.map_err(db)?;
         Ok((session, true))
@@ -73,6 +90,18 @@ impl SessionStore for PgStore {
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
         session_in(&mut conn, id).await
+    }
+
+    async fn assistant_of(&self, id: SessionId) -> StoreResult<Option<UserId>> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT assistant_id FROM session_assistants WHERE session_id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        found
+            .map(|a| UserId::parse(&a).map_err(corrupt))
+            .transpose()
     }
 
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {

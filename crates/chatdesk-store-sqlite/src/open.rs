@@ -49,11 +49,12 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
     let topic = new.topic.as_ref().map(|t| t.as_str());
     let title = new.title.as_ref().map(|t| t.as_str());
     let at = micros(new.at);
+    let assistant = new.assistant.as_ref().map(|a| a.as_str());
     run(
         tx,
         "INSERT INTO sessions (id, business_id, location_id, owner, session_type, topic, title, \
-         priority, status, metadata, department_id, started_at, last_activity_at, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', ?9, ?10, ?11, ?11, ?11, ?11)",
+         priority, status, metadata, department_id, agent_id, started_at, last_activity_at, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, ?13)",
         params![
             &id[..],
             new.business_id.as_str(),
@@ -63,8 +64,10 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
             topic,
             title,
             new.priority.as_str(),
+            if assistant.is_some() { "active" } else { "waiting" },
             new.metadata.to_string(),
             department.as_deref(),
+            assistant,
             at,
         ],
     )?;
@@ -81,6 +84,15 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
         "INSERT INTO session_search (topic, title, session_id) VALUES (?1, ?2, ?3)",
         params![topic, title, &id[..]],
     )?;
+    if let Some(assistant) = assistant {
+        // Held by its assistant, outside the queue.
+        run(
+            tx,
+            "INSERT INTO session_assistants (session_id, assistant_id) VALUES (?1, ?2)",
+            params![&id[..], assistant],
+        )?;
+        return Ok((read_back(tx, number)?, true, None));
+    }
     // New sessions wait, and the newest is last: its place is its queue's length.
     let queue = params![
         new.business_id.as_str(),
@@ -98,15 +110,19 @@ pub fn open_session(tx: &rusqlite::Connection, new: &NewSession, resume: bool) -
         )
         .and_then(|mut stmt| stmt.query_row(queue, |r| r.get(0)))
         .map_err(error)?;
-    let mut read_back = tx
+    Ok((read_back(tx, number)?, true, Some(place)))
+}
+
+/// The session just inserted as `number`.
+fn read_back(tx: &rusqlite::Connection, number: i64) -> StoreResult<Session> {
+    let mut stmt = tx
         .prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE number = ?1"
         ))
         .map_err(error)?;
     static COLUMNS: StatementColumns = StatementColumns::new();
-    let created = rows::first(&mut read_back, &COLUMNS, [number], |r| rows::session(r))?
-        .ok_or_else(|| corrupt("a session just inserted was not found"))?;
-    Ok((created, true, Some(place)))
+    rows::first(&mut stmt, &COLUMNS, [number], |r| rows::session(r))?
+        .ok_or_else(|| corrupt("a session just inserted was not found"))
 }
 
 /// One cached statement, executed once.

@@ -35,6 +35,22 @@ impl SessionStore for SqliteStore {
         self.read(move |c| reader::session(c, id)).await
     }
 
+    async fn assistant_of(&self, id: SessionId) -> StoreResult<Option<UserId>> {
+        let found: Option<String> = self
+            .read(move |c| {
+                sql::first(
+                    c,
+                    "SELECT assistant_id FROM session_assistants WHERE session_id = ?1",
+                    [sql::uuid(id.as_uuid())],
+                    |r| r.required_text("assistant_id"),
+                )
+            })
+            .await?;
+        found
+            .map(|a| UserId::parse(&a).map_err(corrupt))
+            .transpose()
+    }
+
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {
         self.read(move |c| {
             sql::first(

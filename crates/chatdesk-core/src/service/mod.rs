@@ -25,6 +25,7 @@ mod api_keys;
 mod canned;
 mod contacts;
 mod conversation;
+mod handoff;
 mod kernel;
 mod messages;
 mod notes;
@@ -44,6 +45,7 @@ pub use agents::Directory;
 pub use canned::{Canned, NewCanned};
 pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
+pub use handoff::{Handoffs, MAX_REASON_CHARS};
 pub use messages::Messages;
 pub use notes::{Notes, MAX_NOTES_LISTED};
 pub use ratings::Ratings;
@@ -99,6 +101,9 @@ pub struct OpenSession {
     pub for_user: Option<String>,
     /// The department whose queue it waits in (must exist in the tenant).
     pub department_id: Option<String>,
+    /// Held by the calling service, answering as `assistant`, outside the agents' queue
+    /// until it hands the session off (services only).
+    pub assistant: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -167,6 +172,7 @@ pub struct UseCases {
     pub notes: Notes,
     pub ratings: Ratings,
     pub canned: Canned,
+    pub handoffs: Handoffs,
 }
 
 impl UseCases {
@@ -192,6 +198,7 @@ impl UseCases {
             notes: Notes::new(kernel.clone()),
             ratings: Ratings::new(kernel.clone()),
             canned: Canned::new(kernel.clone()),
+            handoffs: Handoffs::new(kernel.clone()),
             contacts: Contacts::new(kernel),
             sessions,
         }

@@ -54,9 +54,20 @@ impl Sessions {
             priority: parse_opt(req.priority.as_deref(), Priority::parse)?.unwrap_or_default(),
             metadata: metadata_object(req.metadata)?.unwrap_or_else(|| serde_json::json!({})),
             department_id: None,
+            assistant: None,
             at: clock::now(),
         };
         let mut new = new;
+        if req.assistant {
+            match (p.role, p.party.user_id()) {
+                (Role::Service, Some(me)) => new.assistant = Some(me.clone()),
+                _ => {
+                    return Err(ServiceError::Forbidden(
+                        "only a service (an assistant back end) holds sessions as an assistant",
+                    ))
+                }
+            }
+        }
         if let Some(raw) = &req.department_id {
             let id = self.k.existing_department(&new.business_id, raw).await?;
             new.department_id = Some(id);
@@ -66,7 +77,10 @@ impl Sessions {
             .store
             .open_session_with_place(new, !req.force_new)
             .await?;
-        if created {
+        if created && session.status == SessionStatus::Active {
+            // Held by its assistant: not in the queue.
+            self.k.bus.publish(Event::SessionCreated(session.clone()));
+        } else if created {
             self.k.bus.publish(Event::SessionCreated(session.clone()));
             // Still waiting after routing: tell it where it stands (nobody else moved).
             if self.k.reroute(&session.business_id).await == 0 {

@@ -67,6 +67,10 @@ pub struct NewSession {
     pub metadata: serde_json::Value,
     /// The department whose queue the session waits in.
     pub department_id: Option<uuid::Uuid>,
+    /// An assistant (a service answering as `assistant`) that holds the session: it starts
+    /// `active` with the assistant as its agent, outside the agents' queue, and the store
+    /// remembers the assistant for a hand-back after a hand-off to people.
+    pub assistant: Option<UserId>,
     pub at: DateTime<Utc>,
 }
 
@@ -85,6 +89,7 @@ impl NewSession {
             priority: Priority::Normal,
             metadata: serde_json::json!({}),
             department_id: None,
+            assistant: None,
             at,
         }
     }

@@ -28,6 +28,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// A session that is not deleted.
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>>;
 
+    /// The assistant a session was opened for (`NewSession::assistant`), if any.
+    async fn assistant_of(&self, id: SessionId) -> StoreResult<Option<UserId>>;
+
     /// The session a message is about to be sent to. Only its tenant, number and owner may
     /// be relied on: a store may answer from memory (`store::remembered`), and the append
     /// itself refuses closed and deleted sessions.

@@ -82,6 +82,16 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
                 "authorId": note.author.to_string(), "content": note.content,
                 "createdAt": note.created_at, "private": true}),
         ),
+        Event::SessionHandedOff {
+            session: s,
+            from,
+            reason,
+        } => other(
+            "sessionHandedOff",
+            json!({"sessionId": s.id.to_string(), "conversationId": s.number,
+                "from": from.as_ref().map(ToString::to_string), "reason": reason,
+                "departmentId": s.department_id}),
+        ),
         Event::SessionRated { rating, .. } => other(
             "sessionRated",
             json!({"sessionId": rating.session_id.to_string(), "score": rating.score.get(),

@@ -247,6 +247,9 @@ impl Hub {
                 r.add_party(&mut t, owner, Some(business_id));
                 t
             }
+            Event::SessionHandedOff { session: s, .. } => {
+                r.audience(Some(s.id), Some(&s.owner), Some(&s.business_id))
+            }
             Event::SessionRated {
                 business_id,
                 owner,

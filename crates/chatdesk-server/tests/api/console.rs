@@ -80,6 +80,9 @@ async fn an_agent_answers_a_visitor_in_the_browser() {
             .await;
         app.send(&As::Visitor(visitor.clone()), &id, "My shoes are too small")
             .await;
+        let As::ApiKey(bot_key) = app.api_key("default").await else {
+            unreachable!("an API key")
+        };
         let screenshots = std::env::var("CHATDESK_SCREENSHOTS").unwrap_or_default();
         let report = node(
             &app,
@@ -91,6 +94,7 @@ async fn an_agent_answers_a_visitor_in_the_browser() {
                 ("VISITOR_ID", visitor),
                 ("SESSION_ID", id),
                 ("ADMIN_TOKEN", token(&app, "boss", Role::Admin, None)),
+                ("BOT_KEY", bot_key),
                 ("SCREENSHOTS", screenshots),
             ],
         )

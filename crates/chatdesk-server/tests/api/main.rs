@@ -16,6 +16,7 @@ mod contacts;
 mod crash;
 mod doors;
 mod errors;
+mod handoff;
 mod login;
 mod messages;
 mod notes;

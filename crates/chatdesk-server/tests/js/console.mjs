@@ -4,7 +4,7 @@
 import { main } from './lib.mjs';
 import { launch, context, accessibilityProblems, signIn as signInAt } from './browser.mjs';
 
-const { CHATDESK_URL: BASE, AGENT_EMAIL, CUSTOMER_EMAIL, PASSWORD, VISITOR_ID, SESSION_ID, ADMIN_TOKEN, SCREENSHOTS } = process.env;
+const { CHATDESK_URL: BASE, AGENT_EMAIL, CUSTOMER_EMAIL, PASSWORD, VISITOR_ID, SESSION_ID, ADMIN_TOKEN, BOT_KEY, SCREENSHOTS } = process.env;
 
 async function asVisitor(method, path, body) {
   const res = await fetch(`${BASE}${path}`, {
@@ -119,6 +119,27 @@ main(async (assert) => {
     await page.locator('.head', { hasText: 'closed' }).waitFor();
     const closed = await asVisitor('GET', `/v1/sessions/${SESSION_ID}`);
     assert.equal(closed.body.status, 'closed');
+
+    // An assistant's conversation, handed off to people: waiting with its transcript; the
+    // agent hands it back.
+    const asBot = async (method, path, body) => {
+      const res = await fetch(`${BASE}${path}`, {
+        method, headers: { 'content-type': 'application/json', 'x-api-key': BOT_KEY }, body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const held = await asBot('POST', '/v1/sessions', { user_id: 'shopper', assistant: true, topic: 'Bot chat' });
+    assert.equal(held.status, 201, JSON.stringify(held.body));
+    const botSession = held.body.session.id;
+    await asBot('POST', `/v1/sessions/${botSession}/messages`, { content: 'I am the assistant.' });
+    await page.getByRole('button', { name: 'Waiting', exact: true }).click();
+    const handed = await asBot('POST', `/v1/sessions/${botSession}/handoff`, { reason: 'needs a person' });
+    assert.equal(handed.status, 200);
+    await page.locator('[data-session]', { hasText: 'Bot chat' }).click();
+    await messages.getByText('Handed off to a person: needs a person').waitFor();
+    await page.getByRole('button', { name: 'Hand back to assistant' }).click();
+    await page.locator('.head', { hasText: 'active' }).waitFor();
+    assert.equal((await asBot('GET', `/v1/sessions/${botSession}`)).body.agent_id, held.body.session.agent_id);
 
     // Search finds a message and opens it in its conversation.
     await page.getByLabel('Search conversations').fill('small');

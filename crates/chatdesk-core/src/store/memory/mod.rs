@@ -41,6 +41,8 @@ struct State {
     notes: HashMap<SessionId, Vec<crate::domain::Note>>,
     ratings: HashMap<SessionId, crate::domain::Rating>,
     canned: Vec<crate::domain::CannedResponse>,
+    /// The assistant each assistant-held session was opened for.
+    assistants: HashMap<SessionId, UserId>,
     message_ids: HashSet<MessageId>,
     /// (session, reader's key) → last read seq.
     cursors: BTreeMap<(SessionId, String), i64>,

@@ -47,8 +47,12 @@ impl SessionStore for MemoryStore {
             topic: new.topic,
             title: new.title,
             priority: new.priority,
-            status: SessionStatus::Waiting,
-            agent_id: None,
+            status: if new.assistant.is_some() {
+                SessionStatus::Active
+            } else {
+                SessionStatus::Waiting
+            },
+            agent_id: new.assistant.clone(),
             department_id: new.department_id.map(|d| d.to_string()),
             metadata: new.metadata,
             last_seq: 0,
@@ -64,6 +68,10 @@ impl SessionStore for MemoryStore {
         state.numbers.insert(session.id, number);
         state.sessions.insert(number, Row::live(session.clone()));
         state.queue(session.id, WebhookEvent::SessionCreated, None, new.at);
+        if let Some(assistant) = new.assistant {
+            state.assistants.insert(session.id, assistant);
+            return Ok((session, true, None));
+        }
         let place = state
             .live_sessions()
             .filter(|s| {
@@ -77,6 +85,10 @@ impl SessionStore for MemoryStore {
 
     async fn get_session(&self, id: SessionId) -> StoreResult<Option<Session>> {
         Ok(self.lock().session(id).cloned())
+    }
+
+    async fn assistant_of(&self, id: SessionId) -> StoreResult<Option<UserId>> {
+        Ok(self.lock().assistants.get(&id).cloned())
     }
 
     async fn get_session_by_number(&self, number: i64) -> StoreResult<Option<Session>> {

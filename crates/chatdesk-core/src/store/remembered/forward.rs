@@ -26,6 +26,10 @@ impl SessionStore for Remembered {
         self.inner.get_session(id).await
     }
 
+    async fn assistant_of(&self, id: SessionId) -> StoreResult<Option<UserId>> {
+        self.inner.assistant_of(id).await
+    }
+
     async fn send_target(&self, id: SessionId) -> StoreResult<Option<Session>> {
         Remembered::send_target(self, id).await
     }

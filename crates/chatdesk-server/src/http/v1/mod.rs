@@ -5,6 +5,7 @@ mod api_keys;
 mod auth;
 mod canned;
 pub mod contacts;
+mod handoff;
 mod messages;
 mod notes;
 mod ratings;
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(notes::router())
         .merge(canned::router())
+        .merge(handoff::router())
         .merge(ratings::router())
         .merge(search::router())
         .merge(routing::router())

@@ -42,6 +42,11 @@ pub struct OpenSessionBody {
     pub user_id: Option<String>,
     /// The department whose queue the session waits in.
     pub department_id: Option<String>,
+    /// Services only: the session is held by the calling service, which answers as
+    /// `assistant`; it starts `active`, outside the agents' queue, until handed off
+    /// (`POST /v1/sessions/{id}/handoff`).
+    #[serde(default)]
+    pub assistant: bool,
 }
 
 /// Resume the caller's most recently active open session in the tenant, or create one.
@@ -82,6 +87,7 @@ async fn open_session(
         force_new: b.force_new,
         for_user: b.user_id,
         department_id: b.department_id,
+        assistant: b.assistant,
     };
     let (session, is_new) = state
         .guards
