@@ -465,6 +465,7 @@ function renderConversationHead() {
   // An assistant spoke here: the conversation can go back to it.
   const assistant = [...state.open.messages.values()].find((m) => m.sender_type === 'assistant');
   if (assistant && s.status !== 'closed' && s.agent_id !== assistant.sender?.id) actions.push(['handback', 'Hand back to assistant']);
+  actions.push(['transcript', 'Transcript']);
   const bar = section.querySelector('.actions');
   bar.innerHTML = actions.map(([a, label]) => `<button type="button" data-action="${a}">${label}</button>`).join('');
   for (const b of bar.querySelectorAll('[data-action]')) b.addEventListener('click', () => act(b.dataset.action));
@@ -496,8 +497,20 @@ async function change(call) {
   }
 }
 
+/** Save the conversation as an HTML page (fetched with the token, handed over as a file). */
+async function downloadTranscript(id) {
+  const res = await fetch(`/v1/sessions/${id}/transcript?format=html`, { headers: { authorization: `Bearer ${state.token}` } });
+  if (!res.ok) return alert(`Transcript: HTTP ${res.status}`);
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await res.blob());
+  link.download = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || 'conversation.html';
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
 async function act(action) {
   const id = state.open.id;
+  if (action === 'transcript') return downloadTranscript(id);
   const calls = {
     take: () => api('POST', `/v1/sessions/${id}/assign`, { agent_id: String(state.me.id) }),
     close: () => api('POST', `/v1/sessions/${id}/end`, {}),

@@ -3,6 +3,9 @@
 use super::kernel::Kernel;
 use super::*;
 
+/// Most messages a transcript holds (the newest).
+pub const MAX_TRANSCRIPT_MESSAGES: i64 = 10_000;
+
 /// Messages: send, page, read cursors and unread counts; and conversation-style sending
 /// (`conversation.rs`), which may open a session for a first message.
 #[derive(Clone)]
@@ -201,6 +204,31 @@ impl Messages {
             }
         }
         Ok(MessagePage { messages, has_more })
+    }
+
+    /// The whole conversation for a transcript: the session and its messages, oldest first,
+    /// at most [`MAX_TRANSCRIPT_MESSAGES`] (the newest, when there are more).
+    pub async fn transcript(
+        &self,
+        p: &Principal,
+        id: SessionId,
+    ) -> ServiceResult<(Session, Vec<Message>)> {
+        let session = self.k.visible(p, id).await?;
+        let first = (session.last_seq - MAX_TRANSCRIPT_MESSAGES).max(0);
+        let mut messages = Vec::new();
+        let mut after = first;
+        loop {
+            let page = self
+                .messages_after(&session, after, self.k.limits.max_page)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            messages.extend(page);
+            if messages.len() >= MAX_TRANSCRIPT_MESSAGES as usize {
+                break;
+            }
+        }
+        Ok((session, messages))
     }
 
     /// Move the caller's read cursor to `up_to_seq` (it never moves back).

@@ -46,7 +46,7 @@ pub use canned::{Canned, NewCanned};
 pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
 pub use handoff::{Handoffs, MAX_REASON_CHARS};
-pub use messages::Messages;
+pub use messages::{Messages, MAX_TRANSCRIPT_MESSAGES};
 pub use notes::{Notes, MAX_NOTES_LISTED};
 pub use ratings::Ratings;
 pub use routing::Routing;

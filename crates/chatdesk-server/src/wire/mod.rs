@@ -5,5 +5,6 @@
 
 pub mod ids;
 pub mod payload;
+pub mod transcript;
 pub mod views;
 pub mod webhook;

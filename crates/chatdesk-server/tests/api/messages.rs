@@ -12,6 +12,7 @@ on_both_stores!(
     an_agent_reply_activates_a_waiting_session,
     read_cursor_and_unread_counts,
     read_cursors_say_who_read_how_far,
+    a_transcript_writes_the_conversation_out,
     concurrent_sends_are_all_stored_in_order,
 );
 
@@ -327,6 +328,71 @@ async fn read_cursors_say_who_read_how_far(app: TestApp) {
         StatusCode::NOT_FOUND,
         "not_found",
     );
+}
+
+async fn a_transcript_writes_the_conversation_out(app: TestApp) {
+    let who = app.customer("writer");
+    let agent = app.agent("ag-t", "default");
+    let id = app.open(&who, json!({"topic": "Lost parcel"})).await;
+    app.send(&who, &id, "Where is <b>my</b> parcel?").await;
+    app.send(&agent, &id, "It ships today.\nTracking follows.")
+        .await;
+    app.post(
+        &format!("/v1/sessions/{id}/notes"),
+        &agent,
+        json!({"content": "private remark"}),
+    )
+    .await;
+    let get = |format: &'static str, who: crate::harness::As| {
+        let app = app.clone();
+        let id = id.clone();
+        async move {
+            app.request(
+                reqwest::Method::GET,
+                &format!("/v1/sessions/{id}/transcript?format={format}"),
+                &who,
+            )
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    let text = get("text", who.clone()).await;
+    assert_eq!(text.status(), StatusCode::OK);
+    assert!(text.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"conversation-"));
+    let text = text.text().await.unwrap();
+    assert!(text.contains("Lost parcel"), "{text}");
+    assert!(
+        text.contains("customer writer: Where is <b>my</b> parcel?"),
+        "{text}"
+    );
+    assert!(text.contains("agent ag-t: It ships today."), "{text}");
+    assert!(!text.contains("private remark"), "notes stay out");
+    let html = get("html", agent.clone()).await;
+    assert!(html.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(html.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let html = html.text().await.unwrap();
+    assert!(
+        html.contains("Where is &lt;b&gt;my&lt;/b&gt; parcel?"),
+        "{html}"
+    );
+    assert!(
+        html.contains("It ships today.<br>Tracking follows."),
+        "{html}"
+    );
+    let stranger = get("text", app.customer("nosy")).await;
+    assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
+    let bad = get("pdf", who).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
 async fn concurrent_sends_are_all_stored_in_order(app: TestApp) {

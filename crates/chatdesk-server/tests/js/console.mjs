@@ -1,6 +1,7 @@
 // The console in Chromium: an agent signs in, finds a visitor's conversation waiting with its
 // place in the queue, takes it, answers, sees the visitor's next message arrive live, and
 // closes it; a customer cannot get in; no serious accessibility problem on the pages.
+import { readFileSync } from 'node:fs';
 import { main } from './lib.mjs';
 import { launch, context, accessibilityProblems, signIn as signInAt } from './browser.mjs';
 
@@ -84,6 +85,15 @@ main(async (assert) => {
     const seen = await asVisitor('GET', `/v1/sessions/${SESSION_ID}/messages`);
     assert.ok(!JSON.stringify(seen.body).includes('free shipping'), 'the visitor never sees a note');
     assert.equal((await asVisitor('GET', `/v1/sessions/${SESSION_ID}/notes`)).status, 403);
+
+    // The transcript downloads as a page holding the conversation.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Transcript' }).click(),
+    ]);
+    const saved = readFileSync(await download.path(), 'utf8');
+    assert.ok(saved.includes('My shoes are too small') && saved.includes('Which size do you need?'), saved);
+    assert.ok(!saved.includes('free shipping'), 'no private note in a transcript');
 
     // The contact panel.
     await page.getByText('Contact', { exact: true }).click();

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send_message, list_messages))
         .routes(routes!(mark_read, read_cursors))
         .routes(routes!(typing))
+        .routes(routes!(transcript))
         .routes(routes!(my_unread))
 }
 
@@ -179,6 +180,66 @@ async fn read_cursors(
     let session = state.messages.readable(&p, id).await?;
     let cursors = state.messages.read_cursors(&session).await?;
     Ok(ApiJson(cursors.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TranscriptQuery {
+    /// `text` (default) or `html`.
+    pub format: Option<String>,
+}
+
+/// The conversation written out (the newest 10,000 messages), as plain text or a standalone
+/// HTML page, for anyone who may see it: staff, and the customer for their own. Private
+/// notes are not in it.
+#[utoipa::path(get, path = "/v1/sessions/{id}/transcript", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)"), TranscriptQuery),
+    responses((status = 200, description = "text/plain or text/html, as an attachment"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn transcript(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    SessionPath(id): SessionPath,
+    ApiQuery(q): ApiQuery<TranscriptQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let html = match q.format.as_deref().unwrap_or("text") {
+        "text" => false,
+        "html" => true,
+        _ => {
+            return Err(crate::error::ApiError::bad_request(
+                "invalid_format",
+                "format must be text or html",
+            ))
+        }
+    };
+    let (session, messages) = state.messages.transcript(&p, id).await?;
+    let names = Names::of(&state, messages.iter().filter_map(|m| m.sender.user_id())).await?;
+    let (body, kind, ext) = if html {
+        let body = crate::wire::transcript::html(&session, messages, &names);
+        (body, "text/html; charset=utf-8", "html")
+    } else {
+        let body = crate::wire::transcript::text(&session, messages, &names);
+        (body, "text/plain; charset=utf-8", "txt")
+    };
+    let disposition = format!(
+        "attachment; filename=\"conversation-{}.{ext}\"",
+        session.number
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, kind.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            // The page is the customer's words: nothing in it may run.
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'".to_owned(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Unread messages per session and in total: sessions the caller owns, is assigned to, or
