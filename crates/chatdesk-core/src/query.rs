@@ -71,6 +71,16 @@ pub fn push_filter(q: &mut impl QueryText, filter: &SessionFilter) {
     if let Some(d) = &filter.department_id {
         equals(q, "department_id", text(d));
     }
+    if let Some(label) = filter.label_id {
+        // By `number`, a column only sessions have, so that the clause reads the same in a
+        // query that joins messages.
+        q.push(
+            " AND number IN (SELECT x.number FROM session_labels l JOIN sessions x \
+             ON x.id = l.session_id WHERE l.label_id = ",
+        );
+        q.bind(text(&label.to_string()));
+        q.push(")");
+    }
 }
 
 /// `UPDATE sessions SET …` for `patch` at `at`, of live session `id`, and only while its

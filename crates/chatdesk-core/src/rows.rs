@@ -186,6 +186,20 @@ pub fn canned(r: &impl Columns) -> StoreResult<CannedResponse> {
     })
 }
 
+/// A label's id is kept as text (as `session_labels.label_id` and the list filter bind it).
+pub const LABEL_COLUMNS: &str = "id, business_id, name, created_at";
+
+pub fn label(r: &impl Columns) -> StoreResult<Label> {
+    Ok(Label {
+        id: parsed(r, "id", |raw| {
+            Uuid::parse_str(raw).map_err(|_| Invalid::new("id", "invalid_id", "not a UUID"))
+        })?,
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        name: parsed(r, "name", LabelName::parse)?,
+        created_at: time(r, "created_at")?,
+    })
+}
+
 pub const RATING_COLUMNS: &str = "session_id, score, comment, rated_at";
 
 pub fn rating(r: &impl Columns) -> StoreResult<Rating> {

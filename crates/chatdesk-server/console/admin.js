@@ -1,5 +1,5 @@
 // The admin page: tenant settings, departments and their agents, agents' caps, canned
-// responses, webhooks.
+// responses, labels, webhooks.
 // Every change goes through the API, which decides who may make it: a page opened with a
 // credential that may not shows the API's refusal, and nothing else.
 
@@ -16,13 +16,15 @@ export async function showAdmin(section, api) {
   let agents;
   let webhooks;
   let canned;
+  let labels;
   try {
-    [settings, departments, agents, webhooks, canned] = await Promise.all([
+    [settings, departments, agents, webhooks, canned, labels] = await Promise.all([
       api('GET', '/v1/tenant/settings'),
       api('GET', '/v1/departments'),
       api('GET', '/v1/agents'),
       api('GET', '/v1/webhooks'),
       api('GET', '/v1/canned-responses'),
+      api('GET', '/v1/labels'),
     ]);
   } catch (e) {
     out.innerHTML = `<p class="error" role="alert">This page is for admins. The server said: ${escape(e.message)}</p>`;
@@ -75,6 +77,16 @@ export async function showAdmin(section, api) {
         <input id="cap-${escape(a.agent_id)}" name="cap" type="number" min="0" max="100" value="${a.max_concurrent}">
         <button type="submit" class="quiet">Set cap</button></form></li>`).join('') || '<li class="meta">No agents yet.</li>'}</ul>
     </section>
+    <section aria-labelledby="labels-title">
+      <h3 id="labels-title">Labels</h3>
+      <ul>${labels.labels.map((l) => `<li>${escape(l.name)}
+        <button type="button" class="quiet" data-delete-label="${escape(l.id)}" aria-label="Delete label ${escape(l.name)}">Delete</button></li>`).join('') || '<li class="meta">None.</li>'}</ul>
+      <form class="label actions">
+        <label for="label-name">New label</label>
+        <input id="label-name" name="name" required maxlength="40">
+        <button type="submit" class="quiet">Add label</button>
+      </form>
+    </section>
     <section aria-labelledby="canned-title">
       <h3 id="canned-title">Canned responses</h3>
       <ul>${canned.canned_responses.map((c) => `<li><strong>/${escape(c.code)}</strong> ${escape(c.text)}
@@ -110,6 +122,13 @@ export async function showAdmin(section, api) {
   for (const form of out.querySelectorAll('form.cap')) {
     form.addEventListener('submit', guarded((f) =>
       api('PUT', `/v1/agents/${encodeURIComponent(f.dataset.agent)}`, { max_concurrent: Number(f.cap.value) })));
+  }
+  out.querySelector('form.label').addEventListener('submit', guarded((f) => api('POST', '/v1/labels', { name: f.name.value })));
+  for (const b of out.querySelectorAll('[data-delete-label]')) {
+    b.addEventListener('click', async () => {
+      await api('DELETE', `/v1/labels/${b.dataset.deleteLabel}`).catch((e) => alert(e.message));
+      again();
+    });
   }
   out.querySelector('form.canned').addEventListener('submit', guarded((f) =>
     api('POST', '/v1/canned-responses', { code: f.code.value, text: f.text.value })));

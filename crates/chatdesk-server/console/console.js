@@ -5,6 +5,7 @@
 import { showAdmin } from './admin.js';
 import { follow, fromEvent, normalize } from './events.js';
 import { escape } from './html.js';
+import { sessionsLabeled, showLabels } from './labels.js';
 import { showNotes } from './notes.js';
 import { showReports } from './reports.js';
 import { showSearch } from './search.js';
@@ -190,6 +191,8 @@ function renderDesk() {
           </select>
           <label class="visually-hidden" for="department">Filter by department</label>
           <select id="department"><option value="">Any department</option></select>
+          <label class="visually-hidden" for="label-filter">Filter by label</label>
+          <select id="label-filter"><option value="">Any label</option></select>
         </div>
         <form class="search" role="search">
           <label class="visually-hidden" for="q">Search conversations</label>
@@ -232,6 +235,14 @@ function renderDesk() {
   }
   document.getElementById('priority').addEventListener('change', (e) => { state.priority = e.target.value; renderInbox(); });
   document.getElementById('department').addEventListener('change', (e) => { state.department = e.target.value; renderInbox(); });
+  document.getElementById('label-filter').addEventListener('change', async (e) => {
+    state.labeled = e.target.value ? await sessionsLabeled(api, e.target.value) : null;
+    renderInbox();
+  });
+  api('GET', '/v1/labels').then((r) => {
+    const select = document.getElementById('label-filter');
+    for (const l of r.labels) select.insertAdjacentHTML('beforeend', `<option value="${escape(l.id)}">${escape(l.name)}</option>`);
+  }).catch(() => {});
   loadDirectory().then(() => {
     const select = document.getElementById('department');
     for (const d of state.departments) select.insertAdjacentHTML('beforeend', `<option value="${escape(d.id)}">${escape(d.name)}</option>`);
@@ -283,6 +294,7 @@ function renderInbox() {
     .filter(inTab)
     .filter((s) => !state.priority || s.priority === state.priority)
     .filter((s) => !state.department || s.department_id === state.department)
+    .filter((s) => !state.labeled || state.labeled.has(s.id))
     // The waiting queue in queue order (by priority, then oldest first); the rest most
     // recent first.
     .sort((a, b) => state.tab === 'waiting'
@@ -336,6 +348,7 @@ async function openConversation(id, focusSeq) {
         <button type="submit" class="quiet">Save contact</button>
       </form>
     </details>
+    <div class="labels"></div>
     <form class="transfer actions">
       <label for="transfer-to">Transfer to</label>
       <select id="transfer-to" name="to"></select>
@@ -355,6 +368,7 @@ async function openConversation(id, focusSeq) {
     </form>
     <div class="notes"></div>`;
   state.open.addNote = showNotes(section.querySelector('div.notes'), api, id);
+  showLabels(section.querySelector('div.labels'), api, id);
   section.querySelector('#earlier').addEventListener('click', loadEarlier);
   section.querySelector('form.details').addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -120,6 +120,7 @@ pub async fn launch(
         ratings: uses.ratings,
         canned: uses.canned,
         handoffs: uses.handoffs,
+        labels: uses.labels,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),

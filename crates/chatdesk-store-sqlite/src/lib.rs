@@ -12,6 +12,7 @@ mod checkpoint;
 mod connect;
 mod contacts;
 mod error;
+mod labels;
 mod messages;
 mod migrate;
 mod notes;

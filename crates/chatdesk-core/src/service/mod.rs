@@ -27,6 +27,7 @@ mod contacts;
 mod conversation;
 mod handoff;
 mod kernel;
+mod labels;
 mod messages;
 mod notes;
 mod ratings;
@@ -46,6 +47,7 @@ pub use canned::{Canned, NewCanned};
 pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
 pub use handoff::{Handoffs, MAX_REASON_CHARS};
+pub use labels::{Labels, MAX_LABELS_PER_SESSION};
 pub use messages::{Messages, MAX_TRANSCRIPT_MESSAGES};
 pub use notes::{Notes, MAX_NOTES_LISTED};
 pub use ratings::Ratings;
@@ -109,6 +111,8 @@ pub struct OpenSession {
 #[derive(Debug, Clone, Default)]
 pub struct ListSessions {
     pub status: Option<String>,
+    /// Only sessions carrying this label (staff).
+    pub label_id: Option<String>,
     pub business_id: Option<String>,
     pub location_id: Option<String>,
     pub user_id: Option<String>,
@@ -173,6 +177,7 @@ pub struct UseCases {
     pub ratings: Ratings,
     pub canned: Canned,
     pub handoffs: Handoffs,
+    pub labels: Labels,
 }
 
 impl UseCases {
@@ -199,6 +204,7 @@ impl UseCases {
             ratings: Ratings::new(kernel.clone()),
             canned: Canned::new(kernel.clone()),
             handoffs: Handoffs::new(kernel.clone()),
+            labels: Labels::new(kernel.clone()),
             contacts: Contacts::new(kernel),
             sessions,
         }

@@ -252,6 +252,9 @@ pub(super) fn listable(
             if asked_owner.as_ref().is_some_and(|o| *o != p.party) {
                 return Err(ServiceError::NotFound("session"));
             }
+            if req.label_id.is_some() {
+                return Err(ServiceError::Forbidden("labels are for staff"));
+            }
             filter.owner = Some(p.party.clone());
             // A tenant-scoped customer lists its tenant only.
             filter.business_id = match (&p.business_id, asked_tenant) {
@@ -279,6 +282,11 @@ pub(super) fn listable(
             }
             filter.business_id = tenant;
             filter.owner = asked_owner;
+            filter.label_id = req
+                .label_id
+                .as_deref()
+                .map(super::labels::label_id)
+                .transpose()?;
         }
     }
     Ok((filter, page_size(limits, req.limit)?))

@@ -25,6 +25,8 @@ pub struct StatsQuery {
     pub business_id: Option<String>,
     pub agent_id: Option<String>,
     pub department_id: Option<String>,
+    /// Only sessions carrying this label.
+    pub label_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +90,7 @@ impl Stats {
             p,
             &ListSessions {
                 business_id: q.business_id,
+                label_id: q.label_id,
                 ..ListSessions::default()
             },
             &self.limits,

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 mod accounts;
 mod canned;
 mod contacts;
+mod labels;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
 mod messages;
@@ -29,6 +30,7 @@ mod webhooks;
 pub use accounts::AccountStore;
 pub use canned::CannedStore;
 pub use contacts::ContactStore;
+pub use labels::LabelStore;
 pub use messages::MessageStore;
 pub use notes::NoteStore;
 pub use ratings::{RateOutcome, RatingStore};
@@ -112,6 +114,8 @@ pub struct SessionFilter {
     pub started_before: Option<DateTime<Utc>>,
     pub agent_id: Option<UserId>,
     pub department_id: Option<String>,
+    /// Only sessions carrying this label.
+    pub label_id: Option<uuid::Uuid>,
 }
 
 /// Keyset position in a session list ordered by `(last_activity_at, id)` descending.
@@ -473,6 +477,7 @@ pub trait Store:
     + NoteStore
     + RatingStore
     + CannedStore
+    + LabelStore
     + ContactStore
     + WebhookStore
     + RoutingStore
@@ -486,6 +491,7 @@ impl<
             + NoteStore
             + RatingStore
             + CannedStore
+            + LabelStore
             + ContactStore
             + WebhookStore
             + RoutingStore

@@ -30,6 +30,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("admin.js", JS, include_str!("../../console/admin.js")),
     ("typing.js", JS, include_str!("../../console/typing.js")),
     ("notes.js", JS, include_str!("../../console/notes.js")),
+    ("labels.js", JS, include_str!("../../console/labels.js")),
 ];
 
 const WIDGET: &str = include_str!("../../console/widget.js");

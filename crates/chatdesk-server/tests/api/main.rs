@@ -17,6 +17,7 @@ mod crash;
 mod doors;
 mod errors;
 mod handoff;
+mod labels;
 mod login;
 mod messages;
 mod notes;

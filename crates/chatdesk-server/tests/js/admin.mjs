@@ -41,6 +41,11 @@ main(async (assert) => {
     const agents = (await rest('GET', '/v1/agents', ADMIN_TOKEN)).body;
     assert.equal(agents.find((a) => a.agent_id === 'ag9').max_concurrent, 3);
 
+    await admin.getByLabel('New label').fill('VIP');
+    await admin.getByRole('button', { name: 'Add label' }).click();
+    await admin.getByRole('button', { name: 'Delete label VIP' }).waitFor();
+    assert.deepEqual((await rest('GET', '/v1/labels', ADMIN_TOKEN)).body.labels.map((l) => l.name), ['VIP']);
+
     await admin.getByLabel('Code').fill('thanks');
     await admin.getByLabel('Text').fill('Thanks, {{contact.name}}!');
     await admin.getByRole('button', { name: 'Add canned response' }).click();

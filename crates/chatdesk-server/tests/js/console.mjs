@@ -44,6 +44,11 @@ main(async (assert) => {
       body: JSON.stringify({ code: 'size', text: 'Which width, {{contact.name}}?' }),
     });
     assert.equal(made.status, 201);
+    const vip = await fetch(`${BASE}/v1/labels`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ name: 'VIP' }),
+    }).then((r) => r.json());
     const agentContext = await context(browser);
     const page = await agentContext.newPage();
     await signIn(page, AGENT_EMAIL);
@@ -109,6 +114,18 @@ main(async (assert) => {
     await page.waitForFunction(() => document.getElementById('reply').value === 'Which width, Vera Visitor?');
     await page.keyboard.press('Enter');
     await messages.locator('li.mine', { hasText: 'Which width, Vera Visitor?' }).waitFor();
+
+    // A label, then the inbox filtered by it.
+    await page.getByRole('checkbox', { name: 'VIP' }).check();
+    await page.getByRole('button', { name: 'Save labels' }).click();
+    await page.locator('form.labels').getByRole('button', { name: 'Saved' }).waitFor();
+    const labeled = await fetch(`${BASE}/v1/sessions/${SESSION_ID}/labels`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.json());
+    assert.deepEqual(labeled.labels.map((l) => l.id), [vip.id]);
+    await page.getByRole('button', { name: 'All open' }).click();
+    await page.getByLabel('Filter by label').selectOption({ label: 'VIP' });
+    await page.locator('ul.sessions [data-session]').first().waitFor();
+    assert.deepEqual(await page.locator('ul.sessions [data-session]').evaluateAll((b) => b.map((x) => x.dataset.session)), [SESSION_ID]);
+    await page.getByLabel('Filter by label').selectOption({ label: 'Any label' });
 
     // Topic and priority, then a transfer to another department's queue.
     await page.getByLabel('Topic').fill('Size exchange');

@@ -5,6 +5,7 @@
 mod accounts;
 mod canned;
 mod contacts;
+mod labels;
 mod messages;
 mod notes;
 mod ratings;
@@ -15,6 +16,7 @@ mod webhooks;
 pub use accounts::*;
 pub use canned::*;
 pub use contacts::*;
+pub use labels::*;
 pub use messages::*;
 pub use notes::*;
 pub use ratings::*;

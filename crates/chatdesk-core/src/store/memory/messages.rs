@@ -169,7 +169,7 @@ impl MessageStore for MemoryStore {
         let state = self.lock();
         let mut found: Vec<Message> = state
             .live_sessions()
-            .filter(|s| matches(s, filter))
+            .filter(|s| matches(&state, s, filter))
             .flat_map(|s| state.messages.get(&s.id).into_iter().flatten())
             .filter(|m| found(&m.content, query))
             .cloned()

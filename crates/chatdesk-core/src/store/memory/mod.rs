@@ -5,6 +5,7 @@
 mod accounts;
 mod canned;
 mod contacts;
+mod labels;
 mod messages;
 mod notes;
 mod ratings;
@@ -43,6 +44,8 @@ struct State {
     canned: Vec<crate::domain::CannedResponse>,
     /// The assistant each assistant-held session was opened for.
     assistants: HashMap<SessionId, UserId>,
+    labels: Vec<crate::domain::Label>,
+    session_labels: HashMap<SessionId, BTreeSet<uuid::Uuid>>,
     message_ids: HashSet<MessageId>,
     /// (session, reader's key) → last read seq.
     cursors: BTreeMap<(SessionId, String), i64>,
@@ -176,7 +179,7 @@ impl State {
 }
 
 /// Does `s` meet every condition of `filter` (as `crate::query::push_filter` writes them)?
-fn matches(s: &Session, f: &SessionFilter) -> bool {
+fn matches(state: &State, s: &Session, f: &SessionFilter) -> bool {
     f.owner.as_ref().is_none_or(|o| &s.owner == o)
         && f.business_id.as_ref().is_none_or(|b| &s.business_id == b)
         && f.location_id
@@ -195,6 +198,12 @@ fn matches(s: &Session, f: &SessionFilter) -> bool {
         && f.department_id
             .as_ref()
             .is_none_or(|d| s.department_id.as_ref() == Some(d))
+        && f.label_id.is_none_or(|label| {
+            state
+                .session_labels
+                .get(&s.id)
+                .is_some_and(|l| l.contains(&label))
+        })
 }
 
 /// Newest activity first, as every session list is ordered.

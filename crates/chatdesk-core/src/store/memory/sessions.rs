@@ -116,7 +116,10 @@ impl SessionStore for MemoryStore {
 
     async fn count_sessions(&self, filter: &SessionFilter) -> StoreResult<i64> {
         let state = self.lock();
-        Ok(state.live_sessions().filter(|s| matches(s, filter)).count() as i64)
+        Ok(state
+            .live_sessions()
+            .filter(|s| matches(&state, s, filter))
+            .count() as i64)
     }
 
     async fn list_sessions_offset(
@@ -140,7 +143,7 @@ impl SessionStore for MemoryStore {
             .filter(|s| {
                 s.status != SessionStatus::Closed
                     && s.last_activity_at < idle_before
-                    && matches(s, filter)
+                    && matches(&state, s, filter)
             })
             .map(|s| s.id)
             .collect();
@@ -307,7 +310,7 @@ fn newest(
 ) -> Vec<Session> {
     let mut found: Vec<&Session> = state
         .live_sessions()
-        .filter(|s| matches(s, filter) && also(s))
+        .filter(|s| matches(&state, s, filter) && also(s))
         .collect();
     found.sort_by(|a, b| by_activity(a, b));
     found

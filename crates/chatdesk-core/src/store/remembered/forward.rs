@@ -268,6 +268,42 @@ impl CannedStore for Remembered {
 }
 
 #[async_trait]
+impl LabelStore for Remembered {
+    async fn create_label(
+        &self,
+        label: &crate::domain::Label,
+    ) -> StoreResult<crate::domain::Label> {
+        self.inner.create_label(label).await
+    }
+
+    async fn list_labels(
+        &self,
+        business_id: &BusinessId,
+    ) -> StoreResult<Vec<crate::domain::Label>> {
+        self.inner.list_labels(business_id).await
+    }
+
+    async fn delete_label(&self, business_id: &BusinessId, id: uuid::Uuid) -> StoreResult<bool> {
+        self.inner.delete_label(business_id, id).await
+    }
+
+    async fn set_session_labels(
+        &self,
+        session: SessionId,
+        labels: &[uuid::Uuid],
+    ) -> StoreResult<()> {
+        self.inner.set_session_labels(session, labels).await
+    }
+
+    async fn labels_of(
+        &self,
+        sessions: &[SessionId],
+    ) -> StoreResult<Vec<(SessionId, crate::domain::Label)>> {
+        self.inner.labels_of(sessions).await
+    }
+}
+
+#[async_trait]
 impl ContactStore for Remembered {
     async fn get_session_with_contact(
         &self,

@@ -6,6 +6,7 @@ mod auth;
 mod canned;
 pub mod contacts;
 mod handoff;
+mod labels;
 mod messages;
 mod notes;
 mod ratings;
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(notes::router())
         .merge(canned::router())
         .merge(handoff::router())
+        .merge(labels::router())
         .merge(ratings::router())
         .merge(search::router())
         .merge(routing::router())

@@ -24,6 +24,8 @@ pub struct SearchParams {
     pub business_id: Option<String>,
     /// Staff: only this user's sessions.
     pub user_id: Option<String>,
+    /// Staff: only sessions carrying this label.
+    pub label_id: Option<String>,
     /// 1–200, default 50, per kind of result.
     pub limit: Option<u32>,
 }
@@ -48,6 +50,7 @@ async fn search(
     let scope = ListSessions {
         business_id: q.business_id,
         user_id: q.user_id,
+        label_id: q.label_id,
         limit: q.limit,
         ..ListSessions::default()
     };

@@ -117,6 +117,8 @@ pub struct ListQuery {
     pub location_id: Option<String>,
     /// Sessions owned by this user (staff only; customers see only their own).
     pub user_id: Option<String>,
+    /// Sessions carrying this label (staff only).
+    pub label_id: Option<String>,
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1–200, default 50.
@@ -137,6 +139,7 @@ async fn list_sessions(
         business_id: q.business_id,
         location_id: q.location_id,
         user_id: q.user_id,
+        label_id: q.label_id,
         open_only: false,
         cursor: q.cursor,
         limit: q.limit,

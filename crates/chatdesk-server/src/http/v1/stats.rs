@@ -30,6 +30,8 @@ pub struct StatsParams {
     pub business_id: Option<String>,
     pub agent_id: Option<String>,
     pub department_id: Option<String>,
+    /// Only sessions carrying this label.
+    pub label_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -65,6 +67,7 @@ async fn stats(
         business_id: q.business_id,
         agent_id: q.agent_id,
         department_id: q.department_id,
+        label_id: q.label_id,
     };
     let r = state.stats.stats(&p, q).await?;
     Ok(ApiJson(StatsView {
