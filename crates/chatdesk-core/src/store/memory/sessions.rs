@@ -310,7 +310,7 @@ fn newest(
 ) -> Vec<Session> {
     let mut found: Vec<&Session> = state
         .live_sessions()
-        .filter(|s| matches(&state, s, filter) && also(s))
+        .filter(|s| matches(state, s, filter) && also(s))
         .collect();
     found.sort_by(|a, b| by_activity(a, b));
     found
