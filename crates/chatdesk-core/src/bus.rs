@@ -31,6 +31,14 @@ pub enum Event {
         session_number: i64,
         message: Message,
     },
+    /// A message's sender edited or deleted it (`message.deleted_at`): same audience as its
+    /// `MessageCreated`.
+    MessageRevised {
+        business_id: BusinessId,
+        owner: Party,
+        session_number: i64,
+        message: Message,
+    },
     ReadAdvanced {
         business_id: BusinessId,
         owner: Party,
@@ -243,6 +251,8 @@ mod tests {
             content: "héllo\n\u{1F600}".into(),
             client_msg_id: Some(crate::domain::ClientMsgId::parse("k1").unwrap()),
             created_at: chrono::Utc::now(),
+            edited_at: None,
+            deleted_at: None,
         };
         for event in [
             Event::SessionAssigned(session.clone()),

@@ -66,7 +66,7 @@ pub const SESSION_COLUMNS: &str = "id, number, business_id, location_id, owner, 
     started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at";
 
 pub const MESSAGE_COLUMNS: &str =
-    "id, session_id, seq, sender, sender_type, content, client_msg_id, created_at";
+    "id, session_id, seq, sender, sender_type, content, client_msg_id, created_at, edited_at, deleted_at";
 
 pub fn session(r: &impl Columns) -> StoreResult<Session> {
     Ok(Session {
@@ -110,6 +110,8 @@ pub fn message(r: &impl Columns) -> StoreResult<Message> {
         content: required("content", r.text("content")?)?,
         client_msg_id: parsed_opt(r, "client_msg_id", ClientMsgId::parse)?,
         created_at: time(r, "created_at")?,
+        edited_at: r.time("edited_at")?,
+        deleted_at: r.time("deleted_at")?,
     })
 }
 

@@ -92,6 +92,17 @@ function onEvent(name, data) {
     case 'sessionHandedOff':
       if (state.open?.id === data.sessionId) setStatus(`Handed off${data.reason ? `: ${data.reason}` : ''}`);
       break;
+    case 'messageUpdated':
+    case 'messageDeleted': {
+      const m = state.open?.id === data.sessionId && state.open.messages.get(data.seq);
+      if (m) {
+        Object.assign(m, name === 'messageUpdated'
+          ? { content: data.content, edited_at: data.editedAt }
+          : { content: '', deleted_at: data.deletedAt });
+        renderMessages();
+      }
+      break;
+    }
     case 'noteCreated':
       if (state.open?.id === data.sessionId) state.open.addNote?.(data);
       break;
@@ -572,11 +583,38 @@ function renderMessages() {
     const mine = String(m.sender?.id) === String(state.me.id);
     const kind = m.sender_type === 'system' ? 'system' : mine ? 'mine' : 'theirs';
     const read = mine && m.seq <= state.open.readUpTo ? ' <span class="meta" aria-label="read">✓✓</span>' : '';
-    return `<li class="${kind}" data-seq="${m.seq}">${escape(m.content)}${read}</li>`;
+    if (m.deleted_at) return `<li class="${kind}" data-seq="${m.seq}"><em class="meta">Message deleted</em></li>`;
+    const edited = m.edited_at ? ' <span class="meta">(edited)</span>' : '';
+    const tools = mine && m.sender_type !== 'system'
+      ? ` <button type="button" class="quiet" data-edit="${m.seq}" aria-label="Edit message ${m.seq}">Edit</button><button type="button" class="quiet" data-remove="${m.seq}" aria-label="Delete message ${m.seq}">Delete</button>`
+      : '';
+    return `<li class="${kind}" data-seq="${m.seq}">${escape(m.content)}${edited}${read}${tools}</li>`;
   });
   const pending = state.open.pending.map((p) => `<li class="mine" data-pending>${escape(p.content)} <span class="meta">sending…</span></li>`);
   list.innerHTML = shown.concat(pending).join('');
   list.scrollTop = list.scrollHeight;
+  for (const b of list.querySelectorAll('[data-edit]')) b.addEventListener('click', () => revise(Number(b.dataset.edit), true));
+  for (const b of list.querySelectorAll('[data-remove]')) b.addEventListener('click', () => revise(Number(b.dataset.remove), false));
+}
+
+/** Edit (asking for the new text) or delete one's own message; the server keeps its seq. */
+async function revise(seq, edit) {
+  const id = state.open.id;
+  const before = state.open.messages.get(seq);
+  try {
+    let m;
+    if (edit) {
+      const content = prompt('Edit message', before?.content ?? '');
+      if (content == null || !content.trim()) return;
+      m = await api('PATCH', `/v1/sessions/${id}/messages/${seq}`, { content });
+    } else {
+      if (!confirm('Delete this message?')) return;
+      m = await api('DELETE', `/v1/sessions/${id}/messages/${seq}`);
+    }
+    if (state.open?.id === id) addMessages([m]);
+  } catch (err) {
+    alert(err.message);
+  }
 }
 
 /** Send with a client id, again and again until the server answers: never twice. */

@@ -217,6 +217,9 @@
       if (i >= 0) state.pending.splice(i, 1);
       state.messages.set(data.seq, { seq: data.seq, content: data.content, sender_type: data.senderType, mine });
       if (data.senderType !== 'customer' && !panel.hidden) markRead();
+    } else if (name === 'messageUpdated' || name === 'messageDeleted') {
+      const m = state.messages.get(data.seq);
+      if (m) Object.assign(m, name === 'messageUpdated' ? { content: data.content, edited: true } : { content: '', deleted: true });
     } else if (name === 'queuePosition') {
       state.position = data.position;
     } else if (name === 'messagesRead') {
@@ -305,7 +308,9 @@
     const shown = [...state.messages.values()].sort((a, b) => a.seq - b.seq).map((m) => {
       const kind = m.sender_type === 'system' ? 'system' : m.mine ? 'mine' : 'theirs';
       const tick = m.mine && m.seq <= state.readUpTo ? ' <span class="tick" aria-label="read">✓✓</span>' : '';
-      return `<li class="${kind}">${escape(m.content)}${tick}</li>`;
+      if (m.deleted || m.deleted_at) return `<li class="${kind}"><em>Message deleted</em></li>`;
+      const edited = m.edited || m.edited_at ? ' <span class="tick">(edited)</span>' : '';
+      return `<li class="${kind}">${escape(m.content)}${edited}${tick}</li>`;
     });
     const waiting = state.pending.map((p) => `<li class="mine" data-pending>${escape(p.content)} <span class="tick">sending…</span></li>`);
     list.innerHTML = shown.concat(waiting).join('');

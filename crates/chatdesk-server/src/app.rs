@@ -97,6 +97,7 @@ pub async fn launch(
     let limits = Limits {
         max_content_chars: settings.max_message_chars,
         max_webhooks_per_tenant: settings.max_webhooks_per_tenant,
+        edit_window_secs: settings.message_edit_window_secs,
         ..Limits::default()
     };
     let keys = jwt_keys(&settings, store.as_ref()).await?;

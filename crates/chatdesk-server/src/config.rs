@@ -33,6 +33,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Longest message content accepted, in characters.
     pub max_message_chars: usize,
+    /// How long after sending its sender may edit or delete a message, in seconds.
+    pub message_edit_window_secs: i64,
     /// SQLite only: `normal` (fast; the last commits may be lost on power failure) or `full`
     /// (every acknowledged message survives power loss).
     pub sqlite_durability: String,
@@ -106,6 +108,7 @@ impl Default for Settings {
             login_token_ttl_secs: 24 * 3600,
             max_body_bytes: 64 * 1024,
             max_message_chars: chatdesk_core::domain::Content::DEFAULT_MAX_CHARS,
+            message_edit_window_secs: 900,
             sqlite_durability: "normal".into(),
             commit_batch_max: 1024,
             shutdown_grace_secs: 10,

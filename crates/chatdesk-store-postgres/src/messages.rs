@@ -11,6 +11,33 @@ impl MessageStore for PgStore {
         Ok(outcomes)
     }
 
+    async fn revise_message(
+        &self,
+        session: SessionId,
+        seq: i64,
+        revision: &chatdesk_core::domain::Revision,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        use chatdesk_core::domain::Revision;
+        let (content, edited, deleted) = match revision {
+            Revision::Edit(c) => (c.as_str(), Some(at), None),
+            Revision::Delete => ("", None, Some(at)),
+        };
+        let row = sqlx::query(&format!(
+            "UPDATE messages SET content = $3, edited_at = COALESCE($4, edited_at), deleted_at = $5 \
+             WHERE session_id = $1 AND seq = $2 AND deleted_at IS NULL RETURNING {MESSAGE_COLUMNS}"
+        ))
+        .bind(session.as_uuid())
+        .bind(seq)
+        .bind(content)
+        .bind(edited)
+        .bind(deleted)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|r| rows::message(&rows::PgRowRef(&r))).transpose()
+    }
+
     async fn list_messages(
         &self,
         session: SessionId,

@@ -1,6 +1,7 @@
 //! Messages: the batched append, pages, read cursors and unread counts, search and analytics inputs.
 
 use super::*;
+use chatdesk_core::domain::Revision;
 
 /// Each session's unread count for the reader bound first and second; the rest of the
 /// statement says which sessions.
@@ -32,6 +33,18 @@ impl MessageStore for SqliteStore {
         range: MessageRange,
     ) -> StoreResult<Vec<Message>> {
         self.read(move |c| reader::messages(c, session, range))
+            .await
+    }
+
+    async fn revise_message(
+        &self,
+        session: SessionId,
+        seq: i64,
+        revision: &Revision,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        let revision = revision.clone();
+        self.transaction(move |tx| revise(tx, session, seq, &revision, at))
             .await
     }
 
@@ -140,4 +153,79 @@ impl MessageStore for SqliteStore {
         q.push(")");
         self.read(move |c| q.all(c, unread_row)).await
     }
+}
+
+/// [`MessageStore::revise_message`] in the writer's transaction. The search index entry of
+/// the old text goes (found through the index by its first words, then by its place, since
+/// the index keeps a message's place only as unindexed columns), and an edit indexes the new.
+fn revise(
+    tx: &rusqlite::Transaction<'_>,
+    session: SessionId,
+    seq: i64,
+    revision: &Revision,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<Message>> {
+    let id = session.as_uuid().into_bytes();
+    let old: Option<String> = sql::first(
+        tx,
+        "SELECT content FROM messages WHERE session_id = ?1 AND seq = ?2 AND deleted_at IS NULL",
+        params![&id[..], seq],
+        |r| {
+            use chatdesk_core::rows::Columns;
+            r.text("content")?.ok_or_else(|| corrupt("content is NULL"))
+        },
+    )?;
+    let Some(old) = old else {
+        return Ok(None);
+    };
+    let (content, edited, deleted) = match revision {
+        Revision::Edit(c) => (c.as_str().to_owned(), Some(micros(at)), None),
+        Revision::Delete => (String::new(), None, Some(micros(at))),
+    };
+    sql::execute(
+        tx,
+        "UPDATE messages SET content = ?3, edited_at = COALESCE(?4, edited_at), deleted_at = ?5 \
+         WHERE session_id = ?1 AND seq = ?2",
+        params![&id[..], seq, content, edited, deleted],
+    )?;
+    let words: Vec<String> = old
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| format!("\"{}\"", w.to_lowercase().replace('"', "\"\"")))
+        .collect();
+    let entries: Vec<i64> = if words.is_empty() {
+        sql::all(
+            tx,
+            "SELECT rowid FROM message_search WHERE session_id = ?1 AND seq = ?2",
+            params![&id[..], seq],
+            |r| r.required::<i64>("rowid"),
+        )?
+    } else {
+        sql::all(
+            tx,
+            "SELECT rowid FROM message_search WHERE message_search MATCH ?3 AND session_id = ?1 AND seq = ?2",
+            params![&id[..], seq, words.join(" ")],
+            |r| r.required::<i64>("rowid"),
+        )?
+    };
+    for rowid in entries {
+        sql::execute(tx, "DELETE FROM message_search WHERE rowid = ?1", [rowid])?;
+    }
+    if matches!(revision, Revision::Edit(_)) {
+        sql::execute(
+            tx,
+            "INSERT INTO message_search (content, session_id, seq) VALUES (?1, ?2, ?3)",
+            params![content, &id[..], seq],
+        )?;
+    }
+    Ok(reader::messages(
+        tx,
+        session,
+        MessageRange::After {
+            after: seq - 1,
+            limit: 1,
+        },
+    )?
+    .pop())
 }

@@ -94,6 +94,19 @@ pub struct Message {
     pub content: String,
     pub client_msg_id: Option<ClientMsgId>,
     pub created_at: DateTime<Utc>,
+    /// When its sender last changed its text.
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When its sender deleted it: its content is gone (empty), its `seq` stays.
+    #[serde(default)]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// What a message's sender does to it after sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revision {
+    Edit(Content),
+    Delete,
 }
 
 impl Message {
@@ -125,6 +138,8 @@ mod tests {
             content: "hi".into(),
             client_msg_id: None,
             created_at: chrono::Utc::now(),
+            edited_at: None,
+            deleted_at: None,
         };
         assert!(!m.is_read(&[]));
         assert!(

@@ -30,7 +30,7 @@ pub use email::Email;
 pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};
 pub use invalid::Invalid;
 pub use label::{Label, LabelName};
-pub use message::{Content, Message, SenderType};
+pub use message::{Content, Message, Revision, SenderType};
 pub use note::Note;
 pub use party::Party;
 pub use rating::{comment as rating_comment, Rating, Score, MAX_COMMENT_CHARS};

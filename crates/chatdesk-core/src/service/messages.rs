@@ -2,6 +2,7 @@
 
 use super::kernel::Kernel;
 use super::*;
+use crate::domain::Revision;
 
 /// Most messages a transcript holds (the newest).
 pub const MAX_TRANSCRIPT_MESSAGES: i64 = 10_000;
@@ -204,6 +205,58 @@ impl Messages {
             }
         }
         Ok(MessagePage { messages, has_more })
+    }
+
+    /// Its sender edits or deletes message `seq`, within the edit window, while the session
+    /// is open; everyone who may see the session hears of it.
+    pub async fn revise(
+        &self,
+        p: &Principal,
+        id: SessionId,
+        seq: i64,
+        revision: Revision,
+    ) -> ServiceResult<Message> {
+        let session = self.k.visible(p, id).await?;
+        let found = self
+            .messages_after(&session, seq.max(1) - 1, 1)
+            .await?
+            .into_iter()
+            .find(|m| m.seq == seq && m.deleted_at.is_none())
+            .ok_or(ServiceError::NotFound("message"))?;
+        if found.sender != p.party || found.sender_type == SenderType::System {
+            return Err(ServiceError::Forbidden(
+                "only a message's sender edits or deletes it",
+            ));
+        }
+        if session.status == SessionStatus::Closed {
+            return Err(ServiceError::conflict(
+                "session_closed",
+                "the session is closed; its messages stay as they are",
+            ));
+        }
+        let now = clock::now();
+        if (now - found.created_at).num_seconds() > self.k.limits.edit_window_secs {
+            return Err(ServiceError::conflict(
+                "edit_window_passed",
+                format!(
+                    "a message is edited or deleted within {} seconds of sending",
+                    self.k.limits.edit_window_secs
+                ),
+            ));
+        }
+        let message = self
+            .k
+            .store
+            .revise_message(session.id, seq, &revision, now)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))?;
+        self.k.bus.publish(Event::MessageRevised {
+            business_id: session.business_id,
+            owner: session.owner,
+            session_number: session.number,
+            message: message.clone(),
+        });
+        Ok(message)
     }
 
     /// The whole conversation for a transcript: the session and its messages, oldest first,

@@ -67,6 +67,8 @@ pub struct Limits {
     pub default_page: u32,
     pub max_page: u32,
     pub max_webhooks_per_tenant: usize,
+    /// How long after sending its sender may edit or delete a message.
+    pub edit_window_secs: i64,
 }
 
 impl Default for Limits {
@@ -76,6 +78,7 @@ impl Default for Limits {
             default_page: 50,
             max_page: 200,
             max_webhooks_per_tenant: 20,
+            edit_window_secs: 900,
         }
     }
 }

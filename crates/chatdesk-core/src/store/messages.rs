@@ -14,6 +14,16 @@ pub trait MessageStore: SessionStore + Send + Sync + 'static {
         range: MessageRange,
     ) -> StoreResult<Vec<Message>>;
 
+    /// Edit or delete message `seq` of `session`, keeping the search index in step: the
+    /// message as it is now, or `None` if there is no such message or it was deleted.
+    async fn revise_message(
+        &self,
+        session: SessionId,
+        seq: i64,
+        revision: &crate::domain::Revision,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>>;
+
     /// A live session and a page of its messages, for a caller who must be shown to see the
     /// session first. A store that can reads both in one snapshot; by default, one after
     /// the other.

@@ -322,6 +322,8 @@ impl SessionTally {
             content: m.content.clone(),
             client_msg_id: m.client_msg_id.clone(),
             created_at: m.at,
+            edited_at: None,
+            deleted_at: None,
         };
         self.next_seq += 1;
         self.added += 1;

@@ -36,6 +36,23 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
                 .get_or_init(|| render_message(*session_number, m));
             Some(("newMessage", Payload::Rendered(json)))
         }
+        Event::MessageRevised {
+            session_number,
+            message: m,
+            ..
+        } => match m.deleted_at {
+            Some(at) => other(
+                "messageDeleted",
+                json!({"conversationId": session_number, "sessionId": m.session_id.to_string(),
+                    "id": m.id.to_string(), "seq": m.seq, "deletedAt": at}),
+            ),
+            None => other(
+                "messageUpdated",
+                json!({"conversationId": session_number, "sessionId": m.session_id.to_string(),
+                    "id": m.id.to_string(), "seq": m.seq, "content": m.content,
+                    "editedAt": m.edited_at}),
+            ),
+        },
         Event::ReadAdvanced {
             session_id,
             session_number,
@@ -120,6 +137,8 @@ mod tests {
             content: "say \"hi\"\n".into(),
             client_msg_id: None,
             created_at: chrono::Utc::now(),
+            edited_at: None,
+            deleted_at: None,
         };
         let d = Dispatched {
             event: Arc::new(Event::MessageCreated {

@@ -284,6 +284,8 @@ mod tests {
             content: format!("m{seq}"),
             client_msg_id: None,
             created_at: chrono::Utc::now(),
+            edited_at: None,
+            deleted_at: None,
         }
     }
 

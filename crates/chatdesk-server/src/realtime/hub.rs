@@ -211,6 +211,12 @@ impl Hub {
                 message,
                 ..
             } => r.audience(Some(message.session_id), Some(owner), Some(business_id)),
+            Event::MessageRevised {
+                business_id,
+                owner,
+                message,
+                ..
+            } => r.audience(Some(message.session_id), Some(owner), Some(business_id)),
             Event::ReadAdvanced {
                 business_id,
                 owner,

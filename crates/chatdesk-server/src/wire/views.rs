@@ -199,6 +199,12 @@ pub struct MessageView {
     pub client_msg_id: Option<String>,
     #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    /// When its sender last edited it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When its sender deleted it (its content is then empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// Takes the message's text as it is (a page of messages is rendered from values read for
@@ -215,6 +221,8 @@ impl From<Message> for MessageView {
             content: m.content,
             client_msg_id: m.client_msg_id.as_ref().map(ToString::to_string),
             created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted_at: m.deleted_at,
         }
     }
 }

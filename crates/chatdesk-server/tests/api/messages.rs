@@ -13,6 +13,7 @@ on_both_stores!(
     read_cursor_and_unread_counts,
     read_cursors_say_who_read_how_far,
     a_transcript_writes_the_conversation_out,
+    senders_edit_and_delete_their_messages,
     concurrent_sends_are_all_stored_in_order,
 );
 
@@ -393,6 +394,122 @@ async fn a_transcript_writes_the_conversation_out(app: TestApp) {
     assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
     let bad = get("pdf", who).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn senders_edit_and_delete_their_messages(app: TestApp) {
+    let ann = app.customer("ann-e");
+    let agent = app.agent("ag-e", "default");
+    let id = app.open(&ann, json!({})).await;
+    app.send(&ann, &id, "my parcel is lost").await;
+    app.send(&agent, &id, "sorry to hear").await;
+    let mut agent_stream =
+        crate::realtime::Sse::open(&app, &format!("/v1/sessions/{id}/events"), &agent, None)
+            .await
+            .unwrap();
+    let one = format!("/v1/sessions/{id}/messages/1");
+    let (status, edited) = app
+        .patch(&one, &ann, json!({"content": "my parcel is late"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(
+        (edited["seq"].as_i64(), edited["content"].as_str()),
+        (Some(1), Some("my parcel is late"))
+    );
+    assert!(edited["edited_at"].is_string());
+    let f = agent_stream.next().await;
+    assert_eq!(
+        (
+            f.event.as_str(),
+            f.data["content"].as_str(),
+            f.data["seq"].as_i64()
+        ),
+        ("messageUpdated", Some("my parcel is late"), Some(1))
+    );
+    // Only the sender: not the agent, not a stranger (who cannot see it at all).
+    assert_error(
+        &app.patch(&one, &agent, json!({"content": "mine now"}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &app.patch(&one, &app.customer("nosy-e"), json!({"content": "x"}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &app.patch(&one, &ann, json!({"content": " "})).await,
+        StatusCode::BAD_REQUEST,
+        "empty_content",
+    );
+    assert_error(
+        &app.patch(
+            &format!("/v1/sessions/{id}/messages/9"),
+            &ann,
+            json!({"content": "x"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, found) = app.get("/v1/search?q=lost", &ann).await;
+    assert_eq!(found["messages"], json!([]), "the old words are not found");
+
+    let (status, deleted) = app.delete(&one, &ann).await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
+    assert_eq!(deleted["content"], "");
+    let f = agent_stream.next().await;
+    assert_eq!(
+        (f.event.as_str(), f.data["seq"].as_i64()),
+        ("messageDeleted", Some(1))
+    );
+    let (_, history) = app
+        .get(&format!("/v1/sessions/{id}/messages"), &agent)
+        .await;
+    assert_eq!(history["messages"][0]["seq"], 1, "seq stays");
+    assert!(history["messages"][0]["deleted_at"].is_string());
+    assert_eq!(history["messages"][0]["content"], "");
+    assert_error(
+        &app.delete(&one, &ann).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    app.post(&format!("/v1/sessions/{id}/end"), &ann, json!({}))
+        .await;
+    assert_error(
+        &app.patch(
+            &format!("/v1/sessions/{id}/messages/2"),
+            &agent,
+            json!({"content": "x"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "session_closed",
+    );
+}
+
+fn no_edit_window(s: &mut chatdesk_server::Settings) {
+    s.message_edit_window_secs = -1;
+}
+
+on_both_stores!(@with no_edit_window; past_the_window_a_message_stays_as_it_is);
+
+async fn past_the_window_a_message_stays_as_it_is(app: TestApp) {
+    let ann = app.customer("ann-w");
+    let id = app.open(&ann, json!({})).await;
+    app.send(&ann, &id, "too late to change").await;
+    let one = format!("/v1/sessions/{id}/messages/1");
+    assert_error(
+        &app.patch(&one, &ann, json!({"content": "x"})).await,
+        StatusCode::CONFLICT,
+        "edit_window_passed",
+    );
+    assert_error(
+        &app.delete(&one, &ann).await,
+        StatusCode::CONFLICT,
+        "edit_window_passed",
+    );
 }
 
 async fn concurrent_sends_are_all_stored_in_order(app: TestApp) {

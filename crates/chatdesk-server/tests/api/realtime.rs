@@ -240,7 +240,7 @@ impl Sse {
         }
     }
 
-    async fn next_message(&mut self) -> Frame {
+    pub(crate) async fn next_message(&mut self) -> Frame {
         loop {
             let f = self.next().await;
             if f.event == "newMessage" {

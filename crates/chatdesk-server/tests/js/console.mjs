@@ -114,6 +114,20 @@ main(async (assert) => {
     await page.waitForFunction(() => document.getElementById('reply').value === 'Which width, Vera Visitor?');
     await page.keyboard.press('Enter');
     await messages.locator('li.mine', { hasText: 'Which width, Vera Visitor?' }).waitFor();
+    // Edited in place, then another reply deleted: the visitor's history follows.
+    page.once('dialog', (d) => d.accept('Which width and colour, Vera?'));
+    await messages.locator('li.mine', { hasText: 'Which width, Vera Visitor?' }).getByRole('button', { name: /^Edit/ }).click();
+    await messages.locator('li.mine', { hasText: 'Which width and colour, Vera? (edited)' }).waitFor();
+    await page.getByLabel('Reply').fill('Oops, wrong chat');
+    await page.keyboard.press('Enter');
+    const oops = messages.locator('li.mine', { hasText: 'Oops, wrong chat' });
+    await oops.getByRole('button', { name: /^Delete/ }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await oops.getByRole('button', { name: /^Delete/ }).click();
+    await oops.waitFor({ state: 'detached' });
+    const revised = (await asVisitor('GET', `/v1/sessions/${SESSION_ID}/messages`)).body.messages;
+    assert.ok(revised.some((m) => m.content === 'Which width and colour, Vera?' && m.edited_at), JSON.stringify(revised));
+    assert.ok(revised.some((m) => m.deleted_at && m.content === ''), 'the deleted reply keeps its seq, without content');
 
     // A label, then the inbox filtered by it.
     await page.getByRole('checkbox', { name: 'VIP' }).check();

@@ -24,9 +24,13 @@ function shopPage() {
   return new Promise((resolve) => server.listen(Number(HOST_PORT), 'localhost', () => resolve(server)));
 }
 
-/** The texts of a message list, without the ticks. */
+/** The texts of a message list, without ticks, marks and buttons. */
 async function texts(list) {
-  return (await list.locator('li').allTextContents()).map((t) => t.replace(/\s*(✓✓|sending…)\s*$/, '').trim());
+  return list.locator('li').evaluateAll((items) => items.map((li) => {
+    const copy = li.cloneNode(true);
+    for (const extra of copy.querySelectorAll('button, .tick, .meta')) extra.remove();
+    return copy.textContent.trim();
+  }));
 }
 
 main(async (assert) => {

@@ -548,3 +548,73 @@ pub async fn a_failing_message_fails_only_itself(store: Arc<dyn Store>) {
     let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
 }
+
+/// An edit changes a message's text in place (its seq stays) and search finds the new words,
+/// not the old; a deletion empties it, and search finds nothing of it.
+pub async fn revisions_change_a_message_in_place_and_in_search(store: Arc<dyn Store>) {
+    let ann = user("ann");
+    let s = create(&store, &ann, "shop").await;
+    append_one(&store, msg(s.id, &ann, "parcel lost in transit")).await;
+    append_one(&store, msg(s.id, &ann, "second")).await;
+    let at = clock::now();
+    let edit = Revision::Edit(Content::parse("parcel found at the depot", 100).unwrap());
+    let edited = store
+        .revise_message(s.id, 1, &edit, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (edited.seq, edited.content.as_str()),
+        (1, "parcel found at the depot")
+    );
+    assert!(edited.edited_at.is_some() && edited.deleted_at.is_none());
+    let shop = SessionFilter {
+        business_id: Some(tenant("shop")),
+        ..SessionFilter::default()
+    };
+    let find = |q: &str| {
+        let store = store.clone();
+        let shop = shop.clone();
+        let q = SearchQuery::parse(q).unwrap();
+        async move { store.search_messages(&shop, &q, 10).await.unwrap() }
+    };
+    assert_eq!(find("depot").await.len(), 1);
+    assert!(
+        find("transit").await.is_empty(),
+        "the old words are gone from search"
+    );
+
+    let deleted = store
+        .revise_message(s.id, 1, &Revision::Delete, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(deleted.content, "");
+    assert!(deleted.deleted_at.is_some());
+    assert!(find("depot").await.is_empty());
+    assert!(
+        store
+            .revise_message(s.id, 1, &Revision::Delete, at)
+            .await
+            .unwrap()
+            .is_none(),
+        "a deleted message stays deleted"
+    );
+    assert!(store
+        .revise_message(s.id, 9, &edit, at)
+        .await
+        .unwrap()
+        .is_none());
+    let all = store
+        .list_messages(
+            s.id,
+            MessageRange::After {
+                after: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(all[1].content, "second");
+}

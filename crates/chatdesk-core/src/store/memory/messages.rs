@@ -80,6 +80,33 @@ impl MessageStore for MemoryStore {
         Ok(outcomes)
     }
 
+    async fn revise_message(
+        &self,
+        session: SessionId,
+        seq: i64,
+        revision: &crate::domain::Revision,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        let mut state = self.lock();
+        let Some(m) = state.messages.get_mut(&session).and_then(|ms| {
+            ms.iter_mut()
+                .find(|m| m.seq == seq && m.deleted_at.is_none())
+        }) else {
+            return Ok(None);
+        };
+        match revision {
+            crate::domain::Revision::Edit(content) => {
+                m.content = content.as_str().to_owned();
+                m.edited_at = Some(at);
+            }
+            crate::domain::Revision::Delete => {
+                m.content = String::new();
+                m.deleted_at = Some(at);
+            }
+        }
+        Ok(Some(m.clone()))
+    }
+
     async fn list_messages(
         &self,
         session: SessionId,

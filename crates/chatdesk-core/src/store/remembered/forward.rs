@@ -138,6 +138,16 @@ impl MessageStore for Remembered {
         self.inner.list_messages(session, range).await
     }
 
+    async fn revise_message(
+        &self,
+        session: SessionId,
+        seq: i64,
+        revision: &crate::domain::Revision,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        self.inner.revise_message(session, seq, revision, at).await
+    }
+
     async fn get_session_with_messages(
         &self,
         id: SessionId,

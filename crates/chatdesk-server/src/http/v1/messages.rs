@@ -2,13 +2,14 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
-use crate::http::{ApiJson, ApiQuery, SessionPath};
+use crate::http::{ApiJson, ApiPath, ApiQuery, SessionPath};
 use crate::state::AppState;
 use crate::wire::views::{
     MessageList, MessageView, Names, ReadCursorsView, ReadReceiptView, UnreadView,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
+use chatdesk_core::domain::{Content, Revision, SessionId};
 use chatdesk_core::service::{Conversation, MessageQuery, SendMessage};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +19,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(send_message, list_messages))
+        .routes(routes!(edit_message, delete_message))
         .routes(routes!(mark_read, read_cursors))
         .routes(routes!(typing))
         .routes(routes!(transcript))
@@ -60,6 +62,54 @@ async fn send_message(
         StatusCode::OK
     };
     Ok((status, ApiJson((&message).into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    /// The new text: 1 to 10,000 characters (configurable), not only whitespace.
+    pub content: String,
+}
+
+/// The message's sender changes its text within `message_edit_window_secs` of sending, while
+/// the session is open; `seq` is unchanged and `messageUpdated` goes to everyone who sees it.
+#[utoipa::path(patch, path = "/v1/sessions/{id}/messages/{seq}", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)"), ("seq" = i64, Path)),
+    request_body = EditBody,
+    responses((status = 200, body = MessageView), (status = 400, body = ErrorBody),
+        (status = 403, description = "Not its sender", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`edit_window_passed` or `session_closed`", body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn edit_message(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((id, seq)): ApiPath<(String, i64)>,
+    ApiJson(b): ApiJson<EditBody>,
+) -> ApiResult<ApiJson<MessageView>> {
+    let id = SessionId::parse(&id)?;
+    let content = Content::parse(&b.content, state.settings.max_message_chars)?;
+    let m = state
+        .messages
+        .revise(&p, id, seq, Revision::Edit(content))
+        .await?;
+    Ok(ApiJson(m.into()))
+}
+
+/// The message's sender deletes it, on the same terms as an edit: its content is gone, its
+/// `seq` stays, and `messageDeleted` goes to everyone who sees it.
+#[utoipa::path(delete, path = "/v1/sessions/{id}/messages/{seq}", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)"), ("seq" = i64, Path)),
+    responses((status = 200, body = MessageView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn delete_message(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((id, seq)): ApiPath<(String, i64)>,
+) -> ApiResult<ApiJson<MessageView>> {
+    let id = SessionId::parse(&id)?;
+    let m = state.messages.revise(&p, id, seq, Revision::Delete).await?;
+    Ok(ApiJson(m.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
