@@ -453,3 +453,26 @@ async fn typing_over_http_reaches_the_other_side(app: TestApp) {
     let (status, _) = app.post(&typing, &agent, json!({})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_edits_and_ratings_over_socket_io() {
+    crate::harness::run(Kind::Sqlite, |app: TestApp| async move {
+        let report = node(
+            &app,
+            "depth.mjs",
+            &[
+                (
+                    "CUSTOMER_TOKEN",
+                    token(&app, "depth-customer", Role::Customer, Some("shop")),
+                ),
+                (
+                    "AGENT_TOKEN",
+                    token(&app, "depth-agent", Role::Agent, Some("shop")),
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(report["ok"], true, "{report}");
+    })
+    .await;
+}
