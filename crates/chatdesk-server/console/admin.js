@@ -1,5 +1,5 @@
 // The admin page: tenant settings, departments and their agents, agents' caps, canned
-// responses, labels, webhooks.
+// responses, labels, business hours, webhooks.
 // Every change goes through the API, which decides who may make it: a page opened with a
 // credential that may not shows the API's refusal, and nothing else.
 
@@ -17,20 +17,23 @@ export async function showAdmin(section, api) {
   let webhooks;
   let canned;
   let labels;
+  let hours;
   try {
-    [settings, departments, agents, webhooks, canned, labels] = await Promise.all([
+    [settings, departments, agents, webhooks, canned, labels, hours] = await Promise.all([
       api('GET', '/v1/tenant/settings'),
       api('GET', '/v1/departments'),
       api('GET', '/v1/agents'),
       api('GET', '/v1/webhooks'),
       api('GET', '/v1/canned-responses'),
       api('GET', '/v1/labels'),
+      api('GET', '/v1/business-hours'),
     ]);
   } catch (e) {
     out.innerHTML = `<p class="error" role="alert">This page is for admins. The server said: ${escape(e.message)}</p>`;
     return;
   }
   const again = () => showAdmin(section, api);
+  const own = hours.schedules.find((x) => !x.department_id);
   const guarded = (call) => async (e) => {
     e.preventDefault();
     try {
@@ -76,6 +79,15 @@ export async function showAdmin(section, api) {
         <label for="cap-${escape(a.agent_id)}">Cap</label>
         <input id="cap-${escape(a.agent_id)}" name="cap" type="number" min="0" max="100" value="${a.max_concurrent}">
         <button type="submit" class="quiet">Set cap</button></form></li>`).join('') || '<li class="meta">No agents yet.</li>'}</ul>
+    </section>
+    <section aria-labelledby="hours-title">
+      <h3 id="hours-title">Business hours</h3>
+      <form class="hours">
+        <label for="hours-json">The tenant's schedule (JSON; empty: always open)</label>
+        <textarea id="hours-json" name="hours" rows="6" cols="60">${own ? escape(JSON.stringify(own.hours, null, 1)) : ''}</textarea>
+        <p class="meta">For example {"time_zone": "Europe/Berlin", "weekly": {"mon": [["09:00", "17:00"]]}, "holidays": ["2026-12-25"], "away_message": "We answer from 9 to 5."}</p>
+        <button type="submit" class="quiet">Save hours</button>
+      </form>
     </section>
     <section aria-labelledby="labels-title">
       <h3 id="labels-title">Labels</h3>
@@ -123,6 +135,8 @@ export async function showAdmin(section, api) {
     form.addEventListener('submit', guarded((f) =>
       api('PUT', `/v1/agents/${encodeURIComponent(f.dataset.agent)}`, { max_concurrent: Number(f.cap.value) })));
   }
+  out.querySelector('form.hours').addEventListener('submit', guarded((f) =>
+    api('PUT', '/v1/business-hours', { hours: f.hours.value.trim() ? JSON.parse(f.hours.value) : null })));
   out.querySelector('form.label').addEventListener('submit', guarded((f) => api('POST', '/v1/labels', { name: f.name.value })));
   for (const b of out.querySelectorAll('[data-delete-label]')) {
     b.addEventListener('click', async () => {

@@ -61,6 +61,8 @@
       .tick { color: #1f5fbf; font-size: .8rem; }
       form { display: flex; gap: .4rem; padding: .5rem; border-top: 1px solid #e3e6eb; }
       form.rate { flex-wrap: wrap; align-items: center; }
+      form.offline { flex-direction: column; }
+      form.offline input { padding: .3rem; border: 1px solid #c9ced8; border-radius: 6px; }
       form[hidden] { display: none; }
       fieldset { border: 0; margin: 0; padding: 0; width: 100%; }
       form.rate input[name=comment] { flex: 1; padding: .3rem; border: 1px solid #c9ced8; border-radius: 6px; }
@@ -78,6 +80,12 @@
         <label class="hidden-label" for="chatdesk-text">Message</label>
         <textarea id="chatdesk-text" placeholder="Write a message…" required></textarea>
         <button class="send" type="submit">Send</button>
+      </form>
+      <form class="offline" hidden>
+        <label for="chatdesk-name">Your name</label><input id="chatdesk-name" name="name" required maxlength="200" autocomplete="name">
+        <label for="chatdesk-email">Your email</label><input id="chatdesk-email" name="email" type="email" required autocomplete="email">
+        <label for="chatdesk-offline">Your message</label><textarea id="chatdesk-offline" name="message" required></textarea>
+        <button class="send" type="submit">Leave a message</button>
       </form>
       <form class="rate" hidden>
         <fieldset><legend>How did we do?</legend>
@@ -129,7 +137,7 @@
     panel.hidden = !open;
     bubble.setAttribute('aria-expanded', String(open));
     if (open) {
-      if (!state.session) start(false);
+      if (!state.session && !state.offline) openOrLeaveMessage();
       text.focus();
     } else {
       bubble.focus();
@@ -137,6 +145,31 @@
   }
 
   // --- the conversation --------------------------------------------------------------------
+
+  /** Within business hours, the conversation; outside them, the away message and a form. */
+  async function openOrLeaveMessage() {
+    const query = business ? `?business_id=${encodeURIComponent(business)}` : '';
+    const now = await api('GET', `/v1/business-hours/now${query}`).catch(() => ({ open: true }));
+    if (now.open) return start(false);
+    state.offline = true;
+    $('form').hidden = true;
+    $('.new').hidden = true;
+    $('form.offline').hidden = false;
+    setStatus(now.away_message || 'We are away right now: leave a message and we will write back.');
+    $('#chatdesk-name').focus();
+  }
+
+  $('form.offline').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      await api('POST', '/v1/offline-messages', { business_id: business, name: f.elements.name.value, email: f.elements.email.value, message: f.elements.message.value });
+      f.hidden = true;
+      setStatus('Thank you: we will write back by email.');
+    } catch (err) {
+      setStatus(err.message);
+    }
+  });
 
   /** Resume the visitor's open conversation (or, `fresh`, start another). */
   async function start(fresh) {

@@ -122,6 +122,7 @@ pub async fn launch(
         canned: uses.canned,
         handoffs: uses.handoffs,
         labels: uses.labels,
+        hours: uses.hours,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),

@@ -8,6 +8,7 @@ mod accounts;
 mod append;
 mod canned;
 mod contacts;
+mod hours;
 mod labels;
 mod messages;
 mod notes;

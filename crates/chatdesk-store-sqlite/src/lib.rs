@@ -12,6 +12,7 @@ mod checkpoint;
 mod connect;
 mod contacts;
 mod error;
+mod hours;
 mod labels;
 mod messages;
 mod migrate;

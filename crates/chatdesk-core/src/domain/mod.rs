@@ -7,6 +7,7 @@ mod contact;
 mod email;
 #[cfg(test)]
 mod fuzz;
+mod hours;
 mod ids;
 mod invalid;
 mod label;
@@ -27,6 +28,7 @@ pub use canned::{
 };
 pub use contact::{Contact, ContactText, Phone};
 pub use email::Email;
+pub use hours::BusinessHours;
 pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};
 pub use invalid::Invalid;
 pub use label::{Label, LabelName};

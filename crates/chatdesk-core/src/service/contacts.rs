@@ -31,6 +31,30 @@ fn blank_is_none(raw: Option<String>) -> Option<String> {
     raw.filter(|s| !s.trim().is_empty())
 }
 
+/// A contact from what a client sent, every field checked.
+pub(super) fn new_contact(req: SetContact) -> ServiceResult<NewContact> {
+    Ok(NewContact {
+        id: uuid::Uuid::now_v7(),
+        name: text("contact_name", &req.name)?,
+        email: Email::parse(&req.email).map_err(|e| Invalid {
+            field: "contact_email",
+            ..e
+        })?,
+        phone: blank_is_none(req.phone)
+            .as_deref()
+            .map(Phone::parse)
+            .transpose()?,
+        position: blank_is_none(req.position)
+            .as_deref()
+            .map(|s| text("position", s))
+            .transpose()?,
+        company_name: blank_is_none(req.company_name)
+            .as_deref()
+            .map(|s| text("company_name", s))
+            .transpose()?,
+    })
+}
+
 /// A session's contact person, and visitors linked to accounts.
 #[derive(Clone)]
 pub struct Contacts {
@@ -48,26 +72,7 @@ impl Contacts {
         id: SessionId,
         req: SetContact,
     ) -> ServiceResult<Contact> {
-        let new = NewContact {
-            id: uuid::Uuid::now_v7(),
-            name: text("contact_name", &req.name)?,
-            email: Email::parse(&req.email).map_err(|e| Invalid {
-                field: "contact_email",
-                ..e
-            })?,
-            phone: blank_is_none(req.phone)
-                .as_deref()
-                .map(Phone::parse)
-                .transpose()?,
-            position: blank_is_none(req.position)
-                .as_deref()
-                .map(|s| text("position", s))
-                .transpose()?,
-            company_name: blank_is_none(req.company_name)
-                .as_deref()
-                .map(|s| text("company_name", s))
-                .transpose()?,
-        };
+        let new = new_contact(req)?;
         self.k.visible(p, id).await?;
         Ok(self.k.store.upsert_contact(id, new, clock::now()).await?)
     }

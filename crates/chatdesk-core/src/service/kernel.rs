@@ -21,6 +21,8 @@ pub(super) struct Kernel {
     pub(super) limits: Limits,
     /// This process, as the store counts agents' connections (`Connections`).
     pub(super) node: String,
+    /// Tenants' business hours, as this node last read them.
+    pub(super) hours: super::hours::RememberedHours,
 }
 
 impl Kernel {

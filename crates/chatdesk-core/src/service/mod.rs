@@ -26,6 +26,7 @@ mod canned;
 mod contacts;
 mod conversation;
 mod handoff;
+mod hours;
 mod kernel;
 mod labels;
 mod messages;
@@ -47,6 +48,7 @@ pub use canned::{Canned, NewCanned};
 pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
 pub use handoff::{Handoffs, MAX_REASON_CHARS};
+pub use hours::{Availability, Hours, OfflineMessage, OFFLINE_SESSION_TYPE};
 pub use labels::{Labels, MAX_LABELS_PER_SESSION};
 pub use messages::{Messages, MAX_TRANSCRIPT_MESSAGES};
 pub use notes::{Notes, MAX_NOTES_LISTED};
@@ -181,6 +183,7 @@ pub struct UseCases {
     pub canned: Canned,
     pub handoffs: Handoffs,
     pub labels: Labels,
+    pub hours: Hours,
 }
 
 impl UseCases {
@@ -196,6 +199,7 @@ impl UseCases {
             committer,
             limits,
             node: uuid::Uuid::new_v4().to_string(),
+            hours: Default::default(),
         });
         let sessions = Sessions::new(kernel.clone());
         Self {
@@ -208,6 +212,11 @@ impl UseCases {
             canned: Canned::new(kernel.clone()),
             handoffs: Handoffs::new(kernel.clone()),
             labels: Labels::new(kernel.clone()),
+            hours: Hours::new(
+                kernel.clone(),
+                sessions.clone(),
+                Messages::new(kernel.clone(), sessions.clone()),
+            ),
             contacts: Contacts::new(kernel),
             sessions,
         }

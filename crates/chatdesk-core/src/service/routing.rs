@@ -294,7 +294,10 @@ impl Kernel {
 
     async fn try_reroute(&self, tenant: &BusinessId) -> ServiceResult<usize> {
         let mut assigned = 0;
-        if self.store.tenant_settings(tenant).await?.auto_routing {
+        // Outside the tenant's business hours nobody is given anything.
+        if self.store.tenant_settings(tenant).await?.auto_routing
+            && self.availability(tenant, None).await?.open
+        {
             for _ in 0..MAX_PASS {
                 let Some(s) = self.store.assign_next(tenant, clock::now()).await? else {
                     break;

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 mod accounts;
 mod canned;
 mod contacts;
+mod hours;
 mod labels;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
@@ -30,6 +31,7 @@ mod webhooks;
 pub use accounts::AccountStore;
 pub use canned::CannedStore;
 pub use contacts::ContactStore;
+pub use hours::{stored_hours, HoursStore};
 pub use labels::LabelStore;
 pub use messages::MessageStore;
 pub use notes::NoteStore;
@@ -480,6 +482,7 @@ pub trait Store:
     + RatingStore
     + CannedStore
     + LabelStore
+    + HoursStore
     + ContactStore
     + WebhookStore
     + RoutingStore
@@ -494,6 +497,7 @@ impl<
             + RatingStore
             + CannedStore
             + LabelStore
+            + HoursStore
             + ContactStore
             + WebhookStore
             + RoutingStore

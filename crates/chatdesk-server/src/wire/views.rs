@@ -172,6 +172,12 @@ pub struct OpenedSession {
     /// Fields of the request that a resumed session did not take (it keeps its own; change
     /// them with `PATCH`). Empty for a new session.
     pub ignored_fields: Vec<&'static str>,
+    /// The tenant (or the session's department) is outside its business hours: the session
+    /// waits until they begin (or leave a message with `POST /v1/offline-messages`).
+    pub outside_hours: bool,
+    /// What the tenant says outside its hours, when it set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub away_message: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -169,3 +169,34 @@ async fn an_admin_sets_up_the_tenant_and_others_are_refused() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_hours_the_widget_takes_a_message() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host_port = free.local_addr().unwrap().port();
+    drop(free);
+    let origin = format!("http://localhost:{host_port}");
+    run_with(
+        Kind::Sqlite,
+        |s| s.cors_allowed_origins = vec![origin],
+        |app: TestApp| async move {
+            let admin = app.token("shop-admin", Role::Admin, Some("shop"));
+            let closed = json!({"hours": {"time_zone": "UTC", "weekly": {}, "away_message": "We answer from 9 to 5."}});
+            let (status, body) = app
+                .call(reqwest::Method::PUT, "/v1/business-hours", &admin, Some(closed))
+                .await;
+            assert!(status.is_success(), "{body}");
+            let report = node(
+                &app,
+                "widget_offline.mjs",
+                &[
+                    ("HOST_PORT", host_port.to_string()),
+                    ("AGENT_TOKEN", token(&app, "ag-shop", Role::Agent, Some("shop"))),
+                ],
+            )
+            .await;
+            assert_eq!(report["ok"], true, "{report}");
+        },
+    )
+    .await;
+}

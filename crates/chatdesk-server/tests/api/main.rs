@@ -17,6 +17,7 @@ mod crash;
 mod doors;
 mod errors;
 mod handoff;
+mod hours;
 mod labels;
 mod login;
 mod messages;

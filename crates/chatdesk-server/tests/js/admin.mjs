@@ -41,6 +41,12 @@ main(async (assert) => {
     const agents = (await rest('GET', '/v1/agents', ADMIN_TOKEN)).body;
     assert.equal(agents.find((a) => a.agent_id === 'ag9').max_concurrent, 3);
 
+    await admin.getByLabel("The tenant's schedule").fill('{"time_zone": "Europe/Berlin", "weekly": {"mon": [["09:00", "17:00"]]}}');
+    await admin.getByRole('button', { name: 'Save hours' }).click();
+    await admin.getByLabel("The tenant's schedule").filter({ hasText: 'Europe/Berlin' }).waitFor();
+    const schedules = (await rest('GET', '/v1/business-hours', ADMIN_TOKEN)).body.schedules;
+    assert.deepEqual(schedules.map((x) => x.hours.time_zone), ['Europe/Berlin']);
+
     await admin.getByLabel('New label').fill('VIP');
     await admin.getByRole('button', { name: 'Add label' }).click();
     await admin.getByRole('button', { name: 'Delete label VIP' }).waitFor();

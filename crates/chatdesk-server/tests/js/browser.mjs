@@ -2,6 +2,7 @@
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 
 const require = createRequire(import.meta.url);
 
@@ -34,4 +35,17 @@ export async function signIn(page, base, email, password) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A shop's own page on `localhost:port` (another origin than chatdesk's at `base`), with
+ * the widget's one tag; resolves to its server. */
+export function shopPage(base, port) {
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shoe shop</title></head>
+<body><main><h1>Shoe shop</h1><p>Shoes of every size.</p></main>
+<script src="${base}/widget.js" data-business="shop" async></script></body></html>`;
+  const server = http.createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page);
+  });
+  return new Promise((resolve) => server.listen(Number(port), 'localhost', () => resolve(server)));
 }

@@ -5,24 +5,11 @@
 //    message arrives exactly once, in order, on both sides.
 // 3. A transfer to another department, then close: the visitor sees it closed, rates it
 //    and starts a new one. The script stays small; neither page has a serious accessibility problem.
-import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { main, rest } from './lib.mjs';
-import { launch, context, accessibilityProblems, signIn } from './browser.mjs';
+import { launch, context, accessibilityProblems, signIn, shopPage } from './browser.mjs';
 
 const { CHATDESK_URL: BASE, HOST_PORT, AGENT_EMAIL, PASSWORD, AGENT_TOKEN, SCREENSHOTS } = process.env;
-
-/** The shop's own page, on another origin than chatdesk's, with the one tag. */
-function shopPage() {
-  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shoe shop</title></head>
-<body><main><h1>Shoe shop</h1><p>Shoes of every size.</p></main>
-<script src="${BASE}/widget.js" data-business="shop" async></script></body></html>`;
-  const server = http.createServer((_, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page);
-  });
-  return new Promise((resolve) => server.listen(Number(HOST_PORT), 'localhost', () => resolve(server)));
-}
 
 /** The texts of a message list, without ticks, marks and buttons. */
 async function texts(list) {
@@ -38,7 +25,7 @@ main(async (assert) => {
   const gzipped = gzipSync(Buffer.from(script)).length;
   assert.ok(gzipped <= 30 * 1024, `widget.js is ${gzipped} bytes gzipped`);
 
-  const shop = await shopPage();
+  const shop = await shopPage(BASE, HOST_PORT);
   const browser = await launch();
   try {
     const visitorContext = await context(browser);

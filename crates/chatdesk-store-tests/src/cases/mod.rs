@@ -5,6 +5,7 @@
 mod accounts;
 mod canned;
 mod contacts;
+mod hours;
 mod labels;
 mod messages;
 mod notes;
@@ -16,6 +17,7 @@ mod webhooks;
 pub use accounts::*;
 pub use canned::*;
 pub use contacts::*;
+pub use hours::*;
 pub use labels::*;
 pub use messages::*;
 pub use notes::*;

@@ -5,6 +5,7 @@
 mod accounts;
 mod canned;
 mod contacts;
+mod hours;
 mod labels;
 mod messages;
 mod notes;
@@ -45,6 +46,8 @@ struct State {
     /// The assistant each assistant-held session was opened for.
     assistants: HashMap<SessionId, UserId>,
     labels: Vec<crate::domain::Label>,
+    /// By (tenant, department; `None`: the tenant's own).
+    hours: BTreeMap<(BusinessId, Option<String>), crate::domain::BusinessHours>,
     session_labels: HashMap<SessionId, BTreeSet<uuid::Uuid>>,
     message_ids: HashSet<MessageId>,
     /// (session, reader's key) → last read seq.

@@ -314,6 +314,28 @@ impl LabelStore for Remembered {
 }
 
 #[async_trait]
+impl HoursStore for Remembered {
+    async fn set_hours(
+        &self,
+        business_id: &BusinessId,
+        department: Option<&str>,
+        hours: Option<&crate::domain::BusinessHours>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.inner
+            .set_hours(business_id, department, hours, at)
+            .await
+    }
+
+    async fn hours(
+        &self,
+        business_id: &BusinessId,
+    ) -> StoreResult<Vec<(Option<String>, crate::domain::BusinessHours)>> {
+        self.inner.hours(business_id).await
+    }
+}
+
+#[async_trait]
 impl ContactStore for Remembered {
     async fn get_session_with_contact(
         &self,

@@ -6,6 +6,7 @@ mod auth;
 mod canned;
 pub mod contacts;
 mod handoff;
+mod hours;
 mod labels;
 mod messages;
 mod notes;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(canned::router())
         .merge(handoff::router())
         .merge(labels::router())
+        .merge(hours::router())
         .merge(ratings::router())
         .merge(search::router())
         .merge(routing::router())

@@ -98,12 +98,15 @@ async fn open_session(
     } else {
         StatusCode::OK
     };
+    let hours = state.hours.for_session(&session).await?;
     Ok((
         status,
         ApiJson(OpenedSession {
             session: named_session(&state, &session).await?,
             is_new,
             ignored_fields: if is_new { Vec::new() } else { describing },
+            outside_hours: !hours.open,
+            away_message: hours.away_message,
         }),
     ))
 }

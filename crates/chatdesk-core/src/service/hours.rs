@@ -1,0 +1,193 @@
+//! Business hours and the offline form. Admins set when the tenant (or a department)
+//! answers; outside those hours opening a session says so (`Availability`), automatic
+//! routing assigns nothing (at opening time it resumes with the next change: an agent
+//! connecting, a session opening or closing), and visitors may leave a message instead: a
+//! new session of type `offline` with their contact details.
+
+use super::kernel::Kernel;
+use super::{managed_tenant, Messages, OpenSession, Sessions, SetContact};
+use crate::clock;
+use crate::domain::{BusinessHours, BusinessId, Content, Session};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::Principal;
+use crate::store::NewContact;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a node keeps a tenant's schedules before reading them again: a change made on
+/// another node is seen within this.
+const REMEMBERED_FOR: Duration = Duration::from_secs(5);
+
+/// The session type of what the offline form leaves.
+pub const OFFLINE_SESSION_TYPE: &str = "offline";
+
+/// Whether a tenant (or department) answers now, and what to say when it does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Availability {
+    pub open: bool,
+    pub away_message: Option<String>,
+}
+
+type Schedules = Arc<Vec<(Option<String>, BusinessHours)>>;
+
+/// The tenants' schedules as this node last read them.
+#[derive(Default)]
+pub(super) struct RememberedHours(Mutex<HashMap<BusinessId, (Instant, Schedules)>>);
+
+impl Kernel {
+    async fn schedules(&self, tenant: &BusinessId) -> ServiceResult<Schedules> {
+        if let Some((at, s)) = self.hours.0.lock().expect("hours lock").get(tenant) {
+            if at.elapsed() < REMEMBERED_FOR {
+                return Ok(s.clone());
+            }
+        }
+        let read = Arc::new(self.store.hours(tenant).await?);
+        self.hours
+            .0
+            .lock()
+            .expect("hours lock")
+            .insert(tenant.clone(), (Instant::now(), read.clone()));
+        Ok(read)
+    }
+
+    /// The department's schedule if it has one, else the tenant's; no schedule: always open.
+    pub(super) async fn availability(
+        &self,
+        tenant: &BusinessId,
+        department: Option<&str>,
+    ) -> ServiceResult<Availability> {
+        let schedules = self.schedules(tenant).await?;
+        let own = department.and_then(|d| schedules.iter().find(|(x, _)| x.as_deref() == Some(d)));
+        let hours = own.or_else(|| schedules.iter().find(|(x, _)| x.is_none()));
+        Ok(match hours {
+            Some((_, h)) if !h.is_open(clock::now()) => Availability {
+                open: false,
+                away_message: h.away_message.clone(),
+            },
+            _ => Availability {
+                open: true,
+                away_message: None,
+            },
+        })
+    }
+}
+
+/// The offline form as a client sent it.
+#[derive(Debug, Clone, Default)]
+pub struct OfflineMessage {
+    pub business_id: Option<String>,
+    pub department_id: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub struct Hours {
+    k: Arc<Kernel>,
+    sessions: Sessions,
+    messages: Messages,
+}
+
+impl Hours {
+    pub(super) fn new(k: Arc<Kernel>, sessions: Sessions, messages: Messages) -> Self {
+        Self {
+            k,
+            sessions,
+            messages,
+        }
+    }
+
+    /// Set (or with `None`, remove) the tenant's schedule, or a department's.
+    pub async fn set(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        department: Option<&str>,
+        hours: Option<serde_json::Value>,
+    ) -> ServiceResult<Option<BusinessHours>> {
+        let tenant = managed_tenant(p, business)?;
+        let department = match department {
+            Some(raw) => Some(self.k.existing_department(&tenant, raw).await?.to_string()),
+            None => None,
+        };
+        let hours = hours.map(BusinessHours::parse).transpose()?;
+        self.k
+            .store
+            .set_hours(&tenant, department.as_deref(), hours.as_ref(), clock::now())
+            .await?;
+        self.k.hours.0.lock().expect("hours lock").remove(&tenant);
+        Ok(hours)
+    }
+
+    /// The tenant's schedules (its own: `None`), for staff.
+    pub async fn list(&self, p: &Principal) -> ServiceResult<Vec<(Option<String>, BusinessHours)>> {
+        if !p.is_staff() {
+            return Err(ServiceError::Forbidden("business hours are set by staff"));
+        }
+        Ok(self.k.store.hours(&p.home_tenant()).await?)
+    }
+
+    /// Whether the tenant (or department) answers now: anyone may ask, as the widget does
+    /// before it opens a conversation.
+    pub async fn availability(
+        &self,
+        p: &Principal,
+        business: Option<&str>,
+        department: Option<&str>,
+    ) -> ServiceResult<Availability> {
+        let tenant = match business {
+            Some(b) => BusinessId::parse(b)?,
+            None => p.home_tenant(),
+        };
+        self.k.availability(&tenant, department).await
+    }
+
+    /// Whether a session's tenant (or department) answers now.
+    pub async fn for_session(&self, s: &Session) -> ServiceResult<Availability> {
+        self.k
+            .availability(&s.business_id, s.department_id.as_deref())
+            .await
+    }
+
+    /// The offline form: a new session of type `offline` with the sender's contact and
+    /// message, all checked before anything is written.
+    pub async fn leave_message(
+        &self,
+        p: &Principal,
+        form: OfflineMessage,
+    ) -> ServiceResult<Session> {
+        let content = Content::parse(&form.message, self.k.limits.max_content_chars)?;
+        let contact = super::contacts::new_contact(SetContact {
+            name: form.name,
+            email: form.email,
+            ..SetContact::default()
+        })?;
+        let req = OpenSession {
+            business_id: form.business_id,
+            department_id: form.department_id,
+            session_type: Some(OFFLINE_SESSION_TYPE.into()),
+            force_new: true,
+            ..OpenSession::default()
+        };
+        let (session, _) = self.sessions.open_session(p, req).await?;
+        self.write_down(p, &session, contact, content).await?;
+        Ok(session)
+    }
+
+    async fn write_down(
+        &self,
+        p: &Principal,
+        session: &Session,
+        contact: NewContact,
+        content: Content,
+    ) -> ServiceResult<()> {
+        self.k
+            .store
+            .upsert_contact(session.id, contact, clock::now())
+            .await?;
+        self.messages.append(p, session, content, None).await?;
+        Ok(())
+    }
+}
