@@ -490,7 +490,7 @@ function renderConversationHead() {
   // An assistant spoke here: the conversation can go back to it.
   const assistant = [...state.open.messages.values()].find((m) => m.sender_type === 'assistant');
   if (assistant && s.status !== 'closed' && s.agent_id !== assistant.sender?.id) actions.push(['handback', 'Hand back to assistant']);
-  actions.push(['transcript', 'Transcript']);
+  actions.push(['transcript', 'Transcript'], ['email', 'Email transcript']);
   const bar = section.querySelector('.actions');
   bar.innerHTML = actions.map(([a, label]) => `<button type="button" data-action="${a}">${label}</button>`).join('');
   for (const b of bar.querySelectorAll('[data-action]')) b.addEventListener('click', () => act(b.dataset.action));
@@ -536,6 +536,11 @@ async function downloadTranscript(id) {
 async function act(action) {
   const id = state.open.id;
   if (action === 'transcript') return downloadTranscript(id);
+  if (action === 'email') {
+    return api('POST', `/v1/sessions/${id}/transcript/email`, {})
+      .then((r) => setStatus(`Transcript sent to ${r.sent_to}`))
+      .catch((e) => alert(e.message));
+  }
   const calls = {
     take: () => api('POST', `/v1/sessions/${id}/assign`, { agent_id: String(state.me.id) }),
     close: () => api('POST', `/v1/sessions/${id}/end`, {}),

@@ -135,6 +135,11 @@ pub async fn launch(
         egress: webhooks::egress::EgressPolicy::new(&settings.webhook_allowed_networks)
             .map_err(|e| anyhow::anyhow!("webhook_allowed_networks: {e}"))?,
         settings: Arc::new(settings.clone()),
+        mailer: settings
+            .smtp_url
+            .as_deref()
+            .map(|url| crate::mail::Mailer::new(url, &settings.mail_from).map(Arc::new))
+            .transpose()?,
     };
     let sweeper = spawn_idle_sweeper(&state);
     let heartbeat = spawn_heartbeat(&state);

@@ -81,6 +81,11 @@ pub struct Settings {
     /// Origins whose pages may call the API from a browser (`https://shop.example`), or
     /// `["*"]` for any. Empty: no cross-origin access.
     pub cors_allowed_origins: Vec<String>,
+    /// SMTP server for email (transcripts, the offline form): `smtp://host:port` (plain;
+    /// add `?tls=required` for STARTTLS) or `smtps://user:password@host`. Unset: no email.
+    pub smtp_url: Option<String>,
+    /// The sender of chatdesk's email.
+    pub mail_from: String,
     /// Abuse limits (`[limits]` in the file, `CHATDESK_LIMITS__<NAME>` in the environment).
     pub limits: LimitSettings,
     /// Each seed door can be switched off.
@@ -127,6 +132,8 @@ impl Default for Settings {
             webhook_allowed_networks: Vec::new(),
             max_webhooks_per_tenant: 20,
             cors_allowed_origins: Vec::new(),
+            smtp_url: None,
+            mail_from: "chatdesk <chatdesk@localhost>".into(),
             limits: LimitSettings::default(),
             door_storefront: true,
             door_assistant: true,
@@ -157,6 +164,8 @@ pub struct LimitSettings {
     pub socket_events: Rate,
     /// Typing notices one caller may post to one session over HTTP (`/v1/sessions/{id}/typing`).
     pub typing_per_session: Rate,
+    /// Transcripts emailed per session (`POST /v1/sessions/{id}/transcript/email`).
+    pub transcript_emails_per_session: Rate,
     /// Seconds a Socket.IO connection may stay without proving who it is.
     pub unauthenticated_socket_secs: u64,
     /// Open connections from one client address (WebSockets and event streams included);
@@ -179,6 +188,7 @@ impl Default for LimitSettings {
             session_opens_per_ip: Rate::new(30, 20.0),
             socket_events: Rate::new(100, 0.05),
             typing_per_session: Rate::new(5, 1.0),
+            transcript_emails_per_session: Rate::new(3, 600.0),
             unauthenticated_socket_secs: 30,
             max_connections_per_ip: 256,
             request_head_timeout_secs: 10,

@@ -22,6 +22,7 @@ pub struct Guards {
     hashing: Semaphore,
     session_opens_per_ip: Limiter<IpAddr>,
     typing_per_session: Limiter<(Party, SessionId)>,
+    transcript_emails: Limiter<SessionId>,
     client_ip_header: Option<String>,
 }
 
@@ -33,6 +34,7 @@ impl Guards {
             hashing: Semaphore::new(limits.login_hashing_concurrency.max(1)),
             session_opens_per_ip: Limiter::new(limits.session_opens_per_ip),
             typing_per_session: Limiter::new(limits.typing_per_session),
+            transcript_emails: Limiter::new(limits.transcript_emails_per_session),
             client_ip_header: limits
                 .client_ip_header
                 .as_ref()
@@ -102,6 +104,13 @@ impl Guards {
             let _ = self.session_opens_per_ip.take(&ip);
         }
         Ok((opened, is_new))
+    }
+
+    /// One more transcript emailed for `session`, or `429` until the bucket refills.
+    pub fn transcript_email(&self, session: SessionId) -> ApiResult<()> {
+        self.transcript_emails
+            .take(&session)
+            .map_err(|wait| ApiError::rate_limited("transcripts emailed for this session", wait))
     }
 
     /// One more typing notice from `party` in `session`, or `429` until the bucket refills.

@@ -12,6 +12,7 @@ mod fuzz;
 pub mod guards;
 pub mod http;
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod realtime;
 pub mod rfc3339;

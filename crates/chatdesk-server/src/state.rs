@@ -38,4 +38,6 @@ pub struct AppState {
     /// Where webhooks may be delivered.
     pub egress: crate::webhooks::egress::EgressPolicy,
     pub settings: Arc<Settings>,
+    /// Email, when `smtp_url` is set.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }

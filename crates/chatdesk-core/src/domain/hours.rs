@@ -15,7 +15,7 @@ const MOST_MESSAGE_CHARS: usize = 500;
 
 /// As clients send and read it:
 /// `{"time_zone": "Europe/Berlin", "weekly": {"mon": [["09:00", "17:00"]], …},
-///   "holidays": ["2026-12-25"], "away_message": "…"}`.
+///   "holidays": ["2026-12-25"], "away_message": "…", "offline_email": "desk@shop.example"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessHours {
@@ -26,6 +26,9 @@ pub struct BusinessHours {
     pub holidays: Vec<String>,
     #[serde(default)]
     pub away_message: Option<String>,
+    /// Where the offline form is emailed (when the server has `smtp_url`).
+    #[serde(default)]
+    pub offline_email: Option<String>,
 }
 
 fn bad(message: impl Into<String>) -> Invalid {
@@ -69,6 +72,9 @@ impl BusinessHours {
                     "away_message is at most {MOST_MESSAGE_CHARS} characters"
                 )));
             }
+        }
+        if let Some(to) = &hours.offline_email {
+            super::Email::parse(to).map_err(|_| bad(format!("{to:?} is not an email address")))?;
         }
         Ok(hours)
     }

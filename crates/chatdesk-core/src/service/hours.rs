@@ -51,17 +51,27 @@ impl Kernel {
         Ok(read)
     }
 
-    /// The department's schedule if it has one, else the tenant's; no schedule: always open.
+    /// The department's schedule if it has one, else the tenant's.
+    async fn schedule_for(
+        &self,
+        tenant: &BusinessId,
+        department: Option<&str>,
+    ) -> ServiceResult<Option<BusinessHours>> {
+        let schedules = self.schedules(tenant).await?;
+        let own = department.and_then(|d| schedules.iter().find(|(x, _)| x.as_deref() == Some(d)));
+        let hours = own.or_else(|| schedules.iter().find(|(x, _)| x.is_none()));
+        Ok(hours.map(|(_, h)| h.clone()))
+    }
+
+    /// Whether it answers now (the department's schedule, else the tenant's; none: open).
     pub(super) async fn availability(
         &self,
         tenant: &BusinessId,
         department: Option<&str>,
     ) -> ServiceResult<Availability> {
-        let schedules = self.schedules(tenant).await?;
-        let own = department.and_then(|d| schedules.iter().find(|(x, _)| x.as_deref() == Some(d)));
-        let hours = own.or_else(|| schedules.iter().find(|(x, _)| x.is_none()));
+        let hours = self.schedule_for(tenant, department).await?;
         Ok(match hours {
-            Some((_, h)) if !h.is_open(clock::now()) => Availability {
+            Some(h) if !h.is_open(clock::now()) => Availability {
                 open: false,
                 away_message: h.away_message.clone(),
             },
@@ -142,6 +152,15 @@ impl Hours {
             None => p.home_tenant(),
         };
         self.k.availability(&tenant, department).await
+    }
+
+    /// Where the offline form of a session's tenant (or department) is emailed, if anywhere.
+    pub async fn offline_email(&self, s: &Session) -> ServiceResult<Option<String>> {
+        let hours = self
+            .k
+            .schedule_for(&s.business_id, s.department_id.as_deref())
+            .await?;
+        Ok(hours.and_then(|h| h.offline_email))
     }
 
     /// Whether a session's tenant (or department) answers now.

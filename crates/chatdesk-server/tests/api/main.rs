@@ -20,6 +20,7 @@ mod handoff;
 mod hours;
 mod labels;
 mod login;
+mod mail;
 mod messages;
 mod notes;
 mod ops;

@@ -154,6 +154,12 @@ async fn leave_message(
     Caller(p): Caller,
     ApiJson(b): ApiJson<OfflineBody>,
 ) -> ApiResult<(StatusCode, ApiJson<SessionView>)> {
+    let left = format!(
+        "From {} <{}>:\n\n{}\n",
+        b.name.trim(),
+        b.email.trim(),
+        b.message
+    );
     let form = OfflineMessage {
         business_id: b.business_id,
         department_id: b.department_id,
@@ -167,6 +173,7 @@ async fn leave_message(
             state.hours.leave_message(&p, form).await.map(|s| (s, true))
         })
         .await?;
+    mail_offline_form(&state, &session, &left).await;
     // As it is now: with the contact and the message the form left.
     let (session, contact) = state
         .sessions
@@ -177,4 +184,32 @@ async fn leave_message(
         StatusCode::CREATED,
         ApiJson(view.with_contact(contact.as_ref())),
     ))
+}
+
+/// Email the offline form to the address the tenant's (or department's) hours name, when
+/// the server sends email. After the session is stored; a failure is logged, not answered:
+/// the message is kept either way.
+async fn mail_offline_form(state: &AppState, session: &chatdesk_core::domain::Session, text: &str) {
+    let Some(mailer) = state.mailer.clone() else {
+        return;
+    };
+    let to = match state.hours.offline_email(session).await {
+        Ok(Some(to)) => to,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read where the offline form goes");
+            return;
+        }
+    };
+    let mail = crate::mail::Mail {
+        to,
+        subject: format!("Offline message (conversation {})", session.number),
+        text: text.to_owned(),
+        html: None,
+    };
+    tokio::spawn(async move {
+        if let Err(why) = mailer.send(mail).await {
+            tracing::warn!(error = %why, "an offline form was not emailed");
+        }
+    });
 }

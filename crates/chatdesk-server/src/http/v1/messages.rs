@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chatdesk_core::domain::{Content, Revision, SessionId};
 use chatdesk_core::service::{Conversation, MessageQuery, SendMessage};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mark_read, read_cursors))
         .routes(routes!(typing))
         .routes(routes!(transcript))
+        .routes(routes!(email_transcript))
         .routes(routes!(my_unread))
 }
 
@@ -290,6 +291,64 @@ async fn transcript(
         body,
     )
         .into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EmailedView {
+    /// The contact's address it went to.
+    pub sent_to: String,
+}
+
+/// Email the conversation (text and HTML) to its contact's address, and nowhere else: staff,
+/// and the customer for their own. Needs `smtp_url`; limited per session
+/// (`limits.transcript_emails_per_session`).
+#[utoipa::path(post, path = "/v1/sessions/{id}/transcript/email", tag = "messages",
+    params(("id" = String, Path, description = "Session id (UUID)")),
+    responses((status = 200, body = EmailedView), (status = 404, body = ErrorBody),
+        (status = 409, description = "`no_contact`: nobody to send it to", body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 502, description = "`mail_failed`", body = ErrorBody),
+        (status = 503, description = "`mail_not_configured`", body = ErrorBody)),
+    security(("bearer" = []), ("visitor" = []), ("api_key" = [])))]
+async fn email_transcript(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    SessionPath(id): SessionPath,
+) -> ApiResult<ApiJson<EmailedView>> {
+    use crate::error::ApiError;
+    let Some(mailer) = state.mailer.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "mail_not_configured",
+            "this server sends no email (smtp_url is not set)",
+        ));
+    };
+    let (session, contact) = state.sessions.get_session_with_contact(&p, id).await?;
+    let Some(contact) = contact else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_contact",
+            "the conversation has no contact to send it to",
+        ));
+    };
+    state.guards.transcript_email(session.id)?;
+    let (session, messages) = state.messages.transcript(&p, session.id).await?;
+    let names = Names::of(&state, messages.iter().filter_map(|m| m.sender.user_id())).await?;
+    let mail = crate::mail::Mail {
+        to: contact.email.as_str().to_owned(),
+        subject: format!("Your conversation {}", session.number),
+        text: crate::wire::transcript::text(&session, messages.clone(), &names),
+        html: Some(crate::wire::transcript::html(&session, messages, &names)),
+    };
+    let sent_to = mail.to.clone();
+    mailer.send(mail).await.map_err(|why| {
+        tracing::warn!(error = %why, "a transcript was not sent");
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "mail_failed",
+            "the mail server did not take it",
+        )
+    })?;
+    Ok(ApiJson(EmailedView { sent_to }))
 }
 
 /// Unread messages per session and in total: sessions the caller owns, is assigned to, or
