@@ -315,19 +315,19 @@ async fn email_transcript(
     SessionPath(id): SessionPath,
 ) -> ApiResult<ApiJson<EmailedView>> {
     use crate::error::ApiError;
-    let Some(mailer) = state.mailer.clone() else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "mail_not_configured",
-            "this server sends no email (smtp_url is not set)",
-        ));
-    };
     let (session, contact) = state.sessions.get_session_with_contact(&p, id).await?;
     let Some(contact) = contact else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "no_contact",
             "the conversation has no contact to send it to",
+        ));
+    };
+    let Some(mailer) = state.mailer.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "mail_not_configured",
+            "this server sends no email (smtp_url is not set)",
         ));
     };
     state.guards.transcript_email(session.id)?;
