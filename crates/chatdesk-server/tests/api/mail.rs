@@ -168,6 +168,13 @@ async fn without_smtp_nothing_is_emailed() {
         |app: TestApp| async move {
             let ann = app.customer("ann-nomail");
             let id = app.open(&ann, json!({})).await;
+            app.call(
+                reqwest::Method::PUT,
+                &format!("/v1/sessions/{id}/contact"),
+                &ann,
+                Some(json!({"name": "Ann", "email": "ann@example.com"})),
+            )
+            .await;
             assert_error(
                 &app.post(
                     &format!("/v1/sessions/{id}/transcript/email"),
