@@ -105,16 +105,23 @@ async fn an_agent_answers_a_visitor_in_the_browser() {
     .await;
 }
 
+/// A free port for the shop's own page, which is served from another origin than the
+/// server's (the widget tests tell the server to allow it).
+fn shop_port() -> u16 {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    free.local_addr().unwrap().port()
+}
+
+fn shop_origin(port: u16) -> String {
+    format!("http://localhost:{port}")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_chats_from_another_sites_page() {
-    // The shop's page is served from another origin, which the server is told to allow.
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host_port = free.local_addr().unwrap().port();
-    drop(free);
-    let origin = format!("http://localhost:{host_port}");
+    let host_port = shop_port();
     run_with(
         Kind::Sqlite,
-        |s| s.cors_allowed_origins = vec![origin],
+        |s| s.cors_allowed_origins = vec![shop_origin(host_port)],
         |app: TestApp| async move {
             let agent = app
                 .account_in("agent@shop.example", "agent", Some("shop"))
@@ -172,13 +179,10 @@ async fn an_admin_sets_up_the_tenant_and_others_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outside_hours_the_widget_takes_a_message() {
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host_port = free.local_addr().unwrap().port();
-    drop(free);
-    let origin = format!("http://localhost:{host_port}");
+    let host_port = shop_port();
     run_with(
         Kind::Sqlite,
-        |s| s.cors_allowed_origins = vec![origin],
+        |s| s.cors_allowed_origins = vec![shop_origin(host_port)],
         |app: TestApp| async move {
             let admin = app.token("shop-admin", Role::Admin, Some("shop"));
             let closed = json!({"hours": {"time_zone": "UTC", "weekly": {}, "away_message": "We answer from 9 to 5."}});

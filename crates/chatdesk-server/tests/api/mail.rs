@@ -81,6 +81,19 @@ impl SmtpServer {
     }
 }
 
+/// Ann, ann@example.com, as the session's contact.
+async fn give_contact(app: &TestApp, who: &crate::harness::As, id: &str) {
+    let (status, body) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/sessions/{id}/contact"),
+            who,
+            Some(json!({"name": "Ann", "email": "ann@example.com"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 fn read_all(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|entries| {
@@ -107,13 +120,7 @@ async fn transcripts_and_offline_forms_are_emailed() {
             let id = app.open(&ann, json!({"business_id": "shop"})).await;
             let email = format!("/v1/sessions/{id}/transcript/email");
             assert_error(&app.post(&email, &ann, json!({})).await, StatusCode::CONFLICT, "no_contact");
-            app.call(
-                reqwest::Method::PUT,
-                &format!("/v1/sessions/{id}/contact"),
-                &ann,
-                Some(json!({"name": "Ann", "email": "ann@example.com"})),
-            )
-            .await;
+            give_contact(&app, &ann, &id).await;
             app.send(&ann, &id, "Where is my parcel?").await;
             app.send(&agent, &id, "It ships today.").await;
             let (status, sent) = app.post(&email, &ann, json!({})).await;
@@ -168,13 +175,7 @@ async fn without_smtp_nothing_is_emailed() {
         |app: TestApp| async move {
             let ann = app.customer("ann-nomail");
             let id = app.open(&ann, json!({})).await;
-            app.call(
-                reqwest::Method::PUT,
-                &format!("/v1/sessions/{id}/contact"),
-                &ann,
-                Some(json!({"name": "Ann", "email": "ann@example.com"})),
-            )
-            .await;
+            give_contact(&app, &ann, &id).await;
             assert_error(
                 &app.post(
                     &format!("/v1/sessions/{id}/transcript/email"),

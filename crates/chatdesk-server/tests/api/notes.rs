@@ -3,31 +3,14 @@
 
 use crate::harness::{assert_error, on_both_stores, TestApp};
 use crate::realtime::Sse;
-use crate::webhooks::Receiver;
-use chatdesk_core::identity::Role;
-use chatdesk_server::Settings;
+use crate::webhooks::{quick_retries, shop_receiver};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-fn loopback_webhooks(s: &mut Settings) {
-    s.webhook_retry_base_ms = 50;
-    s.webhook_allowed_networks = vec!["127.0.0.0/8".into()];
-}
-
-on_both_stores!(@with loopback_webhooks; notes_reach_staff_only);
+on_both_stores!(@with quick_retries; notes_reach_staff_only);
 
 async fn notes_reach_staff_only(app: TestApp) {
-    let receiver = Receiver::default();
-    let (url, _server) = receiver.clone().start().await;
-    let admin = app.token("boss", Role::Admin, Some("shop"));
-    let (status, _) = app
-        .post(
-            "/v1/webhooks",
-            &admin,
-            json!({"url": url, "events": ["note.created"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    let (receiver, _server) = shop_receiver(&app, "note.created").await;
     let ann = app.customer("ann");
     let agent = app.agent("ag1", "shop");
     let id = app.open(&ann, json!({"business_id": "shop"})).await;

@@ -124,9 +124,28 @@ fn on_file(dir: &tempfile::TempDir) -> Settings {
 }
 
 /// Quick retries, and the test receivers (on loopback) allowed as destinations.
-fn quick_retries(s: &mut Settings) {
+pub(crate) fn quick_retries(s: &mut Settings) {
     s.webhook_retry_base_ms = 50;
     s.webhook_allowed_networks = vec!["127.0.0.0/8".into()];
+}
+
+/// A receiver subscribed, as the shop's admin, to `event`; keep the handle while it listens.
+pub(crate) async fn shop_receiver(
+    app: &TestApp,
+    event: &str,
+) -> (Receiver, tokio::task::JoinHandle<()>) {
+    let receiver = Receiver::default();
+    let (url, server) = receiver.clone().start().await;
+    let admin = app.token("boss", Role::Admin, Some("shop"));
+    let (status, body) = app
+        .post(
+            "/v1/webhooks",
+            &admin,
+            json!({"url": url, "events": [event]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (receiver, server)
 }
 
 on_both_stores!(@with quick_retries; signed_deliveries_for_the_subscribed_events, a_failing_receiver_gets_retries_with_the_same_delivery_id, an_assignment_is_delivered);

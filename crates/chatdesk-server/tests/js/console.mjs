@@ -94,7 +94,7 @@ main(async (assert) => {
     // The transcript downloads as a page holding the conversation.
     const [download] = await Promise.all([
       page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Transcript' }).click(),
+      page.getByRole('button', { name: 'Transcript', exact: true }).click(),
     ]);
     const saved = readFileSync(await download.path(), 'utf8');
     assert.ok(saved.includes('My shoes are too small') && saved.includes('Which size do you need?'), saved);

@@ -42,6 +42,15 @@ fn tenant(id: &str) -> BusinessId {
     BusinessId::parse(id).unwrap()
 }
 
+/// A live webhook of `tenant` for `event`, so that the store queues its outbox entries.
+async fn subscribe(store: &Arc<dyn Store>, tenant: &BusinessId, event: WebhookEvent) {
+    let url = WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap();
+    store
+        .create_webhook(tenant, &url, "s3cret", &[event], clock::now())
+        .await
+        .unwrap();
+}
+
 fn new_session(owner: &Party, business: &str) -> NewSession {
     NewSession {
         topic: Some(Topic::parse("shipping").unwrap()),

@@ -4,17 +4,7 @@ use super::*;
 
 pub async fn notes_are_numbered_per_session_apart_from_messages(store: Arc<dyn Store>) {
     let shop = tenant("shop");
-    let url = WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap();
-    store
-        .create_webhook(
-            &shop,
-            &url,
-            "s3cret",
-            &[WebhookEvent::NoteCreated],
-            clock::now(),
-        )
-        .await
-        .unwrap();
+    subscribe(&store, &shop, WebhookEvent::NoteCreated).await;
     let s = create(&store, &user("ann"), "shop").await;
     let other = create(&store, &user("bob"), "shop").await;
     append_one(&store, msg(s.id, &user("ann"), "hello")).await;

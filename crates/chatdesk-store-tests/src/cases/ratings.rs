@@ -4,17 +4,7 @@ use super::*;
 
 pub async fn a_session_keeps_its_first_rating(store: Arc<dyn Store>) {
     let shop = tenant("shop");
-    let url = WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap();
-    store
-        .create_webhook(
-            &shop,
-            &url,
-            "s3cret",
-            &[WebhookEvent::SessionRated],
-            clock::now(),
-        )
-        .await
-        .unwrap();
+    subscribe(&store, &shop, WebhookEvent::SessionRated).await;
     let s = create(&store, &user("ann"), "shop").await;
     let unrated = create(&store, &user("bob"), "shop").await;
     let rating = |score, comment: Option<&str>| Rating {
