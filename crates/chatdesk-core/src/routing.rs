@@ -47,6 +47,37 @@ pub fn with_memberships(
     agents
 }
 
+/// The queues business hours let routing serve now: the tenant's own (sessions without a
+/// department, and departments without a schedule of their own) and each department that
+/// has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenQueues {
+    pub tenant: bool,
+    /// Departments with a schedule of their own, and whether it is open.
+    pub departments: Vec<(String, bool)>,
+}
+
+impl OpenQueues {
+    /// Every queue open: no business hours.
+    pub fn all() -> Self {
+        Self {
+            tenant: true,
+            departments: Vec::new(),
+        }
+    }
+
+    /// May a session waiting in `department` be assigned now?
+    pub fn serves(&self, department: Option<&str>) -> bool {
+        department
+            .and_then(|d| self.departments.iter().find(|(x, _)| x == d))
+            .map_or(self.tenant, |(_, open)| *open)
+    }
+
+    pub fn none(&self) -> bool {
+        !self.tenant && self.departments.iter().all(|(_, open)| !open)
+    }
+}
+
 /// Waiting sessions are offered to [`choose`] in queue order (by number), this many read at a
 /// time; the first one some agent can take is assigned.
 pub const WAITING_PAGE: u32 = 100;

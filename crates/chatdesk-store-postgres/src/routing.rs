@@ -9,6 +9,7 @@ use chatdesk_core::routing::{self, Candidate};
 async fn pick(
     tx: &mut PgConnection,
     tenant: &BusinessId,
+    open: &routing::OpenQueues,
 ) -> StoreResult<Option<(SessionId, UserId)>> {
     let rows = sqlx::query(
         "SELECT a.agent_id, a.presence, a.connections, a.max_concurrent, \
@@ -62,7 +63,10 @@ async fn pick(
             .fetch_all(&mut *tx)
             .await
             .map_err(db)?;
-        for (id, _, _, department) in &waiting {
+        for (id, _, _, department) in waiting
+            .iter()
+            .filter(|(_, _, _, d)| open.serves(d.as_deref()))
+        {
             if let Some(agent) = routing::choose(department.as_deref(), &agents) {
                 return Ok(Some((SessionId::from_uuid(*id), agent.clone())));
             }
@@ -383,6 +387,7 @@ impl RoutingStore for PgStore {
     async fn assign_next(
         &self,
         business_id: &BusinessId,
+        open: &routing::OpenQueues,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
@@ -392,7 +397,7 @@ impl RoutingStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let Some((session, agent)) = pick(&mut tx, business_id).await? else {
+        let Some((session, agent)) = pick(&mut tx, business_id, open).await? else {
             return Ok(None);
         };
         let (session, agent) = (session.as_uuid(), agent.as_str().to_owned());

@@ -31,7 +31,11 @@ fn members(c: &Connection, department: uuid::Uuid) -> StoreResult<Vec<UserId>> {
 
 /// The first waiting session of the tenant, in queue order, that `routing::choose` gives an
 /// agent, and that agent.
-fn pick(c: &Connection, tenant: &str) -> StoreResult<Option<(SessionId, UserId)>> {
+fn pick(
+    c: &Connection,
+    tenant: &str,
+    open: &routing::OpenQueues,
+) -> StoreResult<Option<(SessionId, UserId)>> {
     let agents = sql::all(
         c,
         "SELECT a.agent_id, a.presence, a.connections, a.max_concurrent, \
@@ -91,7 +95,7 @@ fn pick(c: &Connection, tenant: &str) -> StoreResult<Option<(SessionId, UserId)>
                 ))
             },
         )?;
-        for (id, _, department) in &waiting {
+        for (id, _, department) in waiting.iter().filter(|(_, _, d)| open.serves(d.as_deref())) {
             if let Some(agent) = routing::choose(department.as_deref(), &agents) {
                 return Ok(Some((*id, agent.clone())));
             }
@@ -379,11 +383,13 @@ impl RoutingStore for SqliteStore {
     async fn assign_next(
         &self,
         business_id: &BusinessId,
+        open: &routing::OpenQueues,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>> {
         let business = business_id.as_str().to_owned();
+        let open = open.clone();
         self.transaction(move |tx| {
-            let Some((session, agent)) = pick(tx, &business)? else {
+            let Some((session, agent)) = pick(tx, &business, &open)? else {
                 return Ok(None);
             };
             let assigned = sql::first(

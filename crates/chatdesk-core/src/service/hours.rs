@@ -1,8 +1,9 @@
 //! Business hours and the offline form. Admins set when the tenant (or a department)
 //! answers; outside those hours opening a session says so (`Availability`), automatic
-//! routing assigns nothing (at opening time it resumes with the next change: an agent
-//! connecting, a session opening or closing), and visitors may leave a message instead: a
-//! new session of type `offline` with their contact details.
+//! routing assigns nothing from that queue (when hours begin it resumes with the next
+//! change: an agent connecting, a session opening or closing), and visitors may leave a
+//! message instead: a new session of type `offline` with their contact details. A
+//! department with a schedule of its own is served by it; the rest by the tenant's.
 
 use super::kernel::Kernel;
 use super::{managed_tenant, Messages, OpenSession, Sessions, SetContact};
@@ -10,6 +11,7 @@ use crate::clock;
 use crate::domain::{BusinessHours, BusinessId, Content, Session};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
+use crate::routing::OpenQueues;
 use crate::store::NewContact;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -61,6 +63,21 @@ impl Kernel {
         let own = department.and_then(|d| schedules.iter().find(|(x, _)| x.as_deref() == Some(d)));
         let hours = own.or_else(|| schedules.iter().find(|(x, _)| x.is_none()));
         Ok(hours.map(|(_, h)| h.clone()))
+    }
+
+    /// The queues routing may serve now: the tenant's (by its schedule; none: open) and
+    /// each department's with a schedule of its own.
+    pub(super) async fn open_queues(&self, tenant: &BusinessId) -> ServiceResult<OpenQueues> {
+        let now = clock::now();
+        let schedules = self.schedules(tenant).await?;
+        let mut open = OpenQueues::all();
+        for (department, hours) in schedules.iter() {
+            match department {
+                None => open.tenant = hours.is_open(now),
+                Some(d) => open.departments.push((d.clone(), hours.is_open(now))),
+            }
+        }
+        Ok(open)
     }
 
     /// Whether it answers now (the department's schedule, else the tenant's; none: open).

@@ -294,12 +294,14 @@ impl Kernel {
 
     async fn try_reroute(&self, tenant: &BusinessId) -> ServiceResult<usize> {
         let mut assigned = 0;
-        // Outside the tenant's business hours nobody is given anything.
-        if self.store.tenant_settings(tenant).await?.auto_routing
-            && self.availability(tenant, None).await?.open
-        {
+        if self.store.tenant_settings(tenant).await?.auto_routing {
+            // Outside business hours a queue's sessions are given to nobody.
+            let open = self.open_queues(tenant).await?;
             for _ in 0..MAX_PASS {
-                let Some(s) = self.store.assign_next(tenant, clock::now()).await? else {
+                if open.none() {
+                    break;
+                }
+                let Some(s) = self.store.assign_next(tenant, &open, clock::now()).await? else {
                     break;
                 };
                 self.bus.publish(Event::SessionUpdated(s.clone()));

@@ -86,10 +86,12 @@ pub trait RoutingStore: Send + Sync + 'static {
     /// One routing step, atomically: the first waiting session of the tenant in queue order
     /// (by priority, urgent first, then oldest first) that has an eligible agent goes to the least-loaded one (online by choice, connected, under its
     /// cap; a member of the session's department if it has one). The session becomes
-    /// `active`. `None` when nothing can be assigned.
+    /// `active`. Only sessions of the queues `open` serves are offered. `None` when nothing
+    /// can be assigned.
     async fn assign_next(
         &self,
         business_id: &BusinessId,
+        open: &crate::routing::OpenQueues,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>>;
 

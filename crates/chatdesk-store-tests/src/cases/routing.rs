@@ -153,7 +153,11 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
         .unwrap();
     // Nobody online: nothing to assign.
     let first = create(&store, &user("c1"), "shop").await;
-    assert!(store.assign_next(&shop, at).await.unwrap().is_none());
+    assert!(store
+        .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+        .is_none());
     // Ann online with room for one; Bob away.
     store
         .update_agent(
@@ -195,14 +199,22 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
         "one queue per department"
     );
 
-    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    let got = store
+        .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (got.id, got.agent_id.as_ref(), got.status),
         (first.id, Some(&ann), SessionStatus::Active),
         "oldest first"
     );
     assert!(
-        store.assign_next(&shop, at).await.unwrap().is_none(),
+        store
+            .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+            .await
+            .unwrap()
+            .is_none(),
         "ann is full, bob is away and only in Sales"
     );
     store
@@ -216,13 +228,21 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
         )
         .await
         .unwrap();
-    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    let got = store
+        .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (got.id, got.agent_id.as_ref()),
         (sales_session.id, Some(&bob)),
         "the Sales session goes to its member"
     );
-    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    let got = store
+        .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (got.id, got.agent_id.as_ref()),
         (second.id, Some(&bob)),
@@ -230,7 +250,11 @@ pub async fn routing_assigns_oldest_first_to_the_least_loaded_eligible_agent(
     );
     assert!(store.queue(&shop, 10).await.unwrap().is_empty());
     assert!(store
-        .assign_next(&tenant("other"), at)
+        .assign_next(
+            &tenant("other"),
+            &chatdesk_core::routing::OpenQueues::all(),
+            at
+        )
         .await
         .unwrap()
         .is_none());
@@ -473,9 +497,17 @@ pub async fn routing_finds_a_takeable_session_behind_a_long_queue(store: Arc<dyn
     let last = create(&store, &user("last"), "shop").await;
     let ann = UserId::parse("ann").unwrap();
     connect(&store, &shop, &ann, 1, at).await;
-    let got = store.assign_next(&shop, at).await.unwrap().unwrap();
+    let got = store
+        .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((got.id, got.agent_id), (last.id, Some(ann)));
-    assert!(store.assign_next(&shop, at).await.unwrap().is_none());
+    assert!(store
+        .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// Queues are served by priority, urgent first, and oldest first within one: in the queue's
@@ -519,7 +551,11 @@ pub async fn queues_are_served_by_priority_then_age(store: Arc<dyn Store>) {
     let ann = UserId::parse("ann").unwrap();
     connect(&store, &shop, &ann, 1, at).await;
     let mut assigned = Vec::new();
-    while let Some(s) = store.assign_next(&shop, at).await.unwrap() {
+    while let Some(s) = store
+        .assign_next(&shop, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+    {
         assigned.push(name(s.id));
     }
     assert_eq!(assigned, ["urgent", "low", "high", "normal-1", "normal-2"]);
@@ -567,4 +603,55 @@ pub async fn a_silent_node_stops_counting_its_agents_connections(store: Arc<dyn 
         .await
         .unwrap();
     assert_eq!(a.connections, 1);
+}
+
+/// Routing serves only the queues business hours leave open: a closed department's sessions
+/// wait however old they are, and the tenant's own queue follows the tenant's hours.
+pub async fn routing_serves_only_open_queues(store: Arc<dyn Store>) {
+    let shop = tenant("shop");
+    let at = clock::now();
+    let billing = store
+        .create_department(&shop, &DepartmentName::parse("Billing").unwrap(), at)
+        .await
+        .unwrap();
+    let ann = UserId::parse("ann").unwrap();
+    store
+        .set_department_member(&shop, billing.id, &ann, true)
+        .await
+        .unwrap();
+    connect(&store, &shop, &ann, 1, at).await;
+    let mut in_billing = new_session(&user("old"), "shop");
+    in_billing.department_id = Some(billing.id);
+    let (in_billing, _) = store.open_session(in_billing, false).await.unwrap();
+    let general = create(&store, &user("young"), "shop").await;
+    let billing_id = billing.id.to_string();
+    let open = |tenant: bool, billing: bool| chatdesk_core::routing::OpenQueues {
+        tenant,
+        departments: vec![(billing_id.clone(), billing)],
+    };
+    assert!(store
+        .assign_next(&shop, &open(false, false), at)
+        .await
+        .unwrap()
+        .is_none());
+    let first = store
+        .assign_next(&shop, &open(true, false), at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.id, general.id,
+        "the closed department's older session waits"
+    );
+    assert!(store
+        .assign_next(&shop, &open(true, false), at)
+        .await
+        .unwrap()
+        .is_none());
+    let then = store
+        .assign_next(&shop, &open(false, true), at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(then.id, in_billing.id);
 }

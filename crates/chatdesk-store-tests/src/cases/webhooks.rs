@@ -205,7 +205,11 @@ pub async fn the_outbox_holds_each_subscribed_change(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    assert!(store.assign_next(&quiet, at).await.unwrap().is_some());
+    assert!(store
+        .assign_next(&quiet, &chatdesk_core::routing::OpenQueues::all(), at)
+        .await
+        .unwrap()
+        .is_some());
 
     let entries = store.outbox(100).await.unwrap();
     assert_eq!(

@@ -285,6 +285,7 @@ impl RoutingStore for MemoryStore {
     async fn assign_next(
         &self,
         business_id: &BusinessId,
+        open: &routing::OpenQueues,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>> {
         let mut state = self.lock();
@@ -312,6 +313,7 @@ impl RoutingStore for MemoryStore {
                 &s.business_id == business_id
                     && s.status == SessionStatus::Waiting
                     && s.agent_id.is_none()
+                    && open.serves(s.department_id.as_deref())
             })
             .collect();
         waiting.sort_by_key(|s| s.queue_key());

@@ -478,9 +478,10 @@ impl RoutingStore for Remembered {
     async fn assign_next(
         &self,
         business_id: &BusinessId,
+        open: &crate::routing::OpenQueues,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Session>> {
-        self.inner.assign_next(business_id, at).await
+        self.inner.assign_next(business_id, open, at).await
     }
 
     async fn queue_position(&self, session: &Session) -> StoreResult<i64> {
