@@ -202,9 +202,11 @@ impl UseCases {
             hours: Default::default(),
         });
         let sessions = Sessions::new(kernel.clone());
+        let messages = Messages::new(kernel.clone(), sessions.clone());
         Self {
             activity: Activity::new(kernel.clone(), sessions.clone()),
-            messages: Messages::new(kernel.clone(), sessions.clone()),
+            hours: Hours::new(kernel.clone(), sessions.clone(), messages.clone()),
+            messages,
             routing: Routing::new(kernel.clone()),
             directory: Directory::new(kernel.clone()),
             notes: Notes::new(kernel.clone()),
@@ -212,11 +214,6 @@ impl UseCases {
             canned: Canned::new(kernel.clone()),
             handoffs: Handoffs::new(kernel.clone()),
             labels: Labels::new(kernel.clone()),
-            hours: Hours::new(
-                kernel.clone(),
-                sessions.clone(),
-                Messages::new(kernel.clone(), sessions.clone()),
-            ),
             contacts: Contacts::new(kernel),
             sessions,
         }

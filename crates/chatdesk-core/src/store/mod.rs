@@ -435,7 +435,7 @@ pub struct OutboxEntry {
     pub business_id: BusinessId,
     pub event: crate::domain::WebhookEvent,
     pub session_id: SessionId,
-    /// The message, for `message.created`.
+    /// The message's `seq`, for `message.created`; the note's number, for `note.created`.
     pub seq: Option<i64>,
     pub at: DateTime<Utc>,
 }

@@ -40,13 +40,26 @@ pub fn text(s: &Session, messages: Vec<Message>, names: &Names) -> String {
     out
 }
 
+/// The page's only style; its policy allows this text and nothing else ([`policy`]).
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:48rem;margin:2rem auto;\
+     color:#1d2330}li{margin:.4rem 0;list-style:none}time,.who{color:#5b6475;font-size:.85rem}";
+
+/// The HTML page's Content-Security-Policy: nothing may load or run; its own style, by hash.
+pub fn policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE));
+        format!("default-src 'none'; style-src 'sha256-{hash}'")
+    })
+}
+
 pub fn html(s: &Session, messages: Vec<Message>, names: &Names) -> String {
     let title = escape(&heading(s).replace('\n', " · "));
     let mut out = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <style>body{{font:15px/1.45 system-ui,sans-serif;max-width:48rem;margin:2rem auto;color:#1d2330}}\
-         li{{margin:.4rem 0;list-style:none}}time,.who{{color:#5b6475;font-size:.85rem}}</style></head>\
-         <body><h1>{title}</h1><ol>"
+         <style>{STYLE}</style></head><body><h1>{title}</h1><ol>"
     );
     for m in messages.into_iter().map(|m| names.message(m)) {
         let _ = write!(

@@ -285,7 +285,7 @@ async fn transcript(
             // The page is the customer's words: nothing in it may run.
             (
                 axum::http::header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'".to_owned(),
+                crate::wire::transcript::policy().to_owned(),
             ),
         ],
         body,
