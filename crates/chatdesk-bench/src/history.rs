@@ -42,6 +42,7 @@ pub async fn run(
                     content: format!("history message {round} with a little text in it"),
                     client_msg_id: None,
                     claim_for_agent: None,
+                    attachments: Vec::new(),
                     at: clock::now(),
                 });
                 if batch.len() == 5000 {

@@ -253,6 +253,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             edited_at: None,
             deleted_at: None,
+            attachments: Vec::new(),
         };
         for event in [
             Event::SessionAssigned(session.clone()),

@@ -18,6 +18,12 @@ pub enum ServiceError {
     /// The request conflicts with the current state (closed session, duplicate email, …).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// An upload larger than allowed, or one its tenant's quota has no room for (413).
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// A file whose content is of a type this deployment does not accept (415).
+    #[error("{0}")]
+    UnsupportedType(String),
     /// The database or the committer is not available right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod committer;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod identity;
 pub mod page;
 pub mod query;

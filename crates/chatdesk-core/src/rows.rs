@@ -66,7 +66,8 @@ pub const SESSION_COLUMNS: &str = "id, number, business_id, location_id, owner, 
     started_at, ended_at, last_activity_at, last_message_at, created_at, updated_at";
 
 pub const MESSAGE_COLUMNS: &str =
-    "id, session_id, seq, sender, sender_type, content, client_msg_id, created_at, edited_at, deleted_at";
+    "id, session_id, seq, sender, sender_type, content, client_msg_id, created_at, edited_at, deleted_at, \
+    attachments";
 
 pub fn session(r: &impl Columns) -> StoreResult<Session> {
     Ok(Session {
@@ -112,7 +113,17 @@ pub fn message(r: &impl Columns) -> StoreResult<Message> {
         created_at: time(r, "created_at")?,
         edited_at: r.time("edited_at")?,
         deleted_at: r.time("deleted_at")?,
+        attachments: match r.text("attachments")? {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("messages.attachments: {e}")))?,
+        },
     })
+}
+
+/// A message's files as its `attachments` column keeps them (NULL: none).
+pub fn attachments_json(list: &[AttachmentRef]) -> Option<String> {
+    (!list.is_empty()).then(|| serde_json::to_string(list).expect("attachment refs serialize"))
 }
 
 pub fn account(r: &impl Columns) -> StoreResult<Account> {
@@ -210,6 +221,24 @@ pub fn rating(r: &impl Columns) -> StoreResult<Rating> {
         score: Score::parse(int(r, "score")?).map_err(corrupt)?,
         comment: r.text("comment")?,
         rated_at: time(r, "rated_at")?,
+    })
+}
+
+pub const ATTACHMENT_COLUMNS: &str =
+    "id, business_id, session_id, uploader, name, content_type, size, thumbnail_size, created_at";
+
+/// An attachment's row (`thumbnail_size`: the thumbnail's bytes, NULL without one).
+pub fn attachment(r: &impl Columns) -> StoreResult<Attachment> {
+    Ok(Attachment {
+        id: AttachmentId::from_uuid(uuid(r, "id")?),
+        business_id: parsed(r, "business_id", BusinessId::parse)?,
+        session_id: SessionId::from_uuid(uuid(r, "session_id")?),
+        uploader: parsed(r, "uploader", Party::from_key)?,
+        name: required("name", r.text("name")?)?,
+        content_type: required("content_type", r.text("content_type")?)?,
+        size: int(r, "size")?,
+        thumbnail_size: r.int("thumbnail_size")?,
+        created_at: time(r, "created_at")?,
     })
 }
 

@@ -14,7 +14,8 @@ use crate::webhooks;
 use chatdesk_bus_redis::{RedisBus, RedisBusConfig};
 use chatdesk_core::bus::{Bus, InProcessBus, Received};
 use chatdesk_core::committer::{Committer, CommitterConfig};
-use chatdesk_core::service::{Limits, Search, Stats, UseCases, Webhooks};
+use chatdesk_core::files::Links;
+use chatdesk_core::service::{FileSetup, Limits, Search, Stats, UseCases, Webhooks};
 use chatdesk_core::store::remembered::Remembered;
 use socketioxide::SocketIo;
 use std::future::Future;
@@ -101,7 +102,14 @@ pub async fn launch(
         ..Limits::default()
     };
     let keys = jwt_keys(&settings, store.as_ref()).await?;
-    let hub = Hub::new(settings.realtime_queue);
+    let links = Links::new(
+        store
+            .server_secret("attachment_links", &crate::auth::api_keys::random_secret)
+            .await?
+            .as_bytes(),
+        settings.attachments.link_ttl_secs,
+    );
+    let hub = Hub::new(settings.realtime_queue, links.clone());
     let hub_task = hub.clone().run(bus.as_ref());
     // One node writes alone: what it remembers it changes itself.
     let cache_task = settings
@@ -109,7 +117,12 @@ pub async fn launch(
         .is_some()
         .then(|| forget_what_others_change(bus.as_ref(), remembered));
     let draining = committer.clone();
-    let uses = UseCases::new(store.clone(), bus.clone(), committer, limits);
+    let files = FileSetup {
+        files: crate::files::open(&settings)?,
+        rules: settings.attachments.rules(),
+        links,
+    };
+    let uses = UseCases::new(store.clone(), bus.clone(), committer, limits, files);
     let state = AppState {
         sessions: uses.sessions,
         activity: uses.activity,
@@ -123,6 +136,7 @@ pub async fn launch(
         handoffs: uses.handoffs,
         labels: uses.labels,
         hours: uses.hours,
+        attachments: uses.attachments,
         webhooks: Arc::new(Webhooks::new(store.clone(), limits)),
         stats: Arc::new(Stats::new(store.clone(), limits)),
         search: Arc::new(Search::new(store.clone(), limits)),
@@ -142,9 +156,15 @@ pub async fn launch(
             .transpose()?,
     };
     let sweeper = spawn_idle_sweeper(&state);
+    let purger = spawn_file_purger(&state);
     let heartbeat = spawn_heartbeat(&state);
     let wake = Arc::new(tokio::sync::Notify::new());
-    let dispatcher = webhooks::spawn_dispatcher(bus.as_ref(), state.webhooks.clone(), wake.clone());
+    let dispatcher = webhooks::spawn_dispatcher(
+        bus.as_ref(),
+        state.webhooks.clone(),
+        wake.clone(),
+        hub.links.clone(),
+    );
     let deliverer = webhooks::Deliverer::new(
         state.webhooks.clone(),
         Duration::from_secs(settings.webhook_timeout_secs),
@@ -223,7 +243,11 @@ pub async fn launch(
     }
     // Background tasks hold handles to the service (and so to the committer): stop them
     // first. Interrupted webhook attempts are handed back, due at the next start.
-    for task in sweeper.into_iter().chain([heartbeat, dispatcher]) {
+    for task in sweeper
+        .into_iter()
+        .chain(purger)
+        .chain([heartbeat, dispatcher])
+    {
         task.abort();
         let _ = task.await;
     }
@@ -264,6 +288,27 @@ fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "idle-session sweep failed"),
+            }
+        }
+    }))
+}
+
+/// Remove the files of sessions deleted longer ago than their retention, now and then.
+fn spawn_file_purger(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let every = state.settings.attachments.purge_interval_secs;
+    if every == 0 {
+        return None;
+    }
+    let attachments = state.attachments.clone();
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(every));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match attachments.purge_deleted().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "removed deleted sessions' files"),
+                Err(e) => tracing::warn!(error = %e, "removing deleted sessions' files failed"),
             }
         }
     }))

@@ -88,6 +88,8 @@ pub struct Settings {
     pub mail_from: String,
     /// Abuse limits (`[limits]` in the file, `CHATDESK_LIMITS__<NAME>` in the environment).
     pub limits: LimitSettings,
+    /// Files sent in conversations (`[attachments]`, `CHATDESK_ATTACHMENTS__<NAME>`).
+    pub attachments: AttachmentSettings,
     /// Each seed door can be switched off.
     pub door_storefront: bool,
     pub door_assistant: bool,
@@ -135,6 +137,7 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "chatdesk <chatdesk@localhost>".into(),
             limits: LimitSettings::default(),
+            attachments: AttachmentSettings::default(),
             door_storefront: true,
             door_assistant: true,
             door_livechat: true,
@@ -166,6 +169,13 @@ pub struct LimitSettings {
     pub typing_per_session: Rate,
     /// Transcripts emailed per session (`POST /v1/sessions/{id}/transcript/email`).
     pub transcript_emails_per_session: Rate,
+    /// Files one caller may upload into one session (`POST /v1/sessions/{id}/attachments`).
+    pub uploads_per_session: Rate,
+    /// Uploads read at once by this node; more wait for `429`. Each may hold up to
+    /// `attachments.max_bytes` in memory.
+    pub concurrent_uploads: usize,
+    /// Seconds an upload's body may take to arrive.
+    pub upload_read_secs: u64,
     /// Seconds a Socket.IO connection may stay without proving who it is.
     pub unauthenticated_socket_secs: u64,
     /// Open connections from one client address (WebSockets and event streams included);
@@ -189,10 +199,77 @@ impl Default for LimitSettings {
             socket_events: Rate::new(100, 0.05),
             typing_per_session: Rate::new(5, 1.0),
             transcript_emails_per_session: Rate::new(3, 600.0),
+            uploads_per_session: Rate::new(10, 6.0),
+            concurrent_uploads: 8,
+            upload_read_secs: 120,
             unauthenticated_socket_secs: 30,
             max_connections_per_ip: 256,
             request_head_timeout_secs: 10,
             client_ip_header: None,
+        }
+    }
+}
+
+/// Where attachments are kept and what is allowed of them. Local disk unless `s3_bucket`
+/// is set; then any S3-compatible storage (AWS, MinIO, Ceph, …).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AttachmentSettings {
+    /// The directory for files on local disk. Unset: beside the SQLite database
+    /// (`<database>.files`), or `chatdesk-files` in the working directory for PostgreSQL.
+    /// Several nodes need one shared place: S3, or one shared directory.
+    pub dir: Option<PathBuf>,
+    pub s3_bucket: Option<String>,
+    /// For storage other than AWS (`http://127.0.0.1:9000`).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// Allow an `http://` endpoint (a local server).
+    #[serde(deserialize_with = "flag")]
+    pub s3_allow_http: bool,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u64,
+    /// Types accepted, as sniffed from the content: exact or `family/*`.
+    pub allowed_types: Vec<String>,
+    /// Bytes of files one business may keep.
+    pub quota_bytes_per_tenant: u64,
+    /// Seconds a download link works.
+    pub link_ttl_secs: i64,
+    /// Seconds a deleted session's files are kept.
+    pub retention_secs: i64,
+    /// Seconds between sweeps that remove them (0: never).
+    pub purge_interval_secs: u64,
+}
+
+impl Default for AttachmentSettings {
+    fn default() -> Self {
+        let rules = chatdesk_core::domain::FileRules::default();
+        Self {
+            dir: None,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            max_bytes: rules.max_bytes,
+            allowed_types: rules.allowed_types,
+            quota_bytes_per_tenant: rules.quota_bytes_per_tenant,
+            link_ttl_secs: 900,
+            retention_secs: rules.retention_secs,
+            purge_interval_secs: 3600,
+        }
+    }
+}
+
+impl AttachmentSettings {
+    pub fn rules(&self) -> chatdesk_core::domain::FileRules {
+        chatdesk_core::domain::FileRules {
+            max_bytes: self.max_bytes,
+            allowed_types: self.allowed_types.clone(),
+            quota_bytes_per_tenant: self.quota_bytes_per_tenant,
+            retention_secs: self.retention_secs,
         }
     }
 }

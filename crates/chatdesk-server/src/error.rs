@@ -79,6 +79,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
             }
+            ServiceError::TooLarge { code, message } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
+            }
+            ServiceError::UnsupportedType(message) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_type",
+                message,
+            ),
             ServiceError::Unavailable(why) => {
                 tracing::warn!(%why, "service unavailable");
                 Self::new(

@@ -10,11 +10,14 @@ use chatdesk_core::domain::{Party, SessionId};
 use chatdesk_core::ServiceResult;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long a login waits for a free password-hashing slot before it is told to come back.
 const HASHING_WAIT: Duration = Duration::from_secs(5);
+/// What a client told that every upload slot is taken is asked to wait.
+const UPLOAD_SLOT_WAIT: Duration = Duration::from_secs(2);
 
 pub struct Guards {
     login_per_ip: Limiter<IpAddr>,
@@ -23,6 +26,9 @@ pub struct Guards {
     session_opens_per_ip: Limiter<IpAddr>,
     typing_per_session: Limiter<(Party, SessionId)>,
     transcript_emails: Limiter<SessionId>,
+    uploads_per_session: Limiter<(Party, SessionId)>,
+    /// Uploads being read at once; each may hold up to the largest file in memory.
+    uploads: Arc<Semaphore>,
     client_ip_header: Option<String>,
 }
 
@@ -35,6 +41,8 @@ impl Guards {
             session_opens_per_ip: Limiter::new(limits.session_opens_per_ip),
             typing_per_session: Limiter::new(limits.typing_per_session),
             transcript_emails: Limiter::new(limits.transcript_emails_per_session),
+            uploads_per_session: Limiter::new(limits.uploads_per_session),
+            uploads: Arc::new(Semaphore::new(limits.concurrent_uploads.max(1))),
             client_ip_header: limits
                 .client_ip_header
                 .as_ref()
@@ -111,6 +119,20 @@ impl Guards {
         self.transcript_emails
             .take(&session)
             .map_err(|wait| ApiError::rate_limited("transcripts emailed for this session", wait))
+    }
+
+    /// Room to read one more upload from `party` into `session`: within its rate and one of
+    /// the node's upload slots (held until the returned permit drops), or `429`.
+    pub fn upload(&self, party: &Party, session: SessionId) -> ApiResult<OwnedSemaphorePermit> {
+        let slot = self
+            .uploads
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::rate_limited("uploads in progress", UPLOAD_SLOT_WAIT))?;
+        self.uploads_per_session
+            .take(&(party.clone(), session))
+            .map_err(|wait| ApiError::rate_limited("uploads into this session", wait))?;
+        Ok(slot)
     }
 
     /// One more typing notice from `party` in `session`, or `429` until the bucket refills.

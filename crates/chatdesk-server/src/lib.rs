@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod files;
 #[cfg(test)]
 mod fuzz;
 pub mod guards;

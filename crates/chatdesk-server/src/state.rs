@@ -5,8 +5,8 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::realtime::hub::Hub;
 use chatdesk_core::service::{
-    Activity, Canned, Contacts, Directory, Handoffs, Hours, Labels, Messages, Notes, Ratings,
-    Routing, Search, Sessions, Stats, Webhooks,
+    Activity, Attachments, Canned, Contacts, Directory, Handoffs, Hours, Labels, Messages, Notes,
+    Ratings, Routing, Search, Sessions, Stats, Webhooks,
 };
 use chatdesk_core::store::Store;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ pub struct AppState {
     pub handoffs: Handoffs,
     pub labels: Labels,
     pub hours: Hours,
+    pub attachments: Attachments,
     pub webhooks: Arc<Webhooks>,
     pub stats: Arc<Stats>,
     pub search: Arc<Search>,

@@ -113,9 +113,9 @@ pub async fn append(
     // The messages and, for tenants with a webhook for them, their outbox entries.
     sqlx::query(&format!(
         "WITH inserted AS (INSERT INTO messages \
-           (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
+           (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at, attachments) \
          SELECT * FROM unnest($1::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
-                              $8::text[], $9::timestamptz[]) \
+                              $8::text[], $9::timestamptz[], $10::text[]) \
          RETURNING session_id, seq, created_at) {}",
         crate::outbox::QUEUE_INSERTED
     ))
@@ -133,6 +133,12 @@ pub async fn append(
             .collect::<Vec<_>>(),
     )
     .bind(created.iter().map(|m| m.created_at).collect::<Vec<_>>())
+    .bind(
+        created
+            .iter()
+            .map(|m| chatdesk_core::rows::attachments_json(&m.attachments))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *tx)
     .await
     .map_err(db)?;

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod append;
+mod attachments;
 mod canned;
 mod contacts;
 mod hours;

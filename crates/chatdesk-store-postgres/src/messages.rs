@@ -24,8 +24,8 @@ impl MessageStore for PgStore {
             Revision::Delete => ("", None, Some(at)),
         };
         let row = sqlx::query(&format!(
-            "UPDATE messages SET content = $3, edited_at = COALESCE($4, edited_at), deleted_at = $5 \
-             WHERE session_id = $1 AND seq = $2 AND deleted_at IS NULL RETURNING {MESSAGE_COLUMNS}"
+            "UPDATE messages SET content = $3, edited_at = COALESCE($4, edited_at), deleted_at = $5, \
+             attachments = CASE WHEN $5::timestamptz IS NULL THEN attachments END WHERE session_id = $1 AND seq = $2 AND deleted_at IS NULL RETURNING {MESSAGE_COLUMNS}"
         ))
         .bind(session.as_uuid())
         .bind(seq)

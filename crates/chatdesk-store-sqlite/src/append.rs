@@ -38,8 +38,8 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         .map_err(error)?;
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO messages (session_id, seq, id, sender, sender_type, content, client_msg_id, \
+             created_at, attachments) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .map_err(error)?;
     let mut index_text = tx
@@ -108,6 +108,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
                 message.content,
                 key,
                 micros(message.created_at),
+                chatdesk_core::rows::attachments_json(&message.attachments),
             ])
             .map_err(error)?;
         index_text

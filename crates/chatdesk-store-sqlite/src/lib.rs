@@ -7,6 +7,7 @@
 
 mod accounts;
 mod append;
+mod attachments;
 mod canned;
 mod checkpoint;
 mod connect;

@@ -184,8 +184,8 @@ fn revise(
     };
     sql::execute(
         tx,
-        "UPDATE messages SET content = ?3, edited_at = COALESCE(?4, edited_at), deleted_at = ?5 \
-         WHERE session_id = ?1 AND seq = ?2",
+        "UPDATE messages SET content = ?3, edited_at = COALESCE(?4, edited_at), deleted_at = ?5, \
+         attachments = CASE WHEN ?5 IS NULL THEN attachments END WHERE session_id = ?1 AND seq = ?2",
         params![&id[..], seq, content, edited, deleted],
     )?;
     let words: Vec<String> = old

@@ -51,6 +51,10 @@ uuid_id!(
     MessageId, field = "message_id", code = "invalid_id"
 );
 uuid_id!(
+    /// A file uploaded into a session.
+    AttachmentId, field = "attachment_id", code = "invalid_attachment_id"
+);
+uuid_id!(
     /// An anonymous visitor, identified by a UUID the browser generated and keeps.
     VisitorId, field = "visitor_id", code = "invalid_visitor_id"
 );
@@ -64,6 +68,13 @@ impl SessionId {
 impl MessageId {
     pub fn generate() -> Self {
         Self(Uuid::now_v7())
+    }
+}
+
+impl AttachmentId {
+    /// Random, not time-ordered: an id alone must not be guessable from its neighbours'.
+    pub fn generate() -> Self {
+        Self(Uuid::new_v4())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Messages and their content.
 
-use super::{ClientMsgId, Invalid, MessageId, Party, SessionId};
+use super::{AttachmentRef, ClientMsgId, Invalid, MessageId, Party, SessionId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -37,6 +37,11 @@ impl Content {
             ));
         }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// The text of a message that carries only files.
+    pub fn files_only() -> Self {
+        Self(String::new())
     }
 
     pub fn as_str(&self) -> &str {
@@ -100,6 +105,9 @@ pub struct Message {
     /// When its sender deleted it: its content is gone (empty), its `seq` stays.
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Files sent with it (gone with its deletion).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
 }
 
 /// What a message's sender does to it after sending.
@@ -140,6 +148,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             edited_at: None,
             deleted_at: None,
+            attachments: Vec::new(),
         };
         assert!(!m.is_read(&[]));
         assert!(

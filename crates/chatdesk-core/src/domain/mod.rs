@@ -2,6 +2,7 @@
 
 mod activity;
 mod agent;
+mod attachment;
 mod canned;
 mod contact;
 mod email;
@@ -23,13 +24,17 @@ mod webhook;
 
 pub use activity::{response_time_ms, ActivityCounters, ActivityKind};
 pub use agent::{max_concurrent, Agent, Department, DepartmentName, Presence};
+pub use attachment::{
+    file_name, sniff, thumbnail, Attachment, AttachmentRef, FileRules, MAX_ATTACHMENTS_PER_MESSAGE,
+    MAX_FILE_NAME_CHARS, THUMBNAIL_TYPE,
+};
 pub use canned::{
     canned_text, render as render_canned, CannedResponse, ShortCode, MAX_CANNED_CHARS, PLACEHOLDERS,
 };
 pub use contact::{Contact, ContactText, Phone};
 pub use email::Email;
 pub use hours::BusinessHours;
-pub use ids::{ClientMsgId, MessageId, SessionId, UserId, VisitorId};
+pub use ids::{AttachmentId, ClientMsgId, MessageId, SessionId, UserId, VisitorId};
 pub use invalid::Invalid;
 pub use label::{Label, LabelName};
 pub use message::{Content, Message, Revision, SenderType};

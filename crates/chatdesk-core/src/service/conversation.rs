@@ -116,7 +116,9 @@ impl Messages {
             Conversation::Id(id) => self.k.send_target(p, id).await?,
             to => self.conversation(p, to, req.session_type).await?,
         };
-        let (message, created) = self.append(p, &session, content, client_msg_id).await?;
+        let (message, created) = self
+            .append(p, &session, content, client_msg_id, Vec::new())
+            .await?;
         Ok((session, message, created))
     }
 

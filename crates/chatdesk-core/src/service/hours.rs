@@ -223,7 +223,9 @@ impl Hours {
             .store
             .upsert_contact(session.id, contact, clock::now())
             .await?;
-        self.messages.append(p, session, content, None).await?;
+        self.messages
+            .append(p, session, content, None, Vec::new())
+            .await?;
         Ok(())
     }
 }

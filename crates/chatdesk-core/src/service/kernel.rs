@@ -128,6 +128,7 @@ impl Kernel {
             content: text,
             client_msg_id: None,
             claim_for_agent: None,
+            attachments: Vec::new(),
             at: clock::now(),
         };
         let audience = Audience {

@@ -2,7 +2,7 @@
 
 use super::kernel::Kernel;
 use super::*;
-use crate::domain::Revision;
+use crate::domain::{AttachmentRef, Revision};
 
 /// Most messages a transcript holds (the newest).
 pub const MAX_TRANSCRIPT_MESSAGES: i64 = 10_000;
@@ -87,10 +87,15 @@ impl Messages {
         id: SessionId,
         req: SendMessage,
     ) -> ServiceResult<(Message, bool)> {
-        let content = Content::parse(&req.content, self.k.limits.max_content_chars)?;
+        let content = match req.content.trim().is_empty() && !req.attachment_ids.is_empty() {
+            true => Content::files_only(),
+            false => Content::parse(&req.content, self.k.limits.max_content_chars)?,
+        };
         let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
         let session = self.k.send_target(p, id).await?;
-        self.append(p, &session, content, client_msg_id).await
+        let files = super::attachments::attached(&self.k, p, &session, &req.attachment_ids).await?;
+        self.append(p, &session, content, client_msg_id, files)
+            .await
     }
 
     /// Append to a session the caller has already been shown.
@@ -100,6 +105,7 @@ impl Messages {
         session: &Session,
         content: Content,
         client_msg_id: Option<ClientMsgId>,
+        attachments: Vec<AttachmentRef>,
     ) -> ServiceResult<(Message, bool)> {
         let sender_type = match p.role {
             Role::Customer => SenderType::Customer,
@@ -122,6 +128,7 @@ impl Messages {
             client_msg_id,
             claim_for_agent,
             at: clock::now(),
+            attachments,
         };
         let audience = Audience {
             business_id: session.business_id.clone(),
@@ -360,6 +367,7 @@ mod tests {
         SendMessage {
             content: text.into(),
             client_msg_id: Some(key.into()),
+            ..SendMessage::default()
         }
     }
 

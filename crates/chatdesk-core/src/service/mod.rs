@@ -22,6 +22,7 @@ use std::sync::Arc;
 mod activity;
 mod agents;
 mod api_keys;
+mod attachments;
 mod canned;
 mod contacts;
 mod conversation;
@@ -44,6 +45,7 @@ use sessions::parse_opt;
 
 pub use activity::Activity;
 pub use agents::Directory;
+pub use attachments::{file_too_large, Attachments, Download, FileSetup};
 pub use canned::{Canned, NewCanned};
 pub use contacts::{Contacts, SetContact};
 pub use conversation::{Conversation, PostMessage};
@@ -145,8 +147,11 @@ pub struct UpdateSession {
 
 #[derive(Debug, Clone, Default)]
 pub struct SendMessage {
+    /// May be blank when the message carries files.
     pub content: String,
     pub client_msg_id: Option<String>,
+    /// Files uploaded into the session by the sender (`POST /v1/sessions/{id}/attachments`).
+    pub attachment_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -184,6 +189,7 @@ pub struct UseCases {
     pub handoffs: Handoffs,
     pub labels: Labels,
     pub hours: Hours,
+    pub attachments: Attachments,
 }
 
 impl UseCases {
@@ -192,6 +198,7 @@ impl UseCases {
         bus: Arc<dyn Bus>,
         committer: Committer,
         limits: Limits,
+        files: FileSetup,
     ) -> Self {
         let kernel = Arc::new(kernel::Kernel {
             store,
@@ -214,6 +221,7 @@ impl UseCases {
             canned: Canned::new(kernel.clone()),
             handoffs: Handoffs::new(kernel.clone()),
             labels: Labels::new(kernel.clone()),
+            attachments: Attachments::new(kernel.clone(), files),
             contacts: Contacts::new(kernel),
             sessions,
         }

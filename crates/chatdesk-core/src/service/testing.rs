@@ -29,7 +29,13 @@ pub fn desk() -> Desk {
         CommitterConfig::default(),
     );
     Desk {
-        uses: UseCases::new(store.clone(), bus.clone(), committer, Limits::default()),
+        uses: UseCases::new(
+            store.clone(),
+            bus.clone(),
+            committer,
+            Limits::default(),
+            FileSetup::in_memory(),
+        ),
         store,
     }
 }
@@ -72,7 +78,7 @@ impl Desk {
     pub async fn send(&self, p: &Principal, s: &Session, text: &str) -> ServiceResult<Message> {
         let req = SendMessage {
             content: text.into(),
-            client_msg_id: None,
+            ..SendMessage::default()
         };
         self.messages
             .send_message(p, s.id, req)

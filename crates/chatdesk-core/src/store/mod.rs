@@ -5,15 +5,16 @@
 //! cursors.
 
 use crate::domain::{
-    ActivityKind, BusinessId, ClientMsgId, Contact, ContactText, Email, LocationId, Message,
-    MessageId, Party, Phone, Priority, SenderType, Session, SessionId, SessionStatus, SessionType,
-    Title, Topic, UserId, VisitorId,
+    ActivityKind, AttachmentRef, BusinessId, ClientMsgId, Contact, ContactText, Email, LocationId,
+    Message, MessageId, Party, Phone, Priority, SenderType, Session, SessionId, SessionStatus,
+    SessionType, Title, Topic, UserId, VisitorId,
 };
 use crate::identity::Role;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 mod accounts;
+mod attachments;
 mod canned;
 mod contacts;
 mod hours;
@@ -29,6 +30,7 @@ mod sessions;
 mod webhooks;
 
 pub use accounts::AccountStore;
+pub use attachments::AttachmentStore;
 pub use canned::CannedStore;
 pub use contacts::ContactStore;
 pub use hours::{stored_hours, HoursStore};
@@ -245,6 +247,8 @@ pub struct NewMessage {
     /// none). Decided by the service; applied atomically with the append.
     pub claim_for_agent: Option<UserId>,
     pub at: DateTime<Utc>,
+    /// Files sent with it, uploaded into the same session by the same sender.
+    pub attachments: Vec<AttachmentRef>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -326,6 +330,7 @@ impl SessionTally {
             created_at: m.at,
             edited_at: None,
             deleted_at: None,
+            attachments: m.attachments.clone(),
         };
         self.next_seq += 1;
         self.added += 1;
@@ -487,6 +492,7 @@ pub trait Store:
     + WebhookStore
     + RoutingStore
     + AccountStore
+    + AttachmentStore
 {
 }
 
@@ -501,7 +507,8 @@ impl<
             + ContactStore
             + WebhookStore
             + RoutingStore
-            + AccountStore,
+            + AccountStore
+            + AttachmentStore,
     > Store for T
 {
 }

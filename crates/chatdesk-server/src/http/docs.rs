@@ -15,6 +15,7 @@ use utoipa::OpenApi as _;
     tags(
         (name = "sessions", description = "Open, list, change and end chat sessions"),
         (name = "messages", description = "Send and read messages; read receipts"),
+        (name = "attachments", description = "Files sent in conversations, fetched by signed links"),
         (name = "auth", description = "Built-in accounts"),
         (name = "agents", description = "Departments, agents, caps and presence"),
         (name = "analytics", description = "Response and resolution times, volumes, busiest hours"),

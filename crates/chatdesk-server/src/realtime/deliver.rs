@@ -6,6 +6,7 @@ use crate::wire::ids::party_id;
 use crate::wire::payload::{render_message, session};
 use chatdesk_core::bus::Event;
 use chatdesk_core::domain::Party;
+use chatdesk_core::files::Links;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -23,7 +24,11 @@ pub enum Payload<'a> {
 /// receipt). A message's data is rendered once, by the first connection that sends it, and
 /// the others send the same text: every message goes to its sender's connection and to its
 /// agent's at least, and socketioxide's serializer would render it again for each.
-pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payload<'a>)> {
+pub fn render<'a>(
+    d: &'a Dispatched,
+    me: &Party,
+    links: &Links,
+) -> Option<(&'static str, Payload<'a>)> {
     let other = |name, data| Some((name, Payload::Other(data)));
     match &*d.event {
         Event::MessageCreated {
@@ -33,7 +38,7 @@ pub fn render<'a>(d: &'a Dispatched, me: &Party) -> Option<(&'static str, Payloa
         } => {
             let json = d
                 .new_message
-                .get_or_init(|| render_message(*session_number, m));
+                .get_or_init(|| render_message(*session_number, m, links));
             Some(("newMessage", Payload::Rendered(json)))
         }
         Event::MessageRevised {
@@ -139,6 +144,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             edited_at: None,
             deleted_at: None,
+            attachments: Vec::new(),
         };
         let d = Dispatched {
             event: Arc::new(Event::MessageCreated {
@@ -150,17 +156,18 @@ mod tests {
             new_message: Default::default(),
         };
         let agent = Party::User(UserId::parse("agent").unwrap());
+        let links = Links::new(b"key", 60);
         let (
             Some(("newMessage", Payload::Rendered(a))),
             Some(("newMessage", Payload::Rendered(b))),
-        ) = (render(&d, &sender), render(&d, &agent))
+        ) = (render(&d, &sender, &links), render(&d, &agent, &links))
         else {
             panic!("a message renders as newMessage data");
         };
         assert!(std::ptr::eq(a, b), "rendered once, shared");
         assert_eq!(
             a.get(),
-            serde_json::to_string(&message(3, &m, false)).unwrap()
+            serde_json::to_string(&message(3, &m, false, &links)).unwrap()
         );
     }
 }

@@ -258,7 +258,7 @@ mod tests {
     use chatdesk_core::committer::{Committer, CommitterConfig, NoObserver};
     use chatdesk_core::domain::*;
     use chatdesk_core::identity::Role;
-    use chatdesk_core::service::{Limits, OpenSession, SendMessage, UseCases};
+    use chatdesk_core::service::{FileSetup, Limits, OpenSession, SendMessage, UseCases};
     use chatdesk_core::store::memory::MemoryStore;
 
     /// The use cases on an empty in-memory store.
@@ -271,7 +271,13 @@ mod tests {
             Arc::new(NoObserver),
             CommitterConfig::default(),
         );
-        UseCases::new(store, bus, committer, Limits::default())
+        UseCases::new(
+            store,
+            bus,
+            committer,
+            Limits::default(),
+            FileSetup::in_memory(),
+        )
     }
 
     fn message(session: SessionId, seq: i64) -> Message {
@@ -286,6 +292,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             edited_at: None,
             deleted_at: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -300,7 +307,7 @@ mod tests {
 
     #[tokio::test]
     async fn routing_follows_what_each_subscriber_may_see() {
-        let hub = Hub::new(16);
+        let hub = Hub::new(16, chatdesk_core::files::Links::new(b"k", 60));
         let alice = Principal::user(
             UserId::parse("alice").unwrap(),
             chatdesk_core::identity::Role::Customer,
@@ -340,7 +347,7 @@ mod tests {
 
     #[tokio::test]
     async fn duplicates_are_dropped_and_a_slow_subscriber_is_cut_off() {
-        let hub = Hub::new(2);
+        let hub = Hub::new(2, chatdesk_core::files::Links::new(b"k", 60));
         let owner = Party::User(UserId::parse("o").unwrap());
         let p = Principal::user(
             UserId::parse("o").unwrap(),
@@ -372,7 +379,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_message_that_skips_ahead_comes_after_the_ones_it_skipped() {
-        let (hub, uses) = (Hub::new(16), uses());
+        let (hub, uses) = (
+            Hub::new(16, chatdesk_core::files::Links::new(b"k", 60)),
+            uses(),
+        );
         let ann = Principal::user(UserId::parse("ann").unwrap(), Role::Customer, None);
         let (session, _) = uses
             .sessions

@@ -105,6 +105,8 @@ pub struct Hub {
     queue_capacity: usize,
     /// Messages' renderings, shared with their senders' acknowledgements.
     pub renderings: Renderings,
+    /// What signs the links to messages' files.
+    pub links: chatdesk_core::files::Links,
 }
 
 /// A registration with the hub. Dropping it unregisters.
@@ -121,11 +123,12 @@ impl Drop for Subscription {
 }
 
 impl Hub {
-    pub fn new(queue_capacity: usize) -> Arc<Self> {
+    pub fn new(queue_capacity: usize, links: chatdesk_core::files::Links) -> Arc<Self> {
         Arc::new(Self {
             registry: Mutex::default(),
             queue_capacity: queue_capacity.max(1),
             renderings: Renderings::default(),
+            links,
         })
     }
 

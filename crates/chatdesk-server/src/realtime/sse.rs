@@ -21,6 +21,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chatdesk_core::bus::Event;
 use chatdesk_core::domain::{Message, Party, SessionId};
+use chatdesk_core::files::Links;
 use chatdesk_core::service::{ListSessions, MessageQuery};
 use futures::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
@@ -47,7 +48,7 @@ fn last_event_id(headers: &HeaderMap) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn message_event(number: i64, m: &Message, global: bool, is_read: bool) -> SseEvent {
+fn message_event(number: i64, m: &Message, global: bool, is_read: bool, links: &Links) -> SseEvent {
     let id = if global {
         format!("{}:{}", m.session_id, m.seq)
     } else {
@@ -56,7 +57,7 @@ fn message_event(number: i64, m: &Message, global: bool, is_read: bool) -> SseEv
     SseEvent::default()
         .event("newMessage")
         .id(id)
-        .json_data(payload::message(number, m, is_read))
+        .json_data(payload::message(number, m, is_read, links))
         .expect("JSON values serialize")
 }
 
@@ -67,15 +68,16 @@ fn stream(
     me: Party,
     global: bool,
     presence: Option<PresenceGuard>,
+    links: Links,
 ) -> SseStream {
     // The presence guard lives as long as the stream: an agent's open stream counts as online.
     let live = stream::unfold(
-        (feed, me, presence),
-        move |(mut feed, me, presence)| async move {
+        (feed, me, presence, links),
+        move |(mut feed, me, presence, links)| async move {
             loop {
                 let event = feed.next().await?;
-                if let Some(e) = render(&event, &me, global) {
-                    return Some((Ok(e), (feed, me, presence)));
+                if let Some(e) = render(&event, &me, global, &links) {
+                    return Some((Ok(e), (feed, me, presence, links)));
                 }
             }
         },
@@ -88,7 +90,7 @@ fn stream(
     )
 }
 
-fn render(event: &Dispatched, me: &Party, global: bool) -> Option<SseEvent> {
+fn render(event: &Dispatched, me: &Party, global: bool, links: &Links) -> Option<SseEvent> {
     if let Event::MessageCreated {
         session_number,
         message,
@@ -96,9 +98,15 @@ fn render(event: &Dispatched, me: &Party, global: bool) -> Option<SseEvent> {
     } = &*event.event
     {
         // A live message: nobody else has read it yet.
-        return Some(message_event(*session_number, message, global, false));
+        return Some(message_event(
+            *session_number,
+            message,
+            global,
+            false,
+            links,
+        ));
     }
-    let (name, data) = super::deliver::render(event, me)?;
+    let (name, data) = super::deliver::render(event, me, links)?;
     Some(
         SseEvent::default()
             .event(name)
@@ -138,9 +146,24 @@ async fn session_events(
     let backlog = caught
         .messages
         .iter()
-        .map(|m| message_event(session.number, m, false, m.is_read(&caught.cursors)))
+        .map(|m| {
+            message_event(
+                session.number,
+                m,
+                false,
+                m.is_read(&caught.cursors),
+                &state.hub.links,
+            )
+        })
         .collect();
-    Ok(stream(backlog, feed, p.party, false, None))
+    Ok(stream(
+        backlog,
+        feed,
+        p.party,
+        false,
+        None,
+        state.hub.links.clone(),
+    ))
 }
 
 /// Everything the caller may see: its own sessions' events, and its tenant's for staff.
@@ -167,7 +190,14 @@ async fn all_events(
         backlog = resume(&state, &p, &mut feed, session, seq).await?;
     }
     let presence = PresenceGuard::open(&state.directory, &p).await;
-    Ok(stream(backlog, feed, p.party, true, presence))
+    Ok(stream(
+        backlog,
+        feed,
+        p.party,
+        true,
+        presence,
+        state.hub.links.clone(),
+    ))
 }
 
 /// Replay after a global stream's `Last-Event-ID`: the named session exactly, then what the
@@ -196,12 +226,15 @@ async fn resume(
         .map(|m| m.created_at);
     let mut out = Vec::new();
     let exact = feed.join(&state.messages, p, session, seq).await?;
-    out.extend(
-        exact
-            .messages
-            .iter()
-            .map(|m| message_event(anchor.number, m, true, m.is_read(&exact.cursors))),
-    );
+    out.extend(exact.messages.iter().map(|m| {
+        message_event(
+            anchor.number,
+            m,
+            true,
+            m.is_read(&exact.cursors),
+            &state.hub.links,
+        )
+    }));
     let Some(since) = since else { return Ok(out) };
     let recent = state
         .sessions
@@ -237,7 +270,7 @@ async fn resume(
         out.extend(
             fresh
                 .iter()
-                .map(|m| message_event(s.number, m, true, m.is_read(&cursors))),
+                .map(|m| message_event(s.number, m, true, m.is_read(&cursors), &state.hub.links)),
         );
     }
     Ok(out)

@@ -8,6 +8,7 @@ use crate::wire::webhook::data;
 use chatdesk_core::bus::{Bus, Event, Received};
 use chatdesk_core::domain::{BusinessId, WebhookEvent};
 use chatdesk_core::error::ServiceResult;
+use chatdesk_core::files::Links;
 use chatdesk_core::service::Webhooks;
 use chatdesk_core::store::{NewDelivery, OutboxEntry, Webhook};
 use serde_json::json;
@@ -48,13 +49,14 @@ pub fn spawn_dispatcher(
     bus: &dyn Bus,
     webhooks: Arc<Webhooks>,
     wake: Arc<Notify>,
+    links: Links,
 ) -> JoinHandle<()> {
     let mut rx = bus.subscribe();
     tokio::spawn(async move {
         let mut poll = tokio::time::interval(OUTBOX_POLL);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            if let Err(e) = drain(&webhooks, &wake).await {
+            if let Err(e) = drain(&webhooks, &wake, &links).await {
                 tracing::warn!(error = %e, "could not dispatch the webhook outbox; will retry");
             }
             loop {
@@ -81,7 +83,7 @@ pub fn spawn_dispatcher(
 }
 
 /// Turn every outbox entry into deliveries, a batch per transaction.
-async fn drain(webhooks: &Webhooks, wake: &Notify) -> ServiceResult<()> {
+async fn drain(webhooks: &Webhooks, wake: &Notify, links: &Links) -> ServiceResult<()> {
     loop {
         let entries = webhooks.outbox(OUTBOX_BATCH).await?;
         if entries.is_empty() {
@@ -104,7 +106,7 @@ async fn drain(webhooks: &Webhooks, wake: &Notify) -> ServiceResult<()> {
             let Some(subject) = webhooks.outbox_subject(entry).await? else {
                 continue;
             };
-            let data = data(&subject);
+            let data = data(&subject, links);
             deliveries.extend(subscribed.into_iter().map(|h| {
                 let id = delivery_id(entry, h);
                 let body = json!({

@@ -6,7 +6,8 @@
 
 use crate::wire::ids::PartyId;
 use crate::wire::views::SessionView;
-use chatdesk_core::domain::{Message, MessageId, SessionId};
+use chatdesk_core::domain::{AttachmentId, AttachmentRef, Message, MessageId, SessionId};
+use chatdesk_core::files::{Links, Variant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -29,9 +30,39 @@ pub struct MessagePayload<'a> {
     is_read: bool,
     #[serde(serialize_with = "crate::rfc3339::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<AttachmentPayload<'a>>,
 }
 
-pub fn message(session_number: i64, m: &Message, is_read: bool) -> MessagePayload<'_> {
+/// A file a message carries, with links that work for `attachments.link_ttl_secs`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentPayload<'a> {
+    id: AttachmentId,
+    name: &'a str,
+    content_type: &'a str,
+    size: i64,
+    url: String,
+    thumbnail_url: Option<String>,
+}
+
+pub fn attachment<'a>(r: &'a AttachmentRef, links: &Links) -> AttachmentPayload<'a> {
+    AttachmentPayload {
+        id: r.id,
+        name: &r.name,
+        content_type: &r.content_type,
+        size: r.size,
+        url: links.fresh(r.id, Variant::Original),
+        thumbnail_url: r.thumbnail.then(|| links.fresh(r.id, Variant::Thumbnail)),
+    }
+}
+
+pub fn message<'a>(
+    session_number: i64,
+    m: &'a Message,
+    is_read: bool,
+    links: &Links,
+) -> MessagePayload<'a> {
     MessagePayload {
         id: m.id,
         conversation_id: session_number,
@@ -42,13 +73,14 @@ pub fn message(session_number: i64, m: &Message, is_read: bool) -> MessagePayloa
         content: &m.content,
         is_read,
         created_at: m.created_at,
+        attachments: m.attachments.iter().map(|r| attachment(r, links)).collect(),
     }
 }
 
 /// A message's `newMessage` data (and its sender's acknowledgement) as JSON text.
-pub fn render_message(session_number: i64, m: &Message) -> Box<RawValue> {
+pub fn render_message(session_number: i64, m: &Message, links: &Links) -> Box<RawValue> {
     // Nobody else has read a message as it is created.
-    serde_json::value::to_raw_value(&message(session_number, m, false))
+    serde_json::value::to_raw_value(&message(session_number, m, false, links))
         .expect("a message payload serializes")
 }
 

@@ -2,8 +2,10 @@
 //! here, once.
 
 use chatdesk_core::domain::{
-    Message, MessageId, Note, Party, Rating, Session, SessionId, UserId, VisitorId,
+    AttachmentId, AttachmentRef, Message, MessageId, Note, Party, Rating, Session, SessionId,
+    UserId, VisitorId,
 };
+use chatdesk_core::files::{Links, Variant};
 use chatdesk_core::service::{ReadReceipt, UnreadSummary};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -83,14 +85,20 @@ pub struct SessionView {
 
 /// Names people read beside the ids machines use (`display_names`), for the views of one
 /// response.
-pub struct Names(std::collections::HashMap<UserId, String>);
+pub struct Names {
+    names: std::collections::HashMap<UserId, String>,
+    links: Links,
+}
 
 impl Names {
     pub async fn of<'a>(
         state: &crate::state::AppState,
         ids: impl IntoIterator<Item = &'a UserId>,
     ) -> crate::error::ApiResult<Self> {
-        Ok(Self(state.directory.display_names(ids).await?))
+        Ok(Self {
+            names: state.directory.display_names(ids).await?,
+            links: state.hub.links.clone(),
+        })
     }
 
     /// The names of the agents of these sessions.
@@ -103,18 +111,18 @@ impl Names {
 
     pub fn session(&self, s: &Session) -> SessionView {
         let mut view = SessionView::from(s);
-        view.agent_name = s.agent_id.as_ref().and_then(|a| self.0.get(a)).cloned();
+        view.agent_name = s.agent_id.as_ref().and_then(|a| self.names.get(a)).cloned();
         view
     }
 
     pub fn message(&self, m: Message) -> MessageView {
         let name = match &m.sender {
-            Party::User(u) => self.0.get(u).cloned(),
+            Party::User(u) => self.names.get(u).cloned(),
             Party::Visitor(_) => None,
         };
         MessageView {
             sender_name: name,
-            ..MessageView::from(m)
+            ..MessageView::new(m, &self.links)
         }
     }
 }
@@ -211,12 +219,43 @@ pub struct MessageView {
     /// When its sender deleted it (its content is then empty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Files sent with it (none: left out).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
 }
 
-/// Takes the message's text as it is (a page of messages is rendered from values read for
-/// it and dropped after).
-impl From<Message> for MessageView {
-    fn from(m: Message) -> Self {
+/// A file: what it is, and links that fetch it without credentials until they expire
+/// (`attachments.link_ttl_secs`; ask again for fresh ones).
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentView {
+    #[schema(value_type = String)]
+    pub id: AttachmentId,
+    pub name: String,
+    /// As sniffed from its content.
+    pub content_type: String,
+    pub size: i64,
+    pub url: String,
+    /// A PNG at most 256 pixels on its longer side (images only).
+    pub thumbnail_url: Option<String>,
+}
+
+impl AttachmentView {
+    pub fn new(r: AttachmentRef, links: &Links) -> Self {
+        Self {
+            url: links.fresh(r.id, Variant::Original),
+            thumbnail_url: r.thumbnail.then(|| links.fresh(r.id, Variant::Thumbnail)),
+            id: r.id,
+            name: r.name,
+            content_type: r.content_type,
+            size: r.size,
+        }
+    }
+}
+
+impl MessageView {
+    /// Takes the message's text as it is (a page of messages is rendered from values read
+    /// for it and dropped after).
+    pub fn new(m: Message, links: &Links) -> Self {
         Self {
             id: m.id,
             session_id: m.session_id,
@@ -229,13 +268,12 @@ impl From<Message> for MessageView {
             created_at: m.created_at,
             edited_at: m.edited_at,
             deleted_at: m.deleted_at,
+            attachments: m
+                .attachments
+                .into_iter()
+                .map(|r| AttachmentView::new(r, links))
+                .collect(),
         }
-    }
-}
-
-impl From<&Message> for MessageView {
-    fn from(m: &Message) -> Self {
-        m.clone().into()
     }
 }
 

@@ -44,6 +44,7 @@ pub fn message(session: SessionId, sender: &Party, content: String) -> NewMessag
         content,
         client_msg_id: None,
         claim_for_agent: None,
+        attachments: Vec::new(),
         at: clock::now(),
     }
 }

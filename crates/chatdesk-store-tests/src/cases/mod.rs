@@ -3,6 +3,7 @@
 //! it (a `// contract: one thread` line above it runs it on a single-threaded runtime).
 
 mod accounts;
+mod attachments;
 mod canned;
 mod contacts;
 mod hours;
@@ -15,6 +16,7 @@ mod sessions;
 mod webhooks;
 
 pub use accounts::*;
+pub use attachments::*;
 pub use canned::*;
 pub use contacts::*;
 pub use hours::*;
@@ -68,6 +70,7 @@ fn msg(session: SessionId, sender: &Party, content: &str) -> NewMessage {
         content: content.to_owned(),
         client_msg_id: None,
         claim_for_agent: None,
+        attachments: Vec::new(),
         at: clock::now(),
     }
 }

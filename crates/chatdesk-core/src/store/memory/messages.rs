@@ -101,6 +101,7 @@ impl MessageStore for MemoryStore {
             }
             crate::domain::Revision::Delete => {
                 m.content = String::new();
+                m.attachments.clear();
                 m.deleted_at = Some(at);
             }
         }

@@ -3,6 +3,7 @@
 //! around everything makes each call atomic, as a transaction would.
 
 mod accounts;
+mod attachments;
 mod canned;
 mod contacts;
 mod hours;
@@ -42,6 +43,7 @@ struct State {
     messages: HashMap<SessionId, Vec<Message>>,
     notes: HashMap<SessionId, Vec<crate::domain::Note>>,
     ratings: HashMap<SessionId, crate::domain::Rating>,
+    attachments: BTreeMap<crate::domain::AttachmentId, crate::domain::Attachment>,
     canned: Vec<crate::domain::CannedResponse>,
     /// The assistant each assistant-held session was opened for.
     assistants: HashMap<SessionId, UserId>,

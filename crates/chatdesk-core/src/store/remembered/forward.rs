@@ -3,6 +3,7 @@
 //! store's own version of it would be skipped.
 
 use super::*;
+use crate::domain::{Attachment, AttachmentId};
 
 #[async_trait]
 impl SessionStore for Remembered {
@@ -240,6 +241,31 @@ impl RatingStore for Remembered {
 
     async fn ratings(&self, sessions: &[SessionId]) -> StoreResult<Vec<crate::domain::Rating>> {
         self.inner.ratings(sessions).await
+    }
+}
+
+#[async_trait]
+impl AttachmentStore for Remembered {
+    async fn insert_attachment(&self, a: &Attachment, quota_bytes: i64) -> StoreResult<bool> {
+        self.inner.insert_attachment(a, quota_bytes).await
+    }
+
+    async fn get_attachment(&self, id: AttachmentId) -> StoreResult<Option<Attachment>> {
+        self.inner.get_attachment(id).await
+    }
+
+    async fn attachments_of_deleted_sessions(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Attachment>> {
+        self.inner
+            .attachments_of_deleted_sessions(cutoff, limit)
+            .await
+    }
+
+    async fn forget_attachment(&self, id: AttachmentId) -> StoreResult<()> {
+        self.inner.forget_attachment(id).await
     }
 }
 

@@ -334,6 +334,7 @@ async fn send_message(
             SendMessage {
                 content: b.content,
                 client_msg_id: b.client_msg_id,
+                ..SendMessage::default()
             },
         )
         .await?;

@@ -30,8 +30,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageBody {
-    /// 1 to 10,000 characters (configurable), not only whitespace.
+    /// 1 to 10,000 characters (configurable), not only whitespace; may be empty when the
+    /// message carries files.
+    #[serde(default)]
     pub content: String,
+    /// Up to 10 files uploaded into this session by the sender
+    /// (`POST /v1/sessions/{id}/attachments`).
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
     /// Idempotency key: a retry with the same key returns the original message.
     pub client_msg_id: Option<String>,
 }
@@ -55,6 +61,7 @@ async fn send_message(
     let req = SendMessage {
         content: b.content,
         client_msg_id: b.client_msg_id,
+        attachment_ids: b.attachment_ids,
     };
     let (message, created) = state.messages.send_message(&p, id, req).await?;
     let status = if created {
@@ -62,7 +69,7 @@ async fn send_message(
     } else {
         StatusCode::OK
     };
-    Ok((status, ApiJson((&message).into())))
+    Ok((status, ApiJson(MessageView::new(message, &state.hub.links))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -93,7 +100,7 @@ async fn edit_message(
         .messages
         .revise(&p, id, seq, Revision::Edit(content))
         .await?;
-    Ok(ApiJson(m.into()))
+    Ok(ApiJson(MessageView::new(m, &state.hub.links)))
 }
 
 /// The message's sender deletes it, on the same terms as an edit: its content is gone, its
@@ -110,7 +117,7 @@ async fn delete_message(
 ) -> ApiResult<ApiJson<MessageView>> {
     let id = SessionId::parse(&id)?;
     let m = state.messages.revise(&p, id, seq, Revision::Delete).await?;
-    Ok(ApiJson(m.into()))
+    Ok(ApiJson(MessageView::new(m, &state.hub.links)))
 }
 
 #[derive(Deserialize, IntoParams)]

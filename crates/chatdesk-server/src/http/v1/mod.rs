@@ -2,6 +2,7 @@
 
 mod agents;
 mod api_keys;
+mod attachments;
 mod auth;
 mod canned;
 pub mod contacts;
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(sessions::router())
         .merge(messages::router())
+        .merge(attachments::router())
         .merge(auth::router())
         .merge(agents::router())
         .merge(contacts::router())

@@ -56,7 +56,11 @@ async fn search(
     };
     let found = state.search.search(&p, &q.q, scope).await?;
     Ok(ApiJson(SearchResponse {
-        messages: found.messages.iter().map(Into::into).collect(),
+        messages: found
+            .messages
+            .into_iter()
+            .map(|m| MessageView::new(m, &state.hub.links))
+            .collect(),
         sessions: found.sessions.iter().map(Into::into).collect(),
     }))
 }

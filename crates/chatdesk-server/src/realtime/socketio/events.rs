@@ -38,14 +38,17 @@ pub(super) async fn send_message(
         client_msg_id: data.client_msg_id,
         session_type: Some("support".into()),
     };
-    let _ = match rt.messages.post_message(&p, req).await {
-        // The same text the hub's connections send as `newMessage` (`Renderings`).
-        Ok((session, message, _)) => {
-            let json = rt.hub.renderings.slot(message.id);
-            ack.send(&**json.get_or_init(|| payload::render_message(session.number, &message)))
-        }
-        Err(e) => ack.send(&service_error(e)),
-    };
+    let _ =
+        match rt.messages.post_message(&p, req).await {
+            // The same text the hub's connections send as `newMessage` (`Renderings`).
+            Ok((session, message, _)) => {
+                let json = rt.hub.renderings.slot(message.id);
+                ack.send(&**json.get_or_init(|| {
+                    payload::render_message(session.number, &message, &rt.hub.links)
+                }))
+            }
+            Err(e) => ack.send(&service_error(e)),
+        };
 }
 
 pub(super) async fn mark_as_read(

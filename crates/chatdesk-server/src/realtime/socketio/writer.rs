@@ -94,7 +94,7 @@ pub(super) async fn writer(
                         return;
                     }
                 }
-                if let Some((name, data)) = deliver::render(&event, &p.party) {
+                if let Some((name, data)) = deliver::render(&event, &p.party, &rt.hub.links) {
                     if s.emit(name, &data).is_err() {
                         // The socket's own buffer is full or it is gone.
                         let _ = s.clone().disconnect();
@@ -111,7 +111,7 @@ pub(super) async fn writer(
                             let backlog = caught.messages;
                             for m in &backlog {
                                 let read = m.is_read(&caught.cursors);
-                                if s.emit("newMessage", &payload::message(number, m, read)).is_err() {
+                                if s.emit("newMessage", &payload::message(number, m, read, &rt.hub.links)).is_err() {
                                     let _ = s.clone().disconnect();
                                     return;
                                 }
