@@ -76,7 +76,9 @@ impl Attachments {
         if bytes.is_empty() {
             return Err(Invalid::new("file", "empty_file", "the file is empty").into());
         }
-        let session = self.k.send_target(p, id).await?;
+        // Read fresh (a remembered send target's status may lag): a closed session takes no
+        // files, where the append would refuse only the message that carries them.
+        let session = self.k.visible(p, id).await?;
         if session.status == SessionStatus::Closed {
             return Err(ServiceError::conflict(
                 "session_closed",

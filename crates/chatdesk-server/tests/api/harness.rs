@@ -131,6 +131,8 @@ where
     };
     let mut settings = Settings::for_database(url);
     settings.jwt_secret = Some(SECRET.into());
+    let files = tempfile::tempdir().unwrap();
+    settings.attachments.dir = Some(files.path().to_owned());
     configure(&mut settings);
     let running = start(settings).await;
     let result = AssertUnwindSafe(case(running.app.clone()))
@@ -138,6 +140,7 @@ where
         .await;
     running.stop().await;
     place.remove().await;
+    drop(files);
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
     }

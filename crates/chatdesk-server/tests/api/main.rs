@@ -5,6 +5,7 @@ mod harness;
 mod abuse;
 mod agents;
 mod api_keys;
+mod attachments;
 mod authz;
 mod authz_matrix;
 mod binary;
