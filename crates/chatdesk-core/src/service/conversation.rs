@@ -4,7 +4,7 @@
 
 use super::{Messages, OpenSession};
 use crate::bus::Event;
-use crate::domain::{Content, Invalid, Message, Session, SessionId};
+use crate::domain::{Invalid, Message, Session, SessionId};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Principal;
 
@@ -60,6 +60,8 @@ pub struct PostMessage {
     pub client_msg_id: Option<String>,
     /// The kind of session to start, if one is started.
     pub session_type: Option<String>,
+    /// Files uploaded into a named session by the sender.
+    pub attachment_ids: Vec<String>,
 }
 
 impl Messages {
@@ -105,7 +107,7 @@ impl Messages {
         p: &Principal,
         req: PostMessage,
     ) -> ServiceResult<(Session, Message, bool)> {
-        let content = Content::parse(&req.content, self.k.limits.max_content_chars)?;
+        let content = self.outgoing_content(&req.content, &req.attachment_ids)?;
         let client_msg_id = req
             .client_msg_id
             .as_deref()
@@ -116,8 +118,9 @@ impl Messages {
             Conversation::Id(id) => self.k.send_target(p, id).await?,
             to => self.conversation(p, to, req.session_type).await?,
         };
+        let files = super::attachments::attached(&self.k, p, &session, &req.attachment_ids).await?;
         let (message, created) = self
-            .append(p, &session, content, client_msg_id, Vec::new())
+            .append(p, &session, content, client_msg_id, files)
             .await?;
         Ok((session, message, created))
     }
@@ -162,6 +165,7 @@ mod tests {
             content: content.into(),
             client_msg_id: None,
             session_type: None,
+            attachment_ids: Vec::new(),
         }
     }
 

@@ -87,15 +87,20 @@ impl Messages {
         id: SessionId,
         req: SendMessage,
     ) -> ServiceResult<(Message, bool)> {
-        let content = match req.content.trim().is_empty() && !req.attachment_ids.is_empty() {
-            true => Content::files_only(),
-            false => Content::parse(&req.content, self.k.limits.max_content_chars)?,
-        };
+        let content = self.outgoing_content(&req.content, &req.attachment_ids)?;
         let client_msg_id = parse_opt(req.client_msg_id.as_deref(), ClientMsgId::parse)?;
         let session = self.k.send_target(p, id).await?;
         let files = super::attachments::attached(&self.k, p, &session, &req.attachment_ids).await?;
         self.append(p, &session, content, client_msg_id, files)
             .await
+    }
+
+    /// A message's text: any text, or none at all when it carries files.
+    pub(super) fn outgoing_content(&self, raw: &str, files: &[String]) -> ServiceResult<Content> {
+        match raw.trim().is_empty() && !files.is_empty() {
+            true => Ok(Content::files_only()),
+            false => Ok(Content::parse(raw, self.k.limits.max_content_chars)?),
+        }
     }
 
     /// Append to a session the caller has already been shown.

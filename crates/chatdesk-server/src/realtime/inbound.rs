@@ -53,7 +53,7 @@ fn named(
     }
 }
 
-/// `sendMessage {conversationId | sessionId, content, clientMsgId?, userId?}`.
+/// `sendMessage {conversationId | sessionId, content, clientMsgId?, userId?, attachmentIds?}`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendMessage {
@@ -64,6 +64,9 @@ pub struct SendMessage {
     pub user_id: Option<Value>,
     pub content: Option<String>,
     pub client_msg_id: Option<String>,
+    /// Files uploaded into the session by the sender (`POST /v1/sessions/{id}/attachments`).
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
 }
 
 impl SendMessage {

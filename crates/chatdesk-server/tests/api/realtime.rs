@@ -455,7 +455,7 @@ async fn typing_over_http_reaches_the_other_side(app: TestApp) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn notes_edits_and_ratings_over_socket_io() {
+async fn notes_files_edits_and_ratings_over_socket_io() {
     crate::harness::run(Kind::Sqlite, |app: TestApp| async move {
         let report = node(
             &app,

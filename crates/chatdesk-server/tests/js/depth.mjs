@@ -1,7 +1,8 @@
 // The live-chat depth events with the official socket.io-client: a private note reaches the
 // agent's socket and never the customer's; an edit and a deletion reach the agent; a rating
-// of the closed conversation reaches the agent.
-import { connect, connected, once, collect, rest, until, main } from './lib.mjs';
+// of the closed conversation reaches the agent; a file sent over the socket reaches the agent
+// with a link that fetches it.
+import { BASE, connect, connected, once, collect, rest, until, ask, main } from './lib.mjs';
 
 const { CUSTOMER_TOKEN, AGENT_TOKEN } = process.env;
 
@@ -24,6 +25,23 @@ main(async (assert) => {
   await rest('POST', `/v1/sessions/${sid}/messages`, AGENT_TOKEN, { content: 'after the note' });
   await until('the customer hears the reply', () => customerMessages.some((m) => m.content === 'after the note'));
   assert.equal(customerNotes.length, 0, 'no note on the customer\'s socket');
+
+  // A file: uploaded over REST, sent over the socket, seen with its link on the other side.
+  const form = new FormData();
+  form.append('file', new Blob(['tracking number: 1Z999']), 'tracking.txt');
+  const up = await fetch(`${BASE}/v1/sessions/${sid}/attachments`, {
+    method: 'POST', headers: { authorization: `Bearer ${CUSTOMER_TOKEN}` }, body: form,
+  });
+  assert.equal(up.status, 201, await up.clone().text());
+  const file = await up.json();
+  assert.equal(file.content_type, 'text/plain');
+  const withFile = once(agent, 'newMessage', { where: (m) => m.sessionId === sid && m.attachments });
+  const ack = await ask(customer, 'sendMessage', { sessionId: sid, content: '', attachmentIds: [file.id] });
+  assert.equal(ack.attachments[0].id, file.id, JSON.stringify(ack));
+  const got = (await withFile).attachments[0];
+  assert.deepEqual([got.name, got.contentType, got.size], ['tracking.txt', 'text/plain', 22]);
+  const fetched = await fetch(`${BASE}${got.url}`);
+  assert.equal(await fetched.text(), 'tracking number: 1Z999');
 
   const updated = once(agent, 'messageUpdated', { where: (m) => m.sessionId === sid });
   await rest('PATCH', `/v1/sessions/${sid}/messages/1`, CUSTOMER_TOKEN, { content: 'parcel late' });

@@ -158,6 +158,7 @@ async fn send_message(
         content: b.content,
         client_msg_id: None,
         session_type: Some("support".into()),
+        attachment_ids: Vec::new(),
     };
     let (s, m, _) = state.messages.post_message(&p, req).await?;
     Ok((StatusCode::CREATED, ApiJson(chat_message(&s, &m, &[]))))

@@ -37,6 +37,7 @@ pub(super) async fn send_message(
         content: data.content.unwrap_or_default(),
         client_msg_id: data.client_msg_id,
         session_type: Some("support".into()),
+        attachment_ids: data.attachment_ids,
     };
     let _ =
         match rt.messages.post_message(&p, req).await {
