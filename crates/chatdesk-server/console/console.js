@@ -4,6 +4,7 @@
 
 import { showAdmin } from './admin.js';
 import { follow, fromEvent, normalize } from './events.js';
+import { filesHtml, upload } from './files.js';
 import { escape } from './html.js';
 import { sessionsLabeled, showLabels } from './labels.js';
 import { showNotes } from './notes.js';
@@ -374,7 +375,8 @@ async function openConversation(id, focusSeq) {
     </form>
     <form class="send">
       <label class="visually-hidden" for="reply">Reply</label>
-      <textarea id="reply" name="reply" placeholder="Write a reply…" required></textarea>
+      <textarea id="reply" name="reply" placeholder="Write a reply…"></textarea>
+      <label class="quiet">Attach a file <input type="file" name="file"></label>
       <button type="submit">Send</button>
     </form>
     <div class="notes"></div>`;
@@ -440,13 +442,24 @@ async function openConversation(id, focusSeq) {
     }
     canned.value = '';
   });
-  form.addEventListener('submit', (e) => {
+  form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = form.reply.value.trim();
-    if (!text) return;
+    const file = form.file.files[0];
+    if (!text && !file) return;
+    let files = [];
+    if (file) {
+      try {
+        files = [await upload(id, file, state.token)];
+      } catch (err) {
+        alert(err.message);
+        return;
+      }
+      form.file.value = '';
+    }
     form.reply.value = '';
     typing.stop();
-    send(id, text);
+    send(id, text, files);
   });
   form.reply.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
@@ -593,7 +606,7 @@ function renderMessages() {
     const tools = mine && m.sender_type !== 'system'
       ? ` <button type="button" class="quiet" data-edit="${m.seq}" aria-label="Edit message ${m.seq}">Edit</button><button type="button" class="quiet" data-remove="${m.seq}" aria-label="Delete message ${m.seq}">Delete</button>`
       : '';
-    return `<li class="${kind}" data-seq="${m.seq}">${escape(m.content)}${edited}${read}${tools}</li>`;
+    return `<li class="${kind}" data-seq="${m.seq}">${escape(m.content)}${filesHtml(m.attachments)}${edited}${read}${tools}</li>`;
   });
   const pending = state.open.pending.map((p) => `<li class="mine" data-pending>${escape(p.content)} <span class="meta">sending…</span></li>`);
   list.innerHTML = shown.concat(pending).join('');
@@ -623,8 +636,8 @@ async function revise(seq, edit) {
 }
 
 /** Send with a client id, again and again until the server answers: never twice. */
-async function send(sessionId, content) {
-  const pending = { content, client_msg_id: crypto.randomUUID() };
+async function send(sessionId, content, attachment_ids = []) {
+  const pending = { content, attachment_ids, client_msg_id: crypto.randomUUID() };
   state.open.pending.push(pending);
   renderMessages();
   for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {

@@ -1,5 +1,6 @@
 // The caller's live events: `/v1/events` (Server-Sent Events) read with fetch, so that the
 // token goes in a header, and read again from the last event id after a drop.
+import { fromEventFiles } from './files.js';
 
 /** Read `/v1/events` until stopped, reconnecting with the last event id. */
 export function follow(token, onEvent) {
@@ -66,5 +67,6 @@ export function fromEvent(m) {
     sender_type: m.senderType,
     content: m.content,
     created_at: m.createdAt,
+    attachments: fromEventFiles(m.attachments),
   };
 }

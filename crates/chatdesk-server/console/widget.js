@@ -66,6 +66,11 @@
       form[hidden] { display: none; }
       fieldset { border: 0; margin: 0; padding: 0; width: 100%; }
       form.rate input[name=comment] { flex: 1; padding: .3rem; border: 1px solid #c9ced8; border-radius: 6px; }
+      .attach { border: 1px solid #1f5fbf; color: #1f5fbf; border-radius: 6px; padding: .25rem .5rem; cursor: pointer; align-self: center; }
+      .attach:focus-within { outline: 3px solid #f0a500; }
+      .files { display: block; margin-top: .25rem; }
+      .files img { max-width: 100%; border-radius: 4px; display: block; }
+      .files a { color: #1f5fbf; }
       textarea { flex: 1; resize: none; height: 2.6rem; padding: .4rem; border: 1px solid #c9ced8; border-radius: 6px; }
       .send { background: #1f5fbf; color: #fff; }
       .hidden-label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
@@ -79,6 +84,7 @@
       <form>
         <label class="hidden-label" for="chatdesk-text">Message</label>
         <textarea id="chatdesk-text" placeholder="Write a message…" required></textarea>
+        <label class="attach">📎<span class="hidden-label">Attach a file</span><input type="file" class="hidden-label"></label>
         <button class="send" type="submit">Send</button>
       </form>
       <form class="offline" hidden>
@@ -115,6 +121,43 @@
     send(content);
   });
   text.addEventListener('input', () => (text.value.trim() ? startTyping() : stopTyping()));
+  $('input[type=file]').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    e.target.value = '';
+    if (!file || !state.session) return;
+    setStatus(`Uploading ${file.name}…`);
+    const form = new FormData();
+    form.append('file', file, file.name);
+    try {
+      const res = await fetch(`${origin}/v1/sessions/${state.session.id}/attachments`, { method: 'POST', headers: credentials(), body: form });
+      const data = await res.json().catch(() => null);
+      if (!res.ok) throw new Error(data?.error?.message || `HTTP ${res.status}`);
+      setStatus('');
+      send('', [data.id], file.name);
+    } catch (err) {
+      setStatus(err.message);
+    }
+  });
+  list.addEventListener('click', async (e) => {
+    const seq = Number(e.target.dataset?.edit || e.target.dataset?.remove);
+    if (!seq) return;
+    const path = `/v1/sessions/${state.session.id}/messages/${seq}`;
+    try {
+      let m;
+      if (e.target.dataset.edit) {
+        const content = prompt('Edit message', state.messages.get(seq)?.content ?? '');
+        if (content == null || !content.trim()) return;
+        m = await api('PATCH', path, { content });
+      } else {
+        if (!confirm('Delete this message?')) return;
+        m = await api('DELETE', path);
+      }
+      state.messages.set(m.seq, stored(m, true));
+      render();
+    } catch (err) {
+      setStatus(err.message);
+    }
+  });
   $('form.rate').addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = e.target;
@@ -185,7 +228,7 @@
         api('GET', `/v1/sessions/${state.session.id}/messages?before_seq=${Number.MAX_SAFE_INTEGER}&limit=50`),
         api('GET', `/v1/sessions/${state.session.id}/read`),
       ]);
-      for (const m of page.messages) state.messages.set(m.seq, { ...m, mine: m.sender_type === 'customer' });
+      for (const m of page.messages) state.messages.set(m.seq, stored(m, m.sender_type === 'customer'));
       const owner = state.session.owner?.id;
       state.readUpTo = Math.max(0, ...read.cursors.filter((c) => c.reader.id !== owner).map((c) => c.up_to_seq));
       if (state.session.status === 'waiting') {
@@ -248,7 +291,7 @@
       // One's own message, come back live before its send was answered, is no longer pending.
       const i = mine ? state.pending.findIndex((p) => p.content === data.content) : -1;
       if (i >= 0) state.pending.splice(i, 1);
-      state.messages.set(data.seq, { seq: data.seq, content: data.content, sender_type: data.senderType, mine });
+      state.messages.set(data.seq, { seq: data.seq, content: data.content, sender_type: data.senderType, mine, files: files(data.attachments) });
       if (data.senderType !== 'customer' && !panel.hidden) markRead();
     } else if (name === 'messageUpdated' || name === 'messageDeleted') {
       const m = state.messages.get(data.seq);
@@ -267,9 +310,26 @@
     render();
   }
 
+  /** A message as the panel keeps it, from the API's view. */
+  function stored(m, mine) {
+    return { seq: m.seq, content: m.content, sender_type: m.sender_type, mine, edited_at: m.edited_at, deleted_at: m.deleted_at, files: files(m.attachments) };
+  }
+
+  /** Attachments as both channels give them (REST snake_case, events camelCase). */
+  function files(list) {
+    return (list || []).map((a) => ({ name: a.name, url: a.url, thumb: a.thumbnail_url ?? a.thumbnailUrl }));
+  }
+
+  function filesHtml(list) {
+    if (!list?.length) return '';
+    return `<span class="files">${list.map((f) => (f.thumb
+      ? `<a href="${escape(origin + f.url)}" target="_blank" rel="noopener"><img src="${escape(origin + f.thumb)}" alt="${escape(f.name)}"></a>`
+      : `<a href="${escape(origin + f.url)}" target="_blank" rel="noopener">${escape(f.name)}</a>`)).join('')}</span>`;
+  }
+
   /** Queue a message; it goes out (once: a client id makes a retry harmless) when it can. */
-  function send(content) {
-    state.pending.push({ content, client_msg_id: crypto.randomUUID() });
+  function send(content, attachment_ids = [], label = content) {
+    state.pending.push({ content, attachment_ids, label, client_msg_id: crypto.randomUUID() });
     render();
     flush();
   }
@@ -282,9 +342,10 @@
     try {
       while (state.pending.length) {
         next = state.pending[0];
-        const m = await api('POST', `/v1/sessions/${state.session.id}/messages`, next);
+        const { content, attachment_ids, client_msg_id } = next;
+        const m = await api('POST', `/v1/sessions/${state.session.id}/messages`, { content, attachment_ids, client_msg_id });
         state.pending = state.pending.filter((p) => p !== next);
-        state.messages.set(m.seq, { seq: m.seq, content: m.content, sender_type: m.sender_type, mine: true });
+        state.messages.set(m.seq, stored(m, true));
         render();
       }
     } catch (e) {
@@ -343,9 +404,12 @@
       const tick = m.mine && m.seq <= state.readUpTo ? ' <span class="tick" aria-label="read">✓✓</span>' : '';
       if (m.deleted || m.deleted_at) return `<li class="${kind}"><em>Message deleted</em></li>`;
       const edited = m.edited || m.edited_at ? ' <span class="tick">(edited)</span>' : '';
-      return `<li class="${kind}">${escape(m.content)}${edited}${tick}</li>`;
+      const tools = m.mine && s?.status !== 'closed'
+        ? ` <button type="button" data-edit="${m.seq}" aria-label="Edit message ${m.seq}">Edit</button> <button type="button" data-remove="${m.seq}" aria-label="Delete message ${m.seq}">Delete</button>`
+        : '';
+      return `<li class="${kind}">${escape(m.content)}${filesHtml(m.files)}${edited}${tick}${tools}</li>`;
     });
-    const waiting = state.pending.map((p) => `<li class="mine" data-pending>${escape(p.content)} <span class="tick">sending…</span></li>`);
+    const waiting = state.pending.map((p) => `<li class="mine" data-pending>${escape(p.label)} <span class="tick">sending…</span></li>`);
     list.innerHTML = shown.concat(waiting).join('');
     list.scrollTop = list.scrollHeight;
   }

@@ -31,6 +31,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("typing.js", JS, include_str!("../../console/typing.js")),
     ("notes.js", JS, include_str!("../../console/notes.js")),
     ("labels.js", JS, include_str!("../../console/labels.js")),
+    ("files.js", JS, include_str!("../../console/files.js")),
 ];
 
 const WIDGET: &str = include_str!("../../console/widget.js");

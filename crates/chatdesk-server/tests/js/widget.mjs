@@ -3,9 +3,11 @@
 //    typing and read ticks show on both sides.
 // 2. The agent reloads mid-conversation while the visitor, offline, writes twice: each
 //    message arrives exactly once, in order, on both sides.
-// 3. A transfer to another department, then close: the visitor sees it closed, rates it
+// 3. Files both ways (the visitor's photo shows as a thumbnail in the console, the agent's
+//    receipt as a link in the widget) and the visitor edits a message.
+// 4. A transfer to another department, then close: the visitor sees it closed, rates it
 //    and starts a new one. The script stays small; neither page has a serious accessibility problem.
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import { main, rest } from './lib.mjs';
 import { launch, context, accessibilityProblems, signIn, shopPage } from './browser.mjs';
 
@@ -18,6 +20,26 @@ async function texts(list) {
     for (const extra of copy.querySelectorAll('button, .tick, .meta')) extra.remove();
     return copy.textContent.trim();
   }));
+}
+
+/** A `width`×`height` PNG of one colour. */
+function png(width, height) {
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
+    return Buffer.concat([head, data, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x60)]);
+  const pixels = deflateSync(Buffer.concat(Array(height).fill(row)));
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
 }
 
 main(async (assert) => {
@@ -94,7 +116,25 @@ main(async (assert) => {
     const { body: stored } = await rest('GET', `/v1/sessions/${sid}/messages?limit=200`, AGENT_TOKEN);
     assert.deepEqual(onlyChat(stored.messages.map((m) => m.content)), expected, 'stored once each');
 
-    // 3. Transferred to Returns: the visitor waits again; closed: told, and starts anew.
+    // 3. The visitor's photo reaches the console as a thumbnail that loads.
+    await page.getByLabel('Attach a file').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png(400, 200) });
+    await desk.getByRole('img', { name: 'photo.png' }).waitFor();
+    await agentPage.waitForFunction(() => document.querySelector('ol.messages img[alt="photo.png"]')?.naturalWidth === 256);
+    await messages.getByRole('img', { name: 'photo.png' }).waitFor();
+    // The agent's receipt, with a line, reaches the widget as a link that fetches it.
+    await agentPage.getByLabel('Attach a file').setInputFiles({ name: 'receipt.txt', mimeType: 'text/plain', buffer: Buffer.from('Order 42: paid') });
+    await agentPage.getByLabel('Reply').fill('Your receipt');
+    await agentPage.keyboard.press('Enter');
+    const receipt = messages.getByRole('link', { name: 'receipt.txt' });
+    await receipt.waitFor();
+    assert.equal(await fetch(await receipt.getAttribute('href')).then((r) => r.text()), 'Order 42: paid');
+    // The visitor edits an earlier message; the agent sees the new text, marked edited.
+    page.once('dialog', (d) => d.accept('And red laces'));
+    await messages.locator('li.mine', { hasText: 'And laces' }).getByRole('button', { name: /^Edit/ }).click();
+    await desk.locator('li', { hasText: 'And red laces' }).filter({ hasText: '(edited)' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(page), [], 'the widget with files');
+
+    // 4. Transferred to Returns: the visitor waits again; closed: told, and starts anew.
     await agentPage.getByLabel('Transfer to').selectOption({ label: 'Returns (department)' });
     await agentPage.getByRole('button', { name: 'Transfer' }).click();
     await agentPage.locator('.head', { hasText: 'waiting' }).waitFor();
