@@ -23,6 +23,7 @@ impl MessageStore for PgStore {
             Revision::Edit(c) => (c.as_str(), Some(at), None),
             Revision::Delete => ("", None, Some(at)),
         };
+        let mut tx = self.pool.begin().await.map_err(db)?;
         let row = sqlx::query(&format!(
             "UPDATE messages SET content = $3, edited_at = COALESCE($4, edited_at), deleted_at = $5, \
              attachments = CASE WHEN $5::timestamptz IS NULL THEN attachments END WHERE session_id = $1 AND seq = $2 AND deleted_at IS NULL RETURNING {MESSAGE_COLUMNS}"
@@ -32,10 +33,16 @@ impl MessageStore for PgStore {
         .bind(content)
         .bind(edited)
         .bind(deleted)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        row.map(|r| rows::message(&rows::PgRowRef(&r))).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let revised = rows::message(&rows::PgRowRef(&row))?;
+        crate::outbox::queue(&mut tx, session, revision.webhook_event(), Some(seq), at).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some(revised))
     }
 
     async fn list_messages(

@@ -219,6 +219,7 @@ fn revise(
             params![content, &id[..], seq],
         )?;
     }
+    crate::outbox::queue(tx, &id, revision.webhook_event(), Some(seq), at)?;
     Ok(reader::messages(
         tx,
         session,

@@ -117,6 +117,16 @@ pub enum Revision {
     Delete,
 }
 
+impl Revision {
+    /// The webhook event it causes, queued with it.
+    pub fn webhook_event(&self) -> super::WebhookEvent {
+        match self {
+            Self::Edit(_) => super::WebhookEvent::MessageUpdated,
+            Self::Delete => super::WebhookEvent::MessageDeleted,
+        }
+    }
+}
+
 impl Message {
     /// Seed 004's `isRead`: someone other than its sender has read up to it (`cursors`: each
     /// reader's last read seq in its session). A message is never read as it is created.

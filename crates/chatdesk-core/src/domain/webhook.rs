@@ -19,6 +19,15 @@ pub enum WebhookEvent {
     /// A customer rated its closed conversation.
     #[serde(rename = "session.rated")]
     SessionRated,
+    /// An assistant handed its session to people: it waits in the queue.
+    #[serde(rename = "session.handed_off")]
+    SessionHandedOff,
+    /// A message's sender changed its text.
+    #[serde(rename = "message.updated")]
+    MessageUpdated,
+    /// A message's sender deleted it.
+    #[serde(rename = "message.deleted")]
+    MessageDeleted,
     /// A test delivery an admin asks for; nobody subscribes to it.
     #[serde(rename = "ping")]
     Ping,
@@ -26,18 +35,21 @@ pub enum WebhookEvent {
 
 impl WebhookEvent {
     /// The events a webhook can subscribe to.
-    pub const ALL: [WebhookEvent; 6] = [
+    pub const ALL: [WebhookEvent; 9] = [
         Self::SessionCreated,
         Self::MessageCreated,
         Self::SessionAssigned,
         Self::SessionClosed,
         Self::NoteCreated,
         Self::SessionRated,
+        Self::SessionHandedOff,
+        Self::MessageUpdated,
+        Self::MessageDeleted,
     ];
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Self::ALL.into_iter().find(|e| e.as_str() == raw.trim()).ok_or_else(|| {
-            Invalid::new("events", "invalid_event", "events must be session.created, message.created, session.assigned, session.closed, note.created or session.rated")
+            Invalid::new("events", "invalid_event", "events must be session.created, message.created, session.assigned, session.closed, note.created, session.rated, session.handed_off, message.updated or message.deleted")
         })
     }
 
@@ -49,6 +61,9 @@ impl WebhookEvent {
             Self::SessionClosed => "session.closed",
             Self::NoteCreated => "note.created",
             Self::SessionRated => "session.rated",
+            Self::SessionHandedOff => "session.handed_off",
+            Self::MessageUpdated => "message.updated",
+            Self::MessageDeleted => "message.deleted",
             Self::Ping => "ping",
         }
     }

@@ -72,6 +72,7 @@ impl Handoffs {
             }),
             agent_id: Some(None),
             department_id: department.map(Some),
+            handed_off: true,
             ..SessionPatch::default()
         };
         let updated = self.k.apply(session, patch).await?;

@@ -180,6 +180,8 @@ pub struct SessionPatch {
     pub agent_id: Option<Option<UserId>>,
     /// Move to a department's queue, or out of any (`Some(None)`).
     pub department_id: Option<Option<uuid::Uuid>>,
+    /// An assistant hands the session to people (`session.handed_off`).
+    pub handed_off: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -221,6 +223,7 @@ impl SessionPatch {
         [
             closes.then_some(WebhookEvent::SessionClosed),
             assigns.then_some(WebhookEvent::SessionAssigned),
+            self.handed_off.then_some(WebhookEvent::SessionHandedOff),
         ]
         .into_iter()
         .flatten()

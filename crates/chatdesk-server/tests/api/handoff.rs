@@ -3,10 +3,11 @@
 
 use crate::harness::{assert_error, on_both_stores, As, TestApp};
 use crate::realtime::Sse;
+use crate::webhooks::{quick_retries, shop_receiver};
 use reqwest::StatusCode;
 use serde_json::json;
 
-on_both_stores!(an_assistant_hands_a_session_to_people_and_gets_it_back);
+on_both_stores!(@with quick_retries; an_assistant_hands_a_session_to_people_and_gets_it_back);
 
 async fn waiting_ids(app: &TestApp, agent: &As) -> Vec<String> {
     let (_, list) = app.get("/v1/sessions?status=waiting", agent).await;
@@ -21,6 +22,7 @@ async fn waiting_ids(app: &TestApp, agent: &As) -> Vec<String> {
 async fn an_assistant_hands_a_session_to_people_and_gets_it_back(app: TestApp) {
     let bot = app.api_key("shop").await;
     let agent = app.agent("ag1", "shop");
+    let (hooks, _server) = shop_receiver(&app, "session.handed_off").await;
     let ann = app.token("ann", chatdesk_core::identity::Role::Customer, Some("shop"));
     let (status, opened) = app
         .post(
@@ -83,6 +85,10 @@ async fn an_assistant_hands_a_session_to_people_and_gets_it_back(app: TestApp) {
         }
     };
     assert_eq!(event.data["reason"], "asks for a refund");
+    let delivered = hooks.wait_for(1).await;
+    let body: serde_json::Value = serde_json::from_str(&delivered[0].body).unwrap();
+    assert_eq!(body["event"], "session.handed_off");
+    assert_eq!(body["data"]["session"]["id"], id.as_str());
     assert_eq!(event.data["from"], bot_id.as_str());
     assert!(waiting_ids(&app, &agent).await.contains(&id));
     // The people get the assistant's transcript and why it came to them.

@@ -1,6 +1,7 @@
 //! Messages: durable sends with gap-free seq, idempotent retries, ranges, read state.
 
 use crate::harness::{assert_error, on_both_stores, TestApp};
+use crate::webhooks::{quick_retries, receiver_for};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -13,9 +14,9 @@ on_both_stores!(
     read_cursor_and_unread_counts,
     read_cursors_say_who_read_how_far,
     a_transcript_writes_the_conversation_out,
-    senders_edit_and_delete_their_messages,
     concurrent_sends_are_all_stored_in_order,
 );
+on_both_stores!(@with quick_retries; senders_edit_and_delete_their_messages);
 
 async fn sends_get_gap_free_seq_and_list_in_ranges(app: TestApp) {
     let who = app.customer("ann");
@@ -399,6 +400,8 @@ async fn a_transcript_writes_the_conversation_out(app: TestApp) {
 async fn senders_edit_and_delete_their_messages(app: TestApp) {
     let ann = app.customer("ann-e");
     let agent = app.agent("ag-e", "default");
+    let (hooks, _server) =
+        receiver_for(&app, "default", &["message.updated", "message.deleted"]).await;
     let id = app.open(&ann, json!({})).await;
     app.send(&ann, &id, "my parcel is lost").await;
     app.send(&agent, &id, "sorry to hear").await;
@@ -470,6 +473,23 @@ async fn senders_edit_and_delete_their_messages(app: TestApp) {
     assert_eq!(history["messages"][0]["seq"], 1, "seq stays");
     assert!(history["messages"][0]["deleted_at"].is_string());
     assert_eq!(history["messages"][0]["content"], "");
+    // Webhooks hear of both, each with the message as it stood when it was dispatched.
+    let mut heard: Vec<(String, String)> = hooks
+        .wait_for(2)
+        .await
+        .iter()
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            let m = &body["data"]["message"];
+            assert_eq!(m["seq"], 1);
+            let event = body["event"].as_str().unwrap().to_owned();
+            (event, m["content"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    heard.sort();
+    assert_eq!(heard[0], ("message.deleted".to_owned(), String::new()));
+    assert_eq!(heard[1].0, "message.updated");
+    assert!(["my parcel is late", ""].contains(&heard[1].1.as_str()));
     assert_error(
         &app.delete(&one, &ann).await,
         StatusCode::NOT_FOUND,

@@ -134,14 +134,23 @@ pub(crate) async fn shop_receiver(
     app: &TestApp,
     event: &str,
 ) -> (Receiver, tokio::task::JoinHandle<()>) {
+    receiver_for(app, "shop", &[event]).await
+}
+
+/// A receiver subscribed, as `business`'s admin, to `events`.
+pub(crate) async fn receiver_for(
+    app: &TestApp,
+    business: &str,
+    events: &[&str],
+) -> (Receiver, tokio::task::JoinHandle<()>) {
     let receiver = Receiver::default();
     let (url, server) = receiver.clone().start().await;
-    let admin = app.token("boss", Role::Admin, Some("shop"));
+    let admin = app.token("boss", Role::Admin, Some(business));
     let (status, body) = app
         .post(
             "/v1/webhooks",
             &admin,
-            json!({"url": url, "events": [event]}),
+            json!({"url": url, "events": events}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -424,7 +433,7 @@ async fn signed_deliveries_for_the_subscribed_events(app: TestApp) {
             "invalid_url",
         ),
         (
-            json!({"url": url, "events": ["message.deleted"]}),
+            json!({"url": url, "events": ["message.exploded"]}),
             "invalid_event",
         ),
         (json!({"url": url, "events": []}), "invalid_event"),

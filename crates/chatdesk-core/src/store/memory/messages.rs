@@ -105,7 +105,9 @@ impl MessageStore for MemoryStore {
                 m.deleted_at = Some(at);
             }
         }
-        Ok(Some(m.clone()))
+        let revised = m.clone();
+        state.queue(session, revision.webhook_event(), Some(seq), at);
+        Ok(Some(revised))
     }
 
     async fn list_messages(
