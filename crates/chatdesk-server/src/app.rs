@@ -157,6 +157,7 @@ pub async fn launch(
     };
     let sweeper = spawn_idle_sweeper(&state);
     let purger = spawn_file_purger(&state);
+    let hours_router = spawn_hours_router(&state);
     let heartbeat = spawn_heartbeat(&state);
     let wake = Arc::new(tokio::sync::Notify::new());
     let dispatcher = webhooks::spawn_dispatcher(
@@ -243,11 +244,8 @@ pub async fn launch(
     }
     // Background tasks hold handles to the service (and so to the committer): stop them
     // first. Interrupted webhook attempts are handed back, due at the next start.
-    for task in sweeper
-        .into_iter()
-        .chain(purger)
-        .chain([heartbeat, dispatcher])
-    {
+    let jobs = [sweeper, purger, hours_router].into_iter().flatten();
+    for task in jobs.chain([heartbeat, dispatcher]) {
         task.abort();
         let _ = task.await;
     }
@@ -267,21 +265,34 @@ pub async fn launch(
     Ok(())
 }
 
-/// The scheduled half of seed 003's cleanup: end sessions idle past the timeout, everywhere.
-fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let every = state.settings.idle_sweep_interval_secs;
-    if every == 0 {
+/// Run `job` every `secs` seconds (never when `secs` is 0), the first time at once.
+fn every<F, Fut>(secs: u64, mut job: F) -> Option<tokio::task::JoinHandle<()>>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    if secs == 0 {
         return None;
     }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            job().await;
+        }
+    }))
+}
+
+/// The scheduled half of seed 003's cleanup: end sessions idle past the timeout, everywhere.
+fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
     let (activity, idle) = (
         state.activity.clone(),
         Duration::from_secs(state.settings.idle_timeout_secs),
     );
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(every));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    every(state.settings.idle_sweep_interval_secs, move || {
+        let activity = activity.clone();
+        async move {
             match activity.close_idle_everywhere(idle).await {
                 Ok(closed) if !closed.is_empty() => {
                     tracing::info!(count = closed.len(), "closed idle sessions")
@@ -290,28 +301,37 @@ fn spawn_idle_sweeper(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
                 Err(e) => tracing::warn!(error = %e, "idle-session sweep failed"),
             }
         }
-    }))
+    })
 }
 
 /// Remove the files of sessions deleted longer ago than their retention, now and then.
 fn spawn_file_purger(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let every = state.settings.attachments.purge_interval_secs;
-    if every == 0 {
-        return None;
-    }
     let attachments = state.attachments.clone();
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(every));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    every(state.settings.attachments.purge_interval_secs, move || {
+        let attachments = attachments.clone();
+        async move {
             match attachments.purge_deleted().await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed deleted sessions' files"),
                 Err(e) => tracing::warn!(error = %e, "removing deleted sessions' files failed"),
             }
         }
-    }))
+    })
+}
+
+/// Route the queues business hours have opened since the last change that routed them.
+fn spawn_hours_router(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    let hours = state.hours.clone();
+    every(state.settings.hours_routing_interval_secs, move || {
+        let hours = hours.clone();
+        async move {
+            match hours.route_open_queues().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(assigned = n, "routed queues business hours opened"),
+                Err(e) => tracing::warn!(error = %e, "routing opened queues failed"),
+            }
+        }
+    })
 }
 
 /// Keep the remembered store coherent with what every node writes: the bus tells of it.
@@ -333,21 +353,19 @@ fn forget_what_others_change(
 
 /// This node's sign of life, and the end of counting connections of nodes that died.
 fn spawn_heartbeat(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let every = Duration::from_secs(state.settings.node_heartbeat_secs.max(1));
     let expiry = Duration::from_secs(state.settings.node_expiry_secs.max(1));
     let directory = state.directory.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    let job = every(state.settings.node_heartbeat_secs.max(1), move || {
+        let directory = directory.clone();
+        async move {
             match directory.heartbeat(expiry).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(nodes = n, "stopped counting silent nodes' connections"),
                 Err(e) => tracing::warn!(error = %e, "node heartbeat failed"),
             }
         }
-    })
+    });
+    job.expect("the heartbeat runs at least every second")
 }
 
 fn warn_dev_mode() {

@@ -57,6 +57,8 @@ pub struct Settings {
     pub idle_timeout_secs: u64,
     /// How often the idle-session job runs; 0 turns it off.
     pub idle_sweep_interval_secs: u64,
+    /// How often queues that business hours have opened are routed (0: only on changes).
+    pub hours_routing_interval_secs: u64,
     /// How often this node says it is alive (and forgets nodes that stopped saying so).
     pub node_heartbeat_secs: u64,
     /// A node silent this long is taken for dead: its agents' connections stop counting.
@@ -124,6 +126,7 @@ impl Default for Settings {
             trust_unverified_user_ids: false,
             idle_timeout_secs: 3600,
             idle_sweep_interval_secs: 300,
+            hours_routing_interval_secs: 60,
             realtime_queue: 1024,
             bus_url: None,
             node_heartbeat_secs: 5,

@@ -35,6 +35,18 @@ impl HoursStore for PgStore {
         .map_err(db)
     }
 
+    async fn tenants_with_hours(&self) -> StoreResult<Vec<BusinessId>> {
+        let found: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT business_id FROM business_hours")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        found
+            .iter()
+            .map(|b| BusinessId::parse(b).map_err(corrupt))
+            .collect()
+    }
+
     async fn hours(
         &self,
         business_id: &BusinessId,

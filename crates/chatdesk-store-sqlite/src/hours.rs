@@ -35,6 +35,21 @@ impl HoursStore for SqliteStore {
         .await
     }
 
+    async fn tenants_with_hours(&self) -> StoreResult<Vec<BusinessId>> {
+        self.read(|c| {
+            sql::all(
+                c,
+                "SELECT DISTINCT business_id FROM business_hours",
+                [],
+                |r| {
+                    use chatdesk_core::rows::Columns;
+                    BusinessId::parse(&r.text("business_id")?.unwrap_or_default()).map_err(corrupt)
+                },
+            )
+        })
+        .await
+    }
+
     async fn hours(
         &self,
         business_id: &BusinessId,

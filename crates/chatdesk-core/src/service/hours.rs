@@ -145,7 +145,20 @@ impl Hours {
             .set_hours(&tenant, department.as_deref(), hours.as_ref(), clock::now())
             .await?;
         self.k.hours.0.lock().expect("hours lock").remove(&tenant);
+        // A schedule that opens a queue now lets its waiting sessions be routed now.
+        self.k.reroute(&tenant).await;
         Ok(hours)
+    }
+
+    /// Route every tenant with a schedule: run now and then, so that sessions waiting in a
+    /// queue its hours have just opened are assigned without waiting for another change.
+    /// How many were assigned.
+    pub async fn route_open_queues(&self) -> ServiceResult<usize> {
+        let mut assigned = 0;
+        for tenant in self.k.store.tenants_with_hours().await? {
+            assigned += self.k.reroute(&tenant).await;
+        }
+        Ok(assigned)
     }
 
     /// The tenant's schedules (its own: `None`), for staff.
@@ -227,5 +240,67 @@ impl Hours {
             .append(p, session, content, None, Vec::new())
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::domain::{SessionStatus, UserId};
+    use crate::store::HoursStore;
+
+    /// Open all week in UTC, or closed today by a holiday.
+    fn schedule(closed_today: bool) -> BusinessHours {
+        let all_day = serde_json::json!([["00:00", "23:59"]]);
+        let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let holidays = match closed_today {
+            true => vec![clock::now().format("%Y-%m-%d").to_string()],
+            false => Vec::new(),
+        };
+        BusinessHours::parse(serde_json::json!({
+            "time_zone": "UTC",
+            "weekly": days.map(|d| (d.to_owned(), all_day.clone())).into_iter().collect::<serde_json::Map<_, _>>(),
+            "holidays": holidays,
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn sessions_waiting_while_closed_are_routed_once_hours_begin() {
+        let desk = desk();
+        let shop = BusinessId::parse("shop").unwrap();
+        desk.routing
+            .set_tenant_settings(&admin("boss"), None, Some("auto"), None, None, None)
+            .await
+            .unwrap();
+        let closed = serde_json::to_value(schedule(true)).unwrap();
+        desk.hours
+            .set(&admin("boss"), None, None, Some(closed))
+            .await
+            .unwrap();
+        desk.directory
+            .staff_connection(&agent("ada"), 1)
+            .await
+            .unwrap();
+        let ann = customer("ann");
+        let s = desk.open(&ann).await;
+        let s = desk.sessions.get_session(&ann, s.id).await.unwrap();
+        assert_eq!(
+            s.status,
+            SessionStatus::Waiting,
+            "closed: nobody is given it"
+        );
+        assert_eq!(desk.hours.route_open_queues().await.unwrap(), 0);
+        // The hours begin: the stored schedule now says open, as the clock would, once this
+        // node's remembered copy has lapsed.
+        desk.store
+            .set_hours(&shop, None, Some(&schedule(false)), clock::now())
+            .await
+            .unwrap();
+        desk.hours.k.hours.0.lock().unwrap().clear();
+        assert_eq!(desk.hours.route_open_queues().await.unwrap(), 1);
+        let now = desk.sessions.get_session(&ann, s.id).await.unwrap();
+        assert_eq!(now.agent_id.as_ref().map(UserId::as_str), Some("ada"));
     }
 }

@@ -14,6 +14,9 @@ pub trait HoursStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
 
+    /// Every tenant that has a schedule (its own or a department's).
+    async fn tenants_with_hours(&self) -> StoreResult<Vec<BusinessId>>;
+
     /// The tenant's schedules: its own (`None`) and its departments'.
     async fn hours(
         &self,

@@ -393,7 +393,7 @@ mod tests {
         for i in 1..=4 {
             let req = SendMessage {
                 content: format!("m{i}"),
-                client_msg_id: None,
+                ..SendMessage::default()
             };
             sent.push(
                 uses.messages

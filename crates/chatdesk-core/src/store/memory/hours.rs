@@ -25,6 +25,13 @@ impl HoursStore for MemoryStore {
         Ok(())
     }
 
+    async fn tenants_with_hours(&self) -> StoreResult<Vec<BusinessId>> {
+        let mut tenants: Vec<BusinessId> =
+            self.lock().hours.keys().map(|(b, _)| b.clone()).collect();
+        tenants.dedup();
+        Ok(tenants)
+    }
+
     async fn hours(
         &self,
         business_id: &BusinessId,

@@ -353,6 +353,10 @@ impl HoursStore for Remembered {
             .await
     }
 
+    async fn tenants_with_hours(&self) -> StoreResult<Vec<BusinessId>> {
+        self.inner.tenants_with_hours().await
+    }
+
     async fn hours(
         &self,
         business_id: &BusinessId,
