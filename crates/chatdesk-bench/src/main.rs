@@ -5,6 +5,7 @@
 mod fanout;
 mod history;
 mod idle;
+mod plot;
 mod replay;
 mod rest;
 mod server;
@@ -93,6 +94,10 @@ struct Cli {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also draw the results into this directory: `rows.svg` (each row against its target)
+    /// and `latency.svg` (fanout's send→deliver latency at its paced rates).
+    #[arg(long)]
+    plot: Option<std::path::PathBuf>,
 }
 
 impl Cli {
@@ -100,14 +105,19 @@ impl Cli {
         self.scenario == s || self.scenario == Scenario::All
     }
 
-    fn fanout(&self, label: &'static str, echo: bool, rate: Option<f64>) -> fanout::Config {
+    fn fanout(&self, label: &'static str, echo: bool, pace: Pace) -> fanout::Config {
         fanout::Config {
             label,
             sessions: self.sessions,
             window: self.window,
             duration: Duration::from_secs(self.seconds),
             echo,
-            rate,
+            rate: match pace {
+                Pace::Full => None,
+                Pace::Half(rate) => Some(rate),
+                Pace::Fixed => Some(fanout::FIXED_RATE),
+            },
+            fixed: pace == Pace::Fixed,
         }
     }
 
@@ -143,8 +153,19 @@ where
     Ok(stats::median(all))
 }
 
+/// How fast a fanout-like run sends.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Pace {
+    /// As fast as acknowledgements return.
+    Full,
+    /// At this rate: half the measured one (or `--paced-rate`).
+    Half(f64),
+    /// At `fanout::FIXED_RATE`.
+    Fixed,
+}
+
 /// A fanout-like scenario at full speed, then paced at half its median rate (or
-/// `--paced-rate`) for latency.
+/// `--paced-rate`) for latency; `fanout` itself also at the fixed rate.
 async fn fanout_pair(
     cli: &Cli,
     label: &'static str,
@@ -152,15 +173,16 @@ async fn fanout_pair(
     opts: impl Fn() -> Options,
 ) -> anyhow::Result<Vec<Row>> {
     eprintln!("{label}: full speed");
-    let mut rows = repeat(cli.runs, || fanout_once(cli, label, echo, None, opts())).await?;
+    let mut rows = repeat(cli.runs, || fanout_once(cli, label, echo, Pace::Full, opts())).await?;
     let half = cli.paced_rate.unwrap_or(rows[0].value / 2.0);
-    eprintln!("{label}: paced at {half:.0} msgs/s");
-    rows.extend(
-        repeat(cli.runs, || {
-            fanout_once(cli, label, echo, Some(half), opts())
-        })
-        .await?,
-    );
+    let mut paces = vec![Pace::Half(half)];
+    if label == "fanout" {
+        paces.push(Pace::Fixed);
+    }
+    for pace in paces {
+        eprintln!("{label}: paced ({pace:?})");
+        rows.extend(repeat(cli.runs, || fanout_once(cli, label, echo, pace, opts())).await?);
+    }
     Ok(rows)
 }
 
@@ -170,12 +192,12 @@ async fn fanout_once(
     cli: &Cli,
     label: &'static str,
     echo: bool,
-    rate: Option<f64>,
+    pace: Pace,
     opts: Options,
 ) -> anyhow::Result<Vec<Row>> {
     let bus = opts.bus_url.clone();
     let server = cli.server(opts).await?;
-    let cfg = cli.fanout(label, echo, rate);
+    let cfg = cli.fanout(label, echo, pace);
     match bus {
         None => fanout::run(&server.base, &server.base, cfg).await,
         Some(bus) => {
@@ -219,8 +241,9 @@ async fn main() -> anyhow::Result<()> {
             keep(&mut rows, &mut failed, "fanout --pg", result);
         }
     }
-    if cli.wants(Scenario::Fanout) && cli.nodes > 1 {
-        anyhow::ensure!(cli.nodes == 2, "--nodes takes 1 or 2");
+    // `all` measures two nodes too; `fanout` does with `--nodes 2`.
+    if cli.wants(Scenario::Fanout) && (cli.nodes > 1 || cli.scenario == Scenario::All) {
+        anyhow::ensure!(cli.nodes <= 2, "--nodes takes 1 or 2");
         let url = cli
             .pg_url()
             .unwrap_or_else(|| std::env::var("CHATDESK_BENCH_PG_URL").unwrap_or(DEFAULT_PG.into()));
@@ -242,7 +265,7 @@ async fn main() -> anyhow::Result<()> {
             fanout_pair(&cli, "echo", true, echo).await,
         );
     }
-    if let Some(ratio) = ratio(&rows, "fanout", "echo", 40.0) {
+    if let Some(ratio) = ratio(&rows, "fanout", "echo", 50.0) {
         rows.push(ratio);
     }
     if cli.wants(Scenario::Durable) {
@@ -253,12 +276,15 @@ async fn main() -> anyhow::Result<()> {
             fanout::run(
                 &server.base,
                 &server.base,
-                cli.fanout("durable", false, None),
+                cli.fanout("durable", false, Pace::Full),
             )
             .await
         })
         .await;
         keep(&mut rows, &mut failed, "durable", result);
+        if let Some(share) = ratio(&rows, "durable", "fanout", 90.0) {
+            rows.push(share);
+        }
     }
     if cli.wants(Scenario::Rest) {
         eprintln!("rest");
@@ -293,6 +319,10 @@ async fn main() -> anyhow::Result<()> {
         })
         .await;
         keep(&mut rows, &mut failed, "idle", result);
+    }
+    if let Some(dir) = &cli.plot {
+        plot::draw(&rows, dir)?;
+        eprintln!("plots written to {}", dir.display());
     }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -40,17 +40,12 @@ pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::
     let cases = [
         (
             "POST /v1/sessions (force_new)",
-            Target::AtLeast(20_000.0),
+            Target::Report,
             "post",
             false,
         ),
-        (
-            "GET /v1/sessions/{id}",
-            Target::AtLeast(60_000.0),
-            "get",
-            false,
-        ),
-        ("GET 50 messages", Target::AtLeast(20_000.0), "page", false),
+        ("GET /v1/sessions/{id}", Target::Report, "get", false),
+        ("GET 50 messages", Target::Report, "page", false),
         (
             "GET /healthz (HTTP alone, for scale)",
             Target::Report,
@@ -90,6 +85,24 @@ pub async fn run(base: &str, connections: usize, duration: Duration) -> anyhow::
             );
         }
         rows.push(row("rest", name, rate, "req/s", target, note));
+    }
+    // Each held to `/healthz` of the same run: the machine's hour cancels out.
+    let healthz = rows[3].value;
+    let shares = [
+        (0, "POST /v1/sessions / healthz", 35.0),
+        (1, "GET /v1/sessions/{id} / healthz", 75.0),
+        (2, "GET 50 messages / healthz", 30.0),
+    ];
+    for (i, metric, at_least) in shares {
+        let value = rows[i].value;
+        rows.push(row(
+            "rest",
+            metric,
+            100.0 * value / healthz,
+            "%",
+            Target::AtLeast(at_least),
+            format!("{value:.0} / {healthz:.0} req/s, this run"),
+        ));
     }
     Ok(rows)
 }

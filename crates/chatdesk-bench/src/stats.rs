@@ -19,6 +19,14 @@ impl Samples {
         self.0.len()
     }
 
+    /// (percentile, milliseconds) from the 1st to the 100th, with 99.5 and 99.9: what the
+    /// latency plot draws.
+    pub fn distribution(&mut self) -> Vec<(f64, f64)> {
+        let mut at: Vec<f64> = (1..=99).map(f64::from).collect();
+        at.extend([99.5, 99.9, 100.0]);
+        at.into_iter().map(|p| (p, self.percentile_ms(p))).collect()
+    }
+
     /// The `p`-th percentile in milliseconds.
     pub fn percentile_ms(&mut self, p: f64) -> f64 {
         if self.0.is_empty() {
@@ -72,6 +80,9 @@ pub struct Row {
     /// Every run's value, in run order.
     pub runs: Vec<f64>,
     pub note: String,
+    /// A latency row's (percentile, ms) curve, of the run whose value is the median.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub distribution: Vec<(f64, f64)>,
 }
 
 pub fn row(
@@ -91,6 +102,7 @@ pub fn row(
         met: target.met(value),
         runs: vec![value],
         note,
+        distribution: Vec::new(),
     }
 }
 
@@ -111,6 +123,7 @@ pub fn median(runs: Vec<Vec<Row>>) -> Vec<Row> {
             met: template.target.met(mid.value),
             runs: values,
             note: mid.note.clone(),
+            distribution: mid.distribution.clone(),
             ..template.clone()
         });
     }
