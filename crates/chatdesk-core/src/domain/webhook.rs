@@ -114,7 +114,7 @@ mod tests {
             WebhookEvent::MessageCreated
         );
         assert_eq!(
-            WebhookEvent::parse("message.deleted").unwrap_err().code,
+            WebhookEvent::parse("message.exploded").unwrap_err().code,
             "invalid_event"
         );
         assert!(WebhookUrl::parse("https://crm.example.com/hooks/chat?x=1").is_ok());
