@@ -173,7 +173,10 @@ async fn fanout_pair(
     opts: impl Fn() -> Options,
 ) -> anyhow::Result<Vec<Row>> {
     eprintln!("{label}: full speed");
-    let mut rows = repeat(cli.runs, || fanout_once(cli, label, echo, Pace::Full, opts())).await?;
+    let mut rows = repeat(cli.runs, || {
+        fanout_once(cli, label, echo, Pace::Full, opts())
+    })
+    .await?;
     let half = cli.paced_rate.unwrap_or(rows[0].value / 2.0);
     let mut paces = vec![Pace::Half(half)];
     if label == "fanout" {

@@ -27,7 +27,9 @@ fn score(r: &Row) -> Option<f64> {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// One bar per row with a target; its length is the value as a share of the target (a
@@ -150,11 +152,32 @@ mod tests {
 
     #[test]
     fn rows_with_targets_become_bars_and_paced_runs_curves() {
-        let mut paced = row("fanout", "p99", 8.0, "ms", Target::AtMost(10.0), String::new());
+        let mut paced = row(
+            "fanout",
+            "p99",
+            8.0,
+            "ms",
+            Target::AtMost(10.0),
+            String::new(),
+        );
         paced.distribution = vec![(50.0, 2.0), (99.0, 8.0), (99.9, 12.0), (100.0, 30.0)];
         let rows = vec![
-            row("fanout", "rate", 30_000.0, "msgs/s", Target::AtLeast(50_000.0), String::new()),
-            row("rest", "healthz", 80_000.0, "req/s", Target::Report, String::new()),
+            row(
+                "fanout",
+                "rate",
+                30_000.0,
+                "msgs/s",
+                Target::AtLeast(50_000.0),
+                String::new(),
+            ),
+            row(
+                "rest",
+                "healthz",
+                80_000.0,
+                "req/s",
+                Target::Report,
+                String::new(),
+            ),
             paced,
         ];
         let bars = against_targets(&rows);

@@ -193,7 +193,7 @@ async fn bad_content_is_refused_and_nothing_is_written(app: TestApp) {
     assert_error(
         &app.post(&path, &who, json!({})).await,
         StatusCode::BAD_REQUEST,
-        "invalid_body",
+        "empty_content",
     );
     assert_error(
         &app.post(&path, &who, json!({"content": "hi", "client_msg_id": ""}))
