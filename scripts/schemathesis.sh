@@ -35,7 +35,7 @@ export CHATDESK_LIMITS__LOGIN_FAILURES_PER_ACCOUNT='{burst=0, every_secs=1}'
 # Run schemathesis against a server on database $1; $2 names the run.
 run() {
   local db=$1 name=$2
-  CHATDESK_DATABASE_URL=$db "$bin" serve --listen 127.0.0.1:0 2>"$work/$name.log" &
+  CHATDESK_DATABASE_URL=$db CHATDESK_ATTACHMENTS__DIR="$work/$name-files" "$bin" serve --listen 127.0.0.1:0 2>"$work/$name.log" &
   server=$!
   local addr=""
   for _ in $(seq 100); do

@@ -7,7 +7,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 const WIDTH: f64 = 900.0;
-const COLOURS: [&str; 4] = ["#1f5fbf", "#c0392b", "#27ae60", "#8e44ad"];
+const COLOURS: [&str; 6] = [
+    "#1f5fbf", "#c0392b", "#27ae60", "#8e44ad", "#e67e22", "#16a085",
+];
 
 pub fn draw(rows: &[Row], dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;

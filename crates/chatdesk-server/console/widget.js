@@ -68,6 +68,7 @@
       form.rate input[name=comment] { flex: 1; padding: .3rem; border: 1px solid #c9ced8; border-radius: 6px; }
       .attach { border: 1px solid #1f5fbf; color: #1f5fbf; border-radius: 6px; padding: .25rem .5rem; cursor: pointer; align-self: center; }
       .attach:focus-within { outline: 3px solid #f0a500; }
+      li button { border: 0; background: none; padding: 0 .2rem; font-size: .75rem; text-decoration: underline; color: #1f5fbf; }
       .files { display: block; margin-top: .25rem; }
       .files img { max-width: 100%; border-radius: 4px; display: block; }
       .files a { color: #1f5fbf; }
@@ -84,7 +85,7 @@
       <form>
         <label class="hidden-label" for="chatdesk-text">Message</label>
         <textarea id="chatdesk-text" placeholder="Write a message…" required></textarea>
-        <label class="attach">📎<span class="hidden-label">Attach a file</span><input type="file" class="hidden-label"></label>
+        <label class="attach">Attach<input type="file" class="hidden-label" aria-label="Attach a file"></label>
         <button class="send" type="submit">Send</button>
       </form>
       <form class="offline" hidden>
