@@ -2,7 +2,9 @@
 //! links by the people of the conversation only, limited, and removed after a deleted
 //! session's retention; and the same against a real S3-compatible server (moto).
 
-use crate::harness::{assert_error, on_both_stores, run_with, split, As, Kind, TestApp};
+use crate::harness::{
+    assert_error, on_both_stores, run_with, split, As, Kind, LocalServer, TestApp,
+};
 use crate::webhooks::{quick_retries, shop_receiver};
 use chatdesk_server::Settings;
 use reqwest::multipart::{Form, Part};
@@ -44,17 +46,19 @@ pub(crate) async fn upload(
     bytes: Vec<u8>,
 ) -> (StatusCode, Value) {
     let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
-    let r = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/sessions/{session}/attachments"),
-            who,
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    split(r).await
+    split(post_form(app, who, session, form).await).await
+}
+
+async fn post_form(app: &TestApp, who: &As, session: &str, form: Form) -> reqwest::Response {
+    app.request(
+        reqwest::Method::POST,
+        &format!("/v1/sessions/{session}/attachments"),
+        who,
+    )
+    .multipart(form)
+    .send()
+    .await
+    .unwrap()
 }
 
 /// A link's file: status, content type and bytes, fetched with no credentials.
@@ -222,16 +226,7 @@ async fn uploads_are_checked_before_they_are_kept(app: TestApp) {
         "empty_file",
     );
     let no_file = Form::new().text("note", "no file here");
-    let r = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/sessions/{id}/attachments"),
-            &ann,
-        )
-        .multipart(no_file)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&app, &ann, &id, no_file).await;
     assert_error(&split(r).await, StatusCode::BAD_REQUEST, "missing_file");
     let stranger = app.customer("eve");
     assert_error(
@@ -265,16 +260,8 @@ async fn uploads_are_checked_before_they_are_kept(app: TestApp) {
     // Seven uploads into one session a minute, refused ones included; the eighth waits.
     let (status, body) = upload(&app, &ann, &id, "late.txt", b"late".to_vec()).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
-    let r = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/sessions/{id}/attachments"),
-            &ann,
-        )
-        .multipart(Form::new().part("file", Part::bytes(b"x".to_vec()).file_name("x")))
-        .send()
-        .await
-        .unwrap();
+    let again = Form::new().part("file", Part::bytes(b"x".to_vec()).file_name("x"));
+    let r = post_form(&app, &ann, &id, again).await;
     assert!(r.headers().contains_key("retry-after"));
 }
 
@@ -316,67 +303,31 @@ fn count_files(dir: &std::path::Path) -> usize {
 }
 
 /// moto's S3 server (which `scripts/test` installs into `target/s3-venv`) on a free port.
-struct S3Server {
-    child: std::process::Child,
-    endpoint: String,
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl S3Server {
-    fn start() -> Self {
-        let server = std::env::var("CHATDESK_TEST_S3_SERVER").map_or_else(
-            |_| {
-                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("../../target/s3-venv/bin/moto_server")
-            },
-            std::path::PathBuf::from,
-        );
-        assert!(
-            server.exists(),
-            "no {}: run scripts/test (it installs the S3 server the attachment tests use)",
-            server.display()
-        );
-        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = free.local_addr().unwrap().port();
-        drop(free);
-        let child = std::process::Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "moto_server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
-    }
+fn s3_server() -> (LocalServer, String) {
+    let server = LocalServer::start(
+        "s3-venv/bin/moto_server",
+        "CHATDESK_TEST_S3_SERVER",
+        |moto, port| {
+            let mut c = std::process::Command::new(moto);
+            c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            c
+        },
+    );
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    (server, endpoint)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_are_kept_in_s3_compatible_storage() {
-    let s3 = S3Server::start();
+    let (_s3, endpoint) = s3_server();
     let client = reqwest::Client::new();
     let made = client
-        .put(format!("{}/chatdesk-files", s3.endpoint))
+        .put(format!("{endpoint}/chatdesk-files"))
         .send()
         .await
         .unwrap();
     assert!(made.status().is_success(), "bucket created");
-    let endpoint = s3.endpoint.clone();
+    let listing = format!("{endpoint}/chatdesk-files?list-type=2");
     let configure = move |s: &mut Settings| {
         s.attachments.s3_bucket = Some("chatdesk-files".into());
         s.attachments.s3_endpoint = Some(endpoint);
@@ -384,7 +335,6 @@ async fn files_are_kept_in_s3_compatible_storage() {
         s.attachments.s3_access_key_id = Some("test".into());
         s.attachments.s3_secret_access_key = Some("test".into());
     };
-    let listing = format!("{}/chatdesk-files?list-type=2", s3.endpoint);
     run_with(Kind::Sqlite, configure, |app| async move {
         let ann = app.customer("ann");
         let id = app.open(&ann, json!({"business_id": "shop"})).await;

@@ -353,3 +353,58 @@ pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) {
         got.1
     );
 }
+
+/// A local stand-in server (SMTP, S3) that `scripts/test` installs into `target/`: started
+/// on a free port, waited for until it listens, killed when dropped.
+pub struct LocalServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl LocalServer {
+    /// `tool` under `target/` (or the path in the environment variable `env`), started by
+    /// `command` with the port it is to listen on.
+    pub fn start(
+        tool: &str,
+        env: &str,
+        command: impl FnOnce(&std::path::Path, u16) -> std::process::Command,
+    ) -> Self {
+        let path = std::env::var(env).map_or_else(
+            |_| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../target")
+                    .join(tool)
+            },
+            std::path::PathBuf::from,
+        );
+        assert!(
+            path.exists(),
+            "no {}: run scripts/test (it installs the local servers the tests use)",
+            path.display()
+        );
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = free.local_addr().unwrap().port();
+        drop(free);
+        let child = command(&path, port)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{tool} starts: {e}"));
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{tool} did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, port }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

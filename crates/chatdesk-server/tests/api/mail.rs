@@ -2,64 +2,36 @@
 //! `target/smtp-venv`): a transcript to the conversation's contact, the offline form to the
 //! tenant's address.
 
-use crate::harness::{assert_error, run_with, Kind, TestApp};
+use crate::harness::{assert_error, run_with, Kind, LocalServer, TestApp};
 use chatdesk_core::identity::Role;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// An SMTP server that keeps what it is sent in a Maildir.
 struct SmtpServer {
-    child: Child,
-    port: u16,
+    server: LocalServer,
     maildir: tempfile::TempDir,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl SmtpServer {
     fn start() -> Self {
-        let python = std::env::var("CHATDESK_TEST_SMTP_PYTHON").map_or_else(
-            |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/smtp-venv/bin/python"),
-            PathBuf::from,
-        );
-        assert!(
-            python.exists(),
-            "no {} with aiosmtpd: run scripts/test (it installs the SMTP server the email tests use)",
-            python.display()
-        );
-        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = free.local_addr().unwrap().port();
-        drop(free);
         let maildir = tempfile::tempdir().unwrap();
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path().join("box"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "aiosmtpd did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            port,
-            maildir,
-        }
+        let mailbox = maildir.path().join("box");
+        let server = LocalServer::start(
+            "smtp-venv/bin/python",
+            "CHATDESK_TEST_SMTP_PYTHON",
+            |python, port| {
+                let mut c = Command::new(python);
+                c.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+                    .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                    .arg(mailbox);
+                c
+            },
+        );
+        Self { server, maildir }
     }
 
     /// Every message received so far, as raw text, waiting up to 10 s for `n` of them.
@@ -107,7 +79,7 @@ fn read_all(dir: &Path) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transcripts_and_offline_forms_are_emailed() {
     let smtp = SmtpServer::start();
-    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let url = format!("smtp://127.0.0.1:{}", smtp.server.port);
     run_with(
         Kind::Sqlite,
         move |s| {

@@ -127,22 +127,17 @@ pub async fn files_of_deleted_sessions_are_found_after_the_cutoff(store: Arc<dyn
         None,
         "a deleted session's files are not served"
     );
-    let early = deleted_at - Duration::seconds(1);
-    assert!(store
-        .attachments_of_deleted_sessions(early, 10)
-        .await
-        .unwrap()
-        .is_empty());
-    let due = store
-        .attachments_of_deleted_sessions(deleted_at + Duration::seconds(1), 10)
-        .await
-        .unwrap();
-    assert_eq!(due.iter().map(|f| f.id).collect::<Vec<_>>(), vec![b.id]);
+    let due = |cutoff| {
+        let store = store.clone();
+        async move {
+            let found = store.attachments_of_deleted_sessions(cutoff, 10).await;
+            found.unwrap().into_iter().map(|f| f.id).collect::<Vec<_>>()
+        }
+    };
+    let later = deleted_at + Duration::seconds(1);
+    assert!(due(deleted_at - Duration::seconds(1)).await.is_empty());
+    assert_eq!(due(later).await, vec![b.id]);
     store.forget_attachment(b.id).await.unwrap();
-    assert!(store
-        .attachments_of_deleted_sessions(deleted_at + Duration::seconds(1), 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(due(later).await.is_empty());
     assert_eq!(store.get_attachment(a.id).await.unwrap(), Some(a));
 }
