@@ -39,14 +39,15 @@ impl Variant {
 /// `ttl_secs` without credentials (an `<img>` cannot send a header), then never again.
 #[derive(Clone)]
 pub struct Links {
-    key: Vec<u8>,
+    /// Shared: every response that shows messages holds a copy.
+    key: std::sync::Arc<[u8]>,
     pub ttl_secs: i64,
 }
 
 impl Links {
     pub fn new(key: &[u8], ttl_secs: i64) -> Self {
         Self {
-            key: key.to_vec(),
+            key: key.into(),
             ttl_secs,
         }
     }

@@ -49,6 +49,11 @@ pub(crate) async fn upload(
     split(post_form(app, who, session, form).await).await
 }
 
+async fn post_message(app: &TestApp, who: &As, session: &str, body: Value) -> (StatusCode, Value) {
+    app.post(&format!("/v1/sessions/{session}/messages"), who, body)
+        .await
+}
+
 async fn post_form(app: &TestApp, who: &As, session: &str, form: Form) -> reqwest::Response {
     app.request(
         reqwest::Method::POST,
@@ -96,13 +101,13 @@ async fn files_go_with_messages_to_the_conversation_only(app: TestApp) {
     );
     let file_id = up["id"].as_str().unwrap().to_owned();
 
-    let (status, sent) = app
-        .post(
-            &format!("/v1/sessions/{id}/messages"),
-            &ann,
-            json!({"content": "", "attachment_ids": [file_id]}),
-        )
-        .await;
+    let (status, sent) = post_message(
+        &app,
+        &ann,
+        &id,
+        json!({"content": "", "attachment_ids": [file_id]}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     assert_eq!(sent["content"], "");
     assert_eq!(sent["attachments"][0]["id"], file_id.as_str());
@@ -154,9 +159,10 @@ async fn files_go_with_messages_to_the_conversation_only(app: TestApp) {
     assert_eq!(fresh["name"], "photo.exe");
     let bobs = app.open(&bob, json!({"business_id": "shop"})).await;
     assert_error(
-        &app.post(
-            &format!("/v1/sessions/{bobs}/messages"),
+        &post_message(
+            &app,
             &bob,
+            &bobs,
             json!({"content": "mine now", "attachment_ids": [file_id]}),
         )
         .await,
@@ -165,9 +171,10 @@ async fn files_go_with_messages_to_the_conversation_only(app: TestApp) {
     );
     // Only its uploader sends it, even in its own conversation.
     assert_error(
-        &app.post(
-            &format!("/v1/sessions/{id}/messages"),
+        &post_message(
+            &app,
             &agent,
+            &id,
             json!({"content": "forward", "attachment_ids": [file_id]}),
         )
         .await,
@@ -175,9 +182,10 @@ async fn files_go_with_messages_to_the_conversation_only(app: TestApp) {
         "unknown_attachment",
     );
     assert_error(
-        &app.post(
-            &format!("/v1/sessions/{id}/messages"),
+        &post_message(
+            &app,
             &ann,
+            &id,
             json!({"content": "", "attachment_ids": []}),
         )
         .await,
@@ -185,12 +193,7 @@ async fn files_go_with_messages_to_the_conversation_only(app: TestApp) {
         "empty_content",
     );
     assert_error(
-        &app.post(
-            &format!("/v1/sessions/{id}/messages"),
-            &ann,
-            json!({"attachment_ids": ["not-a-uuid"]}),
-        )
-        .await,
+        &post_message(&app, &ann, &id, json!({"attachment_ids": ["not-a-uuid"]})).await,
         StatusCode::BAD_REQUEST,
         "invalid_attachment_id",
     );

@@ -75,20 +75,9 @@ pub async fn a_message_keeps_its_files_until_it_is_deleted(store: Arc<dyn Store>
     store.insert_attachment(&photo, 1000).await.unwrap();
     let mut m = msg(s.id, &ann, "");
     m.attachments = vec![photo.reference()];
-    let AppendOutcome::Created(sent) = append_one(&store, m).await else {
-        panic!("appended");
-    };
+    let sent = created(append_one(&store, m).await);
     assert_eq!(sent.attachments, vec![photo.reference()]);
-    let page = store
-        .list_messages(
-            s.id,
-            MessageRange::After {
-                after: 0,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let page = first_messages(&store, s.id).await;
     assert_eq!(page[0].attachments, vec![photo.reference()]);
     assert_eq!(page[0].content, "");
     let deleted = store
@@ -97,16 +86,7 @@ pub async fn a_message_keeps_its_files_until_it_is_deleted(store: Arc<dyn Store>
         .unwrap()
         .unwrap();
     assert!(deleted.attachments.is_empty());
-    let page = store
-        .list_messages(
-            s.id,
-            MessageRange::After {
-                after: 0,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let page = first_messages(&store, s.id).await;
     assert!(
         page[0].attachments.is_empty(),
         "a deleted message shows no files"

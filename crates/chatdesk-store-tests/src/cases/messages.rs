@@ -605,16 +605,7 @@ pub async fn revisions_change_a_message_in_place_and_in_search(store: Arc<dyn St
         .await
         .unwrap()
         .is_none());
-    let all = store
-        .list_messages(
-            s.id,
-            MessageRange::After {
-                after: 0,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let all = first_messages(&store, s.id).await;
     assert_eq!(all.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(all[1].content, "second");
 }

@@ -103,6 +103,15 @@ async fn connect(
         .unwrap()
 }
 
+/// A session's first ten messages, oldest first.
+async fn first_messages(store: &Arc<dyn Store>, session: SessionId) -> Vec<Message> {
+    let range = MessageRange::After {
+        after: 0,
+        limit: 10,
+    };
+    store.list_messages(session, range).await.unwrap()
+}
+
 fn created(o: AppendOutcome) -> Message {
     match o {
         AppendOutcome::Created(m) => m,

@@ -39,16 +39,7 @@ pub async fn notes_are_numbered_per_session_apart_from_messages(store: Arc<dyn S
     assert_eq!(store.get_note(s.id, 2).await.unwrap(), Some(second));
     assert_eq!(store.get_note(s.id, 3).await.unwrap(), None);
     // The messages are untouched: one message, seq 1, and no note among them.
-    let messages = store
-        .list_messages(
-            s.id,
-            MessageRange::After {
-                after: 0,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let messages = first_messages(&store, s.id).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].seq, 1);
     // Each note queued its webhook entry, naming its number.

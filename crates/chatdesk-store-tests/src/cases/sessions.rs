@@ -499,16 +499,7 @@ pub async fn linking_a_visitor_moves_its_sessions(store: Arc<dyn Store>) {
     );
     let moved = store.get_session(s.id).await.unwrap().unwrap();
     assert_eq!(moved.owner, as_user);
-    let msgs = store
-        .list_messages(
-            s.id,
-            MessageRange::After {
-                after: 0,
-                limit: 10,
-            },
-        )
-        .await
-        .unwrap();
+    let msgs = first_messages(&store, s.id).await;
     assert_eq!(
         msgs[0].sender, as_user,
         "the visitor's messages are the account's now"
