@@ -12,6 +12,7 @@ mod server;
 mod sio;
 mod stats;
 
+use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use server::{Options, PgScratch, Server};
 use stats::{row, Row, Target};
@@ -27,6 +28,9 @@ enum Scenario {
     Idle,
     Replay,
     All,
+    /// `idle`'s child process: hold `--idle-connections` to `--target` until stdin closes.
+    #[value(hide = true)]
+    Hold,
 }
 
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -68,6 +72,9 @@ struct Cli {
     /// Connection counts `idle` measures at, ascending.
     #[arg(long, value_delimiter = ',', default_values_t = [20_000, 100_000])]
     idle_connections: Vec<usize>,
+    /// `hold`'s source addresses: 127.<this>.0.x.
+    #[arg(long, hide = true, default_value_t = 1)]
+    source_run: u8,
     /// Clients in `replay`.
     #[arg(long, default_value_t = 1000)]
     replay_clients: usize,
@@ -127,6 +134,13 @@ impl Cli {
             Some(base) => Server::attach(base, self.target_pid),
             None => Server::start(opts).await,
         }
+    }
+
+    /// PostgreSQL for what needs several nodes: `--pg`, the environment, or the default.
+    fn pg_or_default(&self) -> String {
+        self.pg_url().unwrap_or_else(|| {
+            std::env::var("CHATDESK_BENCH_PG_URL").unwrap_or_else(|_| DEFAULT_PG.into())
+        })
     }
 
     /// Where `fanout --pg` runs: the flag, else (for `all`) the environment or the default.
@@ -222,6 +236,11 @@ fn sqlite(durability: &'static str) -> impl Fn() -> Options {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.scenario == Scenario::Hold {
+        let target = cli.target.as_deref().context("hold needs --target")?;
+        let count = cli.idle_connections.first().copied().unwrap_or(0);
+        return idle::hold(target, count, cli.source_run).await;
+    }
     let secs = Duration::from_secs(cli.seconds);
     let mut rows = Vec::new();
     let mut failed = false;
@@ -247,10 +266,7 @@ async fn main() -> anyhow::Result<()> {
     // `all` measures two nodes too; `fanout` does with `--nodes 2`.
     if cli.wants(Scenario::Fanout) && (cli.nodes > 1 || cli.scenario == Scenario::All) {
         anyhow::ensure!(cli.nodes <= 2, "--nodes takes 1 or 2");
-        let url = cli
-            .pg_url()
-            .unwrap_or_else(|| std::env::var("CHATDESK_BENCH_PG_URL").unwrap_or(DEFAULT_PG.into()));
-        let result = fanout_nodes(&cli, &url).await;
+        let result = fanout_nodes(&cli, &cli.pg_or_default()).await;
         keep(&mut rows, &mut failed, "fanout --nodes 2", result);
         if let Some(share) = ratio(&rows, "fanout --nodes 2", "fanout --pg", 70.0) {
             rows.push(share);
@@ -316,9 +332,16 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("idle");
         let mut steps = cli.idle_connections.clone();
         steps.sort_unstable();
+        // Steps one process cannot hold run across several nodes on PostgreSQL and Redis.
+        let pg = cli.pg_or_default();
         let result = repeat(cli.runs, || async {
             let server = cli.server(sqlite("normal")()).await?;
-            idle::run(&server, &steps, fd_limit).await
+            let (mut rows, beyond) = idle::run(&server, &steps, fd_limit).await?;
+            drop(server);
+            for count in beyond {
+                rows.push(idle::across_nodes(count, fd_limit, &pg, &cli.redis).await?);
+            }
+            Ok(rows)
         })
         .await;
         keep(&mut rows, &mut failed, "idle", result);
