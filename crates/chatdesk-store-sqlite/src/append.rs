@@ -2,15 +2,12 @@
 //! writer connection's handle from the committer's own thread (`crate::writer`).
 //!
 //! With no thread hand-off per statement, the batch is plain prepared statements: per
-//! message a look-up of its client id (only if it has one), an INSERT, its search-index
-//! entry and, when some tenant has a webhook for new messages, its outbox entry; per session
+//! message a look-up of its client id (only if it has one), an INSERT, a row in the search
+//! index's backlog (`crate::search_backlog`: the index itself is written later) and, when some tenant has a webhook for new messages, its outbox entry; per session
 //! one read of its state and one UPDATE of its counters.
 //!
 //! No statement here fires a trigger. A trigger makes its statement a statement transaction
-//! (a savepoint and a journal of every page it touches), and FTS5 writes its pending index to
-//! disk at every savepoint: with the search entry added by a trigger, each message became an
-//! index segment of its own. Written directly, the batch's entries are flushed once, at the
-//! commit. The counter UPDATE names `status` and `agent_id` (which the queue-length triggers
+//! (a savepoint and a journal of every page it touches). The counter UPDATE names `status` and `agent_id` (which the queue-length triggers
 //! watch) only for a session a staff reply claims. Messages are handled in arrival order
 //! and inserted at once, so a sender's repeat of a client id later in the same batch finds the row
 //! its first occurrence wrote, exactly as a retry in a later batch would.
@@ -18,13 +15,19 @@
 use crate::error::error;
 use crate::micros;
 use crate::rows;
+use crate::search_backlog::{self, SearchBacklog};
 use chatdesk_core::domain::{Party, SessionId, WebhookEvent};
 use chatdesk_core::rows::corrupt;
 use chatdesk_core::store::{AppendOutcome, NewMessage, SessionTally, StoreResult};
 use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::HashMap;
 
-pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
+/// Append `batch`; `backlog` is told how many messages await their search entry.
+pub fn append(
+    tx: &Transaction<'_>,
+    batch: &[NewMessage],
+    backlog: &SearchBacklog,
+) -> StoreResult<Vec<AppendOutcome>> {
     let mut find_key = tx
         .prepare_cached(&format!(
             "SELECT {} FROM messages WHERE session_id = ?1 AND sender = ?2 AND client_msg_id = ?3",
@@ -42,9 +45,7 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
              created_at, attachments) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .map_err(error)?;
-    let mut index_text = tx
-        .prepare_cached("INSERT INTO message_search (content, session_id, seq) VALUES (?1, ?2, ?3)")
-        .map_err(error)?;
+    let mut await_index = tx.prepare_cached(search_backlog::RECORD).map_err(error)?;
 
     let outbox = crate::outbox::anyone_subscribes(tx, WebhookEvent::MessageCreated)?;
     // Sessions in the order the batch first names them; `None`: missing or deleted.
@@ -111,8 +112,8 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
                 chatdesk_core::rows::attachments_json(&message.attachments),
             ])
             .map_err(error)?;
-        index_text
-            .execute(params![message.content, &sid[..], message.seq])
+        await_index
+            .execute(params![&sid[..], message.seq])
             .map_err(error)?;
         if outbox {
             crate::outbox::queue(
@@ -163,5 +164,10 @@ pub fn append(tx: &Transaction<'_>, batch: &[NewMessage]) -> StoreResult<Vec<App
         }
         .map_err(error)?;
     }
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, AppendOutcome::Created(_)))
+        .count();
+    backlog.grew(created);
     Ok(outcomes)
 }

@@ -24,6 +24,7 @@ mod ratings;
 mod reader;
 mod routing;
 mod rows;
+mod search_backlog;
 mod sessions;
 mod sql;
 mod webhooks;
@@ -78,6 +79,8 @@ pub struct SqliteStore {
     readers: Arc<reader::Readers>,
     /// Sessions waiting to be opened together (`open`).
     opens: Arc<open::Queue>,
+    /// Messages waiting for their search entry (`search_backlog`).
+    search: Arc<search_backlog::SearchBacklog>,
     /// Keeps the WAL checkpointer (`checkpoint`) running while any clone of the store lives.
     _alive: Arc<()>,
 }
@@ -89,9 +92,12 @@ impl SqliteStore {
         let location = connect::location(url)?;
         let mut conn = connect::writer(&location, durability)?;
         migrate::run(&mut conn)?;
+        let search = Arc::new(search_backlog::SearchBacklog::of(&conn)?);
         let wal = Arc::new(checkpoint::Wal::default());
         let alive = Arc::new(());
-        let writer = Arc::new(writer::Writer::start(conn, wal.clone()).map_err(thread_failed)?);
+        let writer = Arc::new(
+            writer::Writer::start(conn, wal.clone(), search.clone()).map_err(thread_failed)?,
+        );
         let readers = match location {
             connect::Location::Memory => reader::Readers::OnWriter(writer.clone()),
             connect::Location::File(path) => {
@@ -105,6 +111,7 @@ impl SqliteStore {
             writer,
             readers: Arc::new(readers),
             opens: Arc::default(),
+            search,
             _alive: alive,
         })
     }

@@ -23,8 +23,9 @@ impl MessageStore for SqliteStore {
     }
 
     async fn append_messages(&self, batch: &[NewMessage]) -> StoreResult<Vec<AppendOutcome>> {
-        let batch = batch.to_vec();
-        self.transaction(move |tx| append::append(tx, &batch)).await
+        let (batch, backlog) = (batch.to_vec(), self.search.clone());
+        self.transaction(move |tx| append::append(tx, &batch, &backlog))
+            .await
     }
 
     async fn list_messages(
@@ -44,8 +45,12 @@ impl MessageStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Message>> {
         let revision = revision.clone();
-        self.transaction(move |tx| revise(tx, session, seq, &revision, at))
-            .await
+        self.transaction(move |tx| {
+            // The message's entry must exist before it is replaced or removed.
+            crate::search_backlog::move_into_index(tx)?;
+            revise(tx, session, seq, &revision, at)
+        })
+        .await
     }
 
     async fn mark_read(
@@ -122,6 +127,11 @@ impl MessageStore for SqliteStore {
         push_filter(&mut q, filter);
         q.push(" ORDER BY m.created_at DESC, m.seq DESC LIMIT ")
             .value(limit);
+        // Every message acknowledged before this search is found: index what waits first.
+        if self.search.waiting() {
+            let backlog = self.search.clone();
+            self.write(move |c| backlog.catch_up(c)).await?;
+        }
         self.read(move |c| q.all(c, |r| rows::message(r))).await
     }
 

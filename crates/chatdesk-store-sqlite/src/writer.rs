@@ -7,12 +7,14 @@
 
 use crate::checkpoint::Wal;
 use crate::error::stopped;
+use crate::search_backlog::SearchBacklog;
 use chatdesk_core::store::StoreResult;
 use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -25,18 +27,46 @@ pub struct Writer {
 
 impl Writer {
     /// Start the writer's thread on `conn`. Before each unit of work it lets `wal` restart
-    /// the log if the checkpointer asked for it.
-    pub fn start(mut conn: Connection, wal: Arc<Wal>) -> std::io::Result<Self> {
+    /// the log if the checkpointer asked for it; between units, and when the queue stops, it
+    /// moves the search index's backlog once that is due.
+    pub fn start(
+        mut conn: Connection,
+        wal: Arc<Wal>,
+        backlog: Arc<SearchBacklog>,
+    ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
-                for job in queue {
+                let catch_up = |conn: &mut Connection| {
+                    wal.before_write(conn);
+                    if let Err(e) = backlog.catch_up(conn) {
+                        tracing::warn!(error = %e, "search index backlog not moved; retrying");
+                    }
+                };
+                loop {
+                    let job = match backlog.due_in() {
+                        None => queue.recv().ok(),
+                        Some(wait) => match queue.recv_timeout(wait) {
+                            Ok(job) => Some(job),
+                            Err(RecvTimeoutError::Timeout) => {
+                                catch_up(&mut conn);
+                                continue;
+                            }
+                            Err(RecvTimeoutError::Disconnected) => None,
+                        },
+                    };
+                    let Some(job) = job else { break };
                     wal.before_write(&conn);
                     // A panic fails its own caller (its reply is dropped) and rolls back its
                     // transaction as the stack unwinds; the writer goes on with the next job.
                     let _ = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                    if backlog.due_in() == Some(Duration::ZERO) {
+                        catch_up(&mut conn);
+                    }
                 }
+                // Stopping: leave no backlog for the next start.
+                catch_up(&mut conn);
             })?;
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
