@@ -3,12 +3,14 @@
 //!
 //! With no thread hand-off per statement, the batch is plain prepared statements: per
 //! message a look-up of its client id (only if it has one), an INSERT, a row in the search
-//! index's backlog (`crate::search_backlog`: the index itself is written later) and, when some tenant has a webhook for new messages, its outbox entry; per session
-//! one read of its state and one UPDATE of its counters.
+//! index's backlog (`crate::search_backlog`: the index itself is written later) and, when
+//! some tenant has a webhook for new messages, its outbox entry; per session one read of its
+//! state and one UPDATE of its counters.
 //!
 //! No statement here fires a trigger. A trigger makes its statement a statement transaction
-//! (a savepoint and a journal of every page it touches). The counter UPDATE names `status` and `agent_id` (which the queue-length triggers
-//! watch) only for a session a staff reply claims. Messages are handled in arrival order
+//! (a savepoint and a journal of every page it touches). The counter UPDATE names `status`
+//! and `agent_id` (which the queue-length triggers watch) only for a session a staff reply
+//! claims. Messages are handled in arrival order
 //! and inserted at once, so a sender's repeat of a client id later in the same batch finds the row
 //! its first occurrence wrote, exactly as a retry in a later batch would.
 
