@@ -103,8 +103,10 @@ impl SqliteStore {
             connect::Location::File(path) => {
                 checkpoint::spawn(path.clone(), wal, Arc::downgrade(&alive))
                     .map_err(thread_failed)?;
-                let most = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
-                reader::Readers::file(path, most.max(2))
+                // More reading threads than cores: a read waits less for one that was
+                // preempted, and an idle thread costs only its stack.
+                let threads = std::thread::available_parallelism().map_or(8, |n| n.get() * 4);
+                reader::Readers::file(path, threads).map_err(thread_failed)?
             }
         };
         Ok(Self {

@@ -1,5 +1,7 @@
-//! Reads: on read-only connections of their own, on tokio's blocking threads, so no async
-//! worker waits on SQLite. A database in memory has one connection only (every connection
+//! Reads: on threads of their own, each with a read-only connection, so no async worker
+//! waits on SQLite. The threads stay up and take reads from one queue: handing a read to
+//! tokio's blocking pool (a task, its queue's lock, a thread woken per read) cost more than
+//! the read itself (docs/benchmarks.md, "rest"). A database in memory has one connection only (every connection
 //! to `:memory:` is a database of its own), so its reads run on the writer's thread.
 
 use crate::error::{error, stopped};
@@ -11,34 +13,38 @@ use chatdesk_core::domain::{
     BusinessId, Contact, Message, Presence, Session, SessionId, QUEUE_RANK_SQL,
 };
 use chatdesk_core::rows::{contact_columns_of_session, corrupt, Columns, CONTACT_OF_SESSION};
-use chatdesk_core::store::{MessageRange, StoreResult, TenantSettings};
+use chatdesk_core::store::{MessageRange, StoreError, StoreResult, TenantSettings};
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 pub enum Readers {
-    File(Arc<Pool>),
+    File(Pool),
     OnWriter(Arc<Writer>),
 }
 
-/// Read-only connections to a database file, kept for reuse with their prepared statements.
+/// A read handed to a reading thread: its connection, or why it could not open one.
+type Job = Box<dyn FnOnce(Result<&Connection, &rusqlite::Error>) + Send>;
+
+/// Threads of their own, each with a read-only connection to the database file (and its
+/// prepared statements), taking reads from one queue.
 pub struct Pool {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-    /// Reads running at once, so connections open at once.
-    running: Semaphore,
+    jobs: crossbeam_channel::Sender<Job>,
 }
 
 impl Readers {
-    /// At most `most` reads at a time on the file at `path`.
-    pub fn file(path: PathBuf, most: usize) -> Self {
-        Self::File(Arc::new(Pool {
-            path,
-            idle: Mutex::new(Vec::with_capacity(most)),
-            running: Semaphore::new(most),
-        }))
+    /// `threads` reading threads on the file at `path`.
+    pub fn file(path: PathBuf, threads: usize) -> std::io::Result<Self> {
+        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        for n in 0..threads {
+            let (queue, path) = (queue.clone(), path.clone());
+            std::thread::Builder::new()
+                .name(format!("sqlite-reader-{n}"))
+                .spawn(move || serve(&path, &queue))?;
+        }
+        Ok(Self::File(Pool { jobs }))
     }
 
     /// Run `work` on a reading connection and hand its result back.
@@ -48,38 +54,38 @@ impl Readers {
     ) -> StoreResult<T> {
         match self {
             Self::File(pool) => {
-                let _turn = pool
-                    .running
-                    .acquire()
-                    .await
-                    .map_err(|_| stopped("reader"))?;
-                let pool = pool.clone();
-                tokio::task::spawn_blocking(move || pool.read(work))
-                    .await
-                    .map_err(|_| stopped("reader"))?
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job: Job = Box::new(move |conn| {
+                    let _ = reply.send(match conn {
+                        Ok(conn) => work(conn),
+                        Err(e) => Err(StoreError::Unavailable(format!("cannot read: {e}"))),
+                    });
+                });
+                pool.jobs.send(job).map_err(|_| stopped("reader"))?;
+                answer.await.map_err(|_| stopped("reader"))?
             }
             Self::OnWriter(writer) => writer.run(move |c| work(c)).await,
         }
     }
 }
 
-impl Pool {
-    fn read<T>(&self, work: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let taken = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let conn = match taken {
-            Some(conn) => conn,
-            None => open(&self.path).map_err(error)?,
-        };
-        let out = work(&conn);
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(conn);
-        out
+/// One reading thread: opens its connection at the first read (and again after a failed
+/// open), and ends when the store, and with it the queue's sender, is gone.
+fn serve(path: &Path, queue: &crossbeam_channel::Receiver<Job>) {
+    let mut conn = None;
+    while let Ok(job) = queue.recv() {
+        if conn.is_none() {
+            match open(path) {
+                Ok(opened) => conn = Some(opened),
+                Err(e) => {
+                    job(Err(&e));
+                    continue;
+                }
+            }
+        }
+        let Some(conn) = conn.as_ref() else { continue };
+        // A panic fails its own caller (its reply is dropped); the thread goes on.
+        let _ = catch_unwind(AssertUnwindSafe(|| job(Ok(conn))));
     }
 }
 
@@ -261,4 +267,42 @@ pub fn tenant_settings(c: &Connection, business_id: &BusinessId) -> StoreResult<
             ..s
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::{writer, Location};
+    use crate::Durability;
+
+    fn one(c: &Connection) -> StoreResult<i64> {
+        c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .map_err(error)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_read_fails_alone_and_the_thread_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let conn = writer(&Location::File(path.clone()), Durability::Normal).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        // One thread: if the panic had ended it, the next read would find none.
+        let readers = Readers::file(path, 1).unwrap();
+        let failed = readers
+            .read(|_| -> StoreResult<()> { panic!("a bug in one read") })
+            .await;
+        assert!(matches!(failed, Err(StoreError::Unavailable(_))));
+        assert_eq!(readers.read(one).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_opened_fails_each_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let readers = Readers::file(dir.path().join("missing/r.db"), 2).unwrap();
+        for _ in 0..3 {
+            let failed = readers.read(one).await;
+            assert!(matches!(failed, Err(StoreError::Unavailable(e)) if e.contains("cannot read")));
+        }
+    }
 }
